@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The single entry: flags → Config → server listening → model loaded → one ready line.
+import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
+import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
+import { loadLlamaEngine } from "./engine/llama.ts";
+import { checkGgufFile } from "./model-file.ts";
+import { createApp, listen } from "./server.ts";
+import { ServerState } from "./server-state.ts";
+import { VERSION } from "./version.ts";
+
+const args = Object.fromEntries(
+  Object.entries(FLAGS).map(([name, flag]) => [
+    name,
+    { type: "string", description: `${flag.description}${flag.default ? ` (default: ${flag.default})` : ""}; env ${envName(name as FlagName)}` },
+  ]),
+) as ArgsDef;
+
+const command = defineCommand({
+  meta: { name: "oserve", version: VERSION, description: "A local, OpenAI-compatible server for GGUF models" },
+  args,
+});
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) return showUsage(command);
+  if (argv.includes("--version") || argv.includes("-v")) return void console.log(VERSION);
+  checkKnownFlags(argv);
+  const config = resolveConfig(parseArgs(argv, args) as RawFlags, process.env);
+  await checkGgufFile(config.modelPath);
+  await serve(config);
+}
+
+async function serve(config: Config): Promise<void> {
+  const state = new ServerState(config);
+  // Listen before loading, so /health can say 503 while the model loads.
+  const server = await listen(createApp(state), config.host, config.port);
+  const progress = process.stderr.isTTY ? (p: number) => process.stderr.write(`\rloading ${config.modelAlias}: ${Math.round(p * 100)}%`) : undefined;
+  const engine = await loadLlamaEngine({
+    modelPath: config.modelPath,
+    modelId: config.modelAlias,
+    contextSize: config.ctxSize,
+    threads: config.threads,
+    gpuLayers: config.gpuLayers,
+    parallel: config.parallel,
+    maxQueue: config.maxQueue,
+    onLoadProgress: progress,
+  }).catch(async (error: unknown) => {
+    await server.close();
+    throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);
+  });
+  if (progress) process.stderr.write("\r\x1b[K");
+  state.engine = engine;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  console.log(`oserve listening on http://${host}:${server.port} (model: ${config.modelAlias})`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    await engine.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function checkKnownFlags(argv: string[]): void {
+  for (const token of argv) {
+    if (!token.startsWith("-")) continue;
+    const name = token.replace(/^--?/, "").split("=")[0] ?? "";
+    if (!(name in FLAGS)) throw new ConfigError(`unknown flag '${token.split("=")[0]}' (see oserve --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
+  console.error(`oserve: ${message}`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

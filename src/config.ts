@@ -1,0 +1,112 @@
+// The Config type, its defaults, OSERVE_* environment variables and validation. No I/O but env.
+import { basename, extname } from "node:path";
+import { defaultThreads } from "./engine/threads.ts";
+import { KEEPALIVE_MODES, type KeepaliveMode } from "./stream/encode-chat.ts";
+
+export interface Config {
+  modelPath: string;
+  /** Name in /v1/models and in every response. */
+  modelAlias: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  keepalive: KeepaliveMode;
+  keepaliveIntervalMs: number;
+  /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
+  ctxSize: number | null;
+  threads: number;
+  gpuLayers: number | "auto";
+  /** Requests decoded side by side. */
+  parallel: number;
+  /** Requests that may wait for a slot before the server answers 429. */
+  maxQueue: number;
+  /** Largest request body in bytes. */
+  maxBodyBytes: number;
+}
+
+/** A bad flag or environment value: reported as one line, never a stack trace. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Every flag, its env variable, default and meaning: the CLI and the README are built on this. */
+export const FLAGS = {
+  model: { description: "Path to a GGUF model file (required)", default: undefined },
+  host: { description: "Address to listen on", default: "127.0.0.1" },
+  port: { description: "Port to listen on; 0 picks a free one", default: "8080" },
+  keepalive: { description: "SSE keepalive: chunk | comment | off", default: "chunk" },
+  "keepalive-interval": { description: "Seconds between keepalives while nothing else is sent", default: "10" },
+  "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
+  threads: { description: "Decoding threads (default: available cores less one)", default: undefined },
+  "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
+  "model-alias": { description: "Model name reported to clients (default: file name without extension)", default: undefined },
+  parallel: { description: "Requests decoded at once, each in its own sequence", default: "4" },
+  "max-queue": { description: "Requests that may wait for a free slot before 429", default: "64" },
+  "max-body": { description: "Largest request body, e.g. 10mb, 512kb, 1048576", default: "10mb" },
+} as const;
+
+export type FlagName = keyof typeof FLAGS;
+export type RawFlags = Partial<Record<FlagName, string>>;
+
+/** `ctx-size` → `OSERVE_CTX_SIZE`. */
+export function envName(flag: FlagName): string {
+  return `OSERVE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function resolveConfig(flags: RawFlags, env: Record<string, string | undefined>): Config {
+  const value = (flag: FlagName): string | undefined => {
+    const raw = flags[flag] ?? env[envName(flag)] ?? FLAGS[flag].default;
+    return raw === undefined || raw === "" ? undefined : String(raw).trim();
+  };
+  const modelPath = value("model");
+  if (!modelPath) throw new ConfigError(`--model is required (or set ${envName("model")}): the path to a GGUF file`);
+  const keepalive = value("keepalive") as KeepaliveMode;
+  if (!KEEPALIVE_MODES.includes(keepalive)) {
+    throw new ConfigError(`--keepalive must be one of ${KEEPALIVE_MODES.join(", ")}, not '${keepalive}'`);
+  }
+  const intervalSeconds = number("keepalive-interval", value("keepalive-interval"), { min: 0.001 });
+  const ctxSize = value("ctx-size");
+  const threads = value("threads");
+  const gpuLayers = value("gpu-layers");
+  return {
+    modelPath,
+    modelAlias: value("model-alias") ?? basename(modelPath, extname(modelPath)),
+    host: value("host") as string,
+    port: integer("port", value("port"), { min: 0, max: 65535 }),
+    keepalive,
+    keepaliveIntervalMs: Math.round(intervalSeconds * 1000),
+    ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
+    threads: threads === undefined ? defaultThreads() : integer("threads", threads, { min: 1 }),
+    gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),
+    parallel: integer("parallel", value("parallel"), { min: 1, max: 256 }),
+    maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),
+    maxBodyBytes: byteSize("max-body", value("max-body") as string),
+  };
+}
+
+function number(flag: FlagName, raw: string | undefined, { min }: { min: number }): number {
+  const parsed = Number(raw);
+  if (raw === undefined || !Number.isFinite(parsed) || parsed < min) {
+    throw new ConfigError(`--${flag} must be a number of at least ${min}, not '${raw}'`);
+  }
+  return parsed;
+}
+
+function integer(flag: FlagName, raw: string | undefined, { min, max = Number.MAX_SAFE_INTEGER }: { min: number; max?: number }): number {
+  const parsed = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || parsed < min || parsed > max) {
+    throw new ConfigError(`--${flag} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, not '${raw}'`);
+  }
+  return parsed;
+}
+
+const UNIT_BYTES: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `10mb`, `512KB`, `1.5m`, `1048576` → bytes. */
+function byteSize(flag: FlagName, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(raw);
+  const bytes = match ? Math.floor(Number(match[1]) * (UNIT_BYTES[(match[2] ?? "").toLowerCase()] ?? NaN)) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1) throw new ConfigError(`--${flag} must be a size such as 10mb, 512kb or 1048576, not '${raw}'`);
+  return bytes;
+}

@@ -1,0 +1,21 @@
+/** The prompt alone fills the context: the request can never run as sent. */
+export class ContextOverflowError extends Error {
+  constructor(
+    readonly promptTokens: number,
+    readonly contextSize: number,
+  ) {
+    super(
+      `The prompt is ${promptTokens} tokens long, but this server's context holds ${contextSize} tokens ` +
+        `per request (prompt and output together). Shorten the messages or start oserve with a larger --ctx-size.`,
+    );
+    this.name = "ContextOverflowError";
+  }
+}
+
+/** No slot is free and the wait queue is full. */
+export class QueueFullError extends Error {
+  constructor(readonly queueLimit: number) {
+    super(`The server is busy: all slots are in use and ${queueLimit} requests are already waiting. Retry later.`);
+    this.name = "QueueFullError";
+  }
+}

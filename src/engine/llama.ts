@@ -1,0 +1,187 @@
+// The node-llama-cpp adapter: loads a GGUF model and turns generations into events.
+import {
+  getLlama,
+  LlamaChat,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LLamaChatGenerateResponseOptions,
+  type LlamaChatResponse,
+  type LlamaContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import type { EngineEvent, FinishReason } from "../stream/events.ts";
+import { toChatHistory } from "./chat-history.ts";
+import { ContextOverflowError } from "./errors.ts";
+import { EventQueue } from "./event-queue.ts";
+import { Slots } from "./slots.ts";
+import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration, Sampling } from "./types.ts";
+
+export interface LlamaEngineOptions {
+  modelPath: string;
+  /** Name reported to clients. */
+  modelId: string;
+  /** Tokens per sequence; null: the model's training context, at most 4096. */
+  contextSize: number | null;
+  threads: number;
+  /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
+  gpuLayers: number | "auto";
+  /** Sequences decoded side by side in one context. */
+  parallel: number;
+  /** Requests that may wait for a free sequence. */
+  maxQueue: number;
+  /** Called with 0..1 while the model loads. */
+  onLoadProgress?: (progress: number) => void;
+}
+
+const DEFAULT_MAX_CONTEXT = 4096;
+
+export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
+  const llama = await getLlama({
+    gpu: options.gpuLayers === 0 ? false : "auto",
+    // Prebuilt binaries come from npm; never start a long source build behind the user's back.
+    build: "never",
+    maxThreads: options.threads,
+    logLevel: LlamaLogLevel.error,
+  });
+  const model = await llama.loadModel({
+    modelPath: options.modelPath,
+    gpuLayers: options.gpuLayers === "auto" ? "auto" : options.gpuLayers,
+    onLoadProgress: options.onLoadProgress,
+  });
+  const context = await model.createContext({
+    contextSize: options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT),
+    sequences: options.parallel,
+    threads: { ideal: options.threads, min: 1 },
+  });
+  return new LlamaEngine(options, model, context, resolveChatWrapper(model));
+}
+
+export class LlamaEngine implements Engine {
+  readonly modelId: string;
+  readonly slots: Slots;
+
+  constructor(
+    options: LlamaEngineOptions,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
+  ) {
+    this.modelId = options.modelId;
+    this.slots = new Slots(options.parallel, options.maxQueue);
+  }
+
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
+    const history = toChatHistory(request.messages);
+    const promptTokens = this.countPromptTokens(history);
+    const room = this.contextSize - promptTokens;
+    if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
+    this.slots.checkCapacity();
+    // Past the context's end the answer is cut with finish_reason "length", never shifted silently.
+    const maxTokens = Math.min(request.maxTokens ?? room, room);
+    return {
+      promptTokens,
+      run: (signal) => this.run(history, { ...request, maxTokens }, promptTokens, signal),
+    };
+  }
+
+  load(): EngineLoad {
+    return { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+
+  private countPromptTokens(history: ChatHistoryItem[]): number {
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(this.model.tokenizer).length;
+  }
+
+  private async *run(
+    history: ChatHistoryItem[],
+    request: GenerationRequest & { maxTokens: number },
+    promptTokens: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<EngineEvent> {
+    if (!(await this.slots.acquire(signal))) return;
+    // Our own controller, so that a consumer that stops iterating also stops the generation.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const sequence = this.context.getSequence();
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper });
+    const outputBefore = sequence.tokenMeter.usedOutputTokens;
+    const events = new EventQueue<EngineEvent>();
+    const generation = chat
+      .generateResponse(history, {
+        ...samplingOptions(request.sampling),
+        maxTokens: request.maxTokens,
+        customStopTriggers: request.stop.length > 0 ? request.stop : undefined,
+        signal: stop.signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (text) => events.push({ type: "text", text }),
+      })
+      .then(
+        (response) => {
+          events.push({ type: "finish", reason: finishReason(response) });
+          const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
+          events.push({ type: "usage", usage: { promptTokens, completionTokens } });
+        },
+        (error: unknown) => {
+          if (!stop.signal.aborted) events.push({ type: "error", message: errorMessage(error) });
+        },
+      )
+      .finally(() => events.end());
+    try {
+      yield* events;
+    } finally {
+      stop.abort();
+      signal.removeEventListener("abort", onAbort);
+      await generation;
+      chat.dispose();
+      sequence.dispose();
+      this.slots.release();
+    }
+  }
+}
+
+function samplingOptions(sampling: Sampling): Partial<LLamaChatGenerateResponseOptions> {
+  const penalize = sampling.presencePenalty !== null || sampling.frequencyPenalty !== null;
+  return {
+    temperature: sampling.temperature,
+    topP: sampling.topP ?? undefined,
+    topK: sampling.topK ?? undefined,
+    minP: sampling.minP ?? undefined,
+    seed: sampling.seed ?? undefined,
+    // OpenAI's penalties only; llama.cpp's multiplicative repeat penalty stays off (1) as in llama-server.
+    repeatPenalty: penalize
+      ? {
+          penalty: 1,
+          presencePenalty: sampling.presencePenalty ?? 0,
+          frequencyPenalty: sampling.frequencyPenalty ?? 0,
+        }
+      : false,
+  };
+}
+
+function finishReason(response: LlamaChatResponse): FinishReason {
+  switch (response.metadata.stopReason) {
+    case "maxTokens":
+      return "length";
+    case "functionCalls":
+      return "tool_calls";
+    default:
+      return "stop";
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,60 @@
+// What the engine is asked to do, in its own terms (no OpenAI field names, no HTTP).
+import type { EngineEvent } from "../stream/events.ts";
+
+export interface ToolCallRecord {
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them: a JSON text. */
+  arguments: string;
+}
+
+export type Message =
+  | { role: "system"; content: string }
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string | null; toolCalls: ToolCallRecord[] }
+  | { role: "tool"; content: string; toolCallId: string };
+
+export interface Sampling {
+  /** 0 picks the most likely token every time. */
+  temperature: number;
+  topP: number | null;
+  topK: number | null;
+  minP: number | null;
+  seed: number | null;
+  presencePenalty: number | null;
+  frequencyPenalty: number | null;
+}
+
+export interface GenerationRequest {
+  messages: Message[];
+  /** Most tokens to generate; null: until the model stops or the context is full. */
+  maxTokens: number | null;
+  sampling: Sampling;
+  /** Strings that end generation; they are not part of the output. */
+  stop: string[];
+}
+
+/** A request that fits the model, ready to run once a sequence is free. */
+export interface PreparedGeneration {
+  promptTokens: number;
+  /** Generates; ends with `finish` then `usage`, or with `error`. Aborting the signal stops it at once. */
+  run(signal: AbortSignal): AsyncGenerator<EngineEvent>;
+}
+
+export interface Engine {
+  /** The name clients see in /v1/models and in every response's `model`. */
+  readonly modelId: string;
+  /** Tokens one request can hold, prompt and output together. */
+  readonly contextSize: number;
+  /** Renders and measures the prompt; throws an ApiError for a request that can never run. */
+  prepare(request: GenerationRequest): Promise<PreparedGeneration>;
+  /** Slots (sequences) in use and requests waiting for one. */
+  load(): EngineLoad;
+  close(): Promise<void>;
+}
+
+export interface EngineLoad {
+  slots: number;
+  slotsInUse: number;
+  queued: number;
+}

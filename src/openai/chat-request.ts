@@ -1,0 +1,152 @@
+// The request body of POST /v1/chat/completions: validated once here, trusted inside.
+import { z } from "zod";
+import type { GenerationRequest, Message } from "../engine/types.ts";
+import { invalidParam } from "./errors.ts";
+import { validationError } from "./validation.ts";
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() });
+// Other part types (image_url, input_audio, file) parse here so that the error can name them.
+const contentPart = z.union([textPart, z.looseObject({ type: z.string() })]);
+const content = z.union([z.string(), z.array(contentPart)]);
+
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion("role", [
+  z.looseObject({ role: z.literal("system"), content, name: z.string().optional() }),
+  z.looseObject({ role: z.literal("developer"), content, name: z.string().optional() }),
+  z.looseObject({ role: z.literal("user"), content, name: z.string().optional() }),
+  z.looseObject({
+    role: z.literal("assistant"),
+    content: content.nullish(),
+    name: z.string().optional(),
+    tool_calls: z.array(toolCall).nullish(),
+  }),
+  z.looseObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
+]);
+
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string().optional(),
+  messages: z.array(message).min(1, "messages must hold at least one message"),
+  max_tokens: nullable(z.int().min(1)),
+  max_completion_tokens: nullable(z.int().min(1)),
+  temperature: nullable(z.number().min(0).max(2)),
+  top_p: nullable(z.number().min(0).max(1)),
+  top_k: nullable(z.int().min(0)),
+  min_p: nullable(z.number().min(0).max(1)),
+  seed: nullable(z.int()),
+  stop: nullable(z.union([z.string(), z.array(z.string()).max(16)])),
+  presence_penalty: nullable(z.number().min(-2).max(2)),
+  frequency_penalty: nullable(z.number().min(-2).max(2)),
+  n: nullable(z.int()),
+  stream: nullable(z.boolean()),
+  stream_options: nullable(z.looseObject({ include_usage: z.boolean().optional() })),
+  user: z.string().optional(),
+});
+
+export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
+export type ChatMessageBody = z.infer<typeof message>;
+
+/** A validated chat request, in the engine's terms plus what the HTTP side needs. */
+export interface ChatRequest {
+  generation: GenerationRequest;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+/** llama-server's and Ollama's default; OpenAI's is 1. Clients that care send their own. */
+export const DEFAULT_TEMPERATURE = 0.8;
+
+/** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
+export function parseChatRequest(json: unknown): ChatRequest {
+  const parsed = chatRequestSchema.safeParse(json);
+  if (!parsed.success) throw validationError(parsed.error);
+  const body = parsed.data;
+  if (body.n != null && body.n !== 1) throw invalidParam("n", "Only n=1 is supported: one choice per request.");
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
+  return {
+    stream: body.stream === true,
+    includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+    generation: {
+      messages: toMessages(body.messages),
+      maxTokens,
+      sampling: {
+        temperature: body.temperature ?? DEFAULT_TEMPERATURE,
+        topP: body.top_p ?? null,
+        topK: body.top_k ?? null,
+        minP: body.min_p ?? null,
+        seed: body.seed ?? null,
+        presencePenalty: body.presence_penalty ?? null,
+        frequencyPenalty: body.frequency_penalty ?? null,
+      },
+      stop: body.stop == null ? [] : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((s) => s !== ""),
+    },
+  };
+}
+
+function toMessages(bodies: ChatMessageBody[]): Message[] {
+  const messages: Message[] = [];
+  /** Tool calls of the last assistant message that no tool message has answered yet. */
+  let unanswered = new Map<string, number>();
+  bodies.forEach((body, i) => {
+    if (body.role !== "tool" && unanswered.size > 0) throw unansweredToolCalls(i - 1, unanswered);
+    switch (body.role) {
+      case "system":
+      case "developer":
+        messages.push({ role: "system", content: flatten(body.content, i) });
+        break;
+      case "user":
+        messages.push({ role: "user", content: flatten(body.content, i) });
+        break;
+      case "assistant": {
+        const toolCalls = (body.tool_calls ?? []).map((call) => ({
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+        }));
+        unanswered = new Map(toolCalls.map((call, j) => [call.id, j]));
+        messages.push({ role: "assistant", content: body.content == null ? null : flatten(body.content, i), toolCalls });
+        break;
+      }
+      case "tool":
+        if (!unanswered.delete(body.tool_call_id)) {
+          throw invalidParam(
+            `messages[${i}].tool_call_id`,
+            `Tool message ${i} answers '${body.tool_call_id}', which is not an unanswered tool call of the assistant message before it.`,
+          );
+        }
+        messages.push({ role: "tool", content: flatten(body.content, i), toolCallId: body.tool_call_id });
+        break;
+    }
+  });
+  if (unanswered.size > 0) throw unansweredToolCalls(bodies.length - 1, unanswered);
+  return messages;
+}
+
+function unansweredToolCalls(lastIndex: number, unanswered: Map<string, number>) {
+  return invalidParam(
+    "messages",
+    `An assistant message with 'tool_calls' must be followed by tool messages answering each 'tool_call_id'; ` +
+      `unanswered after message ${lastIndex}: ${[...unanswered.keys()].join(", ")}.`,
+  );
+}
+
+/** Text parts are joined by newlines; other parts (images, audio, files) are not supported. */
+function flatten(value: string | Array<z.infer<typeof contentPart>>, i: number): string {
+  if (typeof value === "string") return value;
+  return value
+    .map((part, j) => {
+      if (part.type === "text" && typeof part.text === "string") return part.text;
+      throw invalidParam(
+        `messages[${i}].content[${j}].type`,
+        `Content parts of type '${part.type}' are not supported: this server takes text only.`,
+        "unsupported_content_type",
+      );
+    })
+    .join("\n");
+}

@@ -1,0 +1,56 @@
+// Response shapes of OpenAI's chat completions API, as oserve sends them.
+import type { FinishReason } from "../stream/events.ts";
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: 0;
+    message: { role: "assistant"; content: string | null; refusal: null; tool_calls?: ToolCall[] };
+    logprobs: null;
+    finish_reason: FinishReason;
+  }>;
+  usage: Usage;
+}
+
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
+
+export interface ChunkDelta {
+  role?: "assistant";
+  content?: string;
+  tool_calls?: ToolCallDelta[];
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: Array<{ index: 0; delta: ChunkDelta; logprobs: null; finish_reason: FinishReason | null }>;
+  /** Present (null until the last chunk) only when the client asked for usage. */
+  usage?: Usage | null;
+}
+
+export interface ModelList {
+  object: "list";
+  data: Array<{ id: string; object: "model"; created: number; owned_by: string }>;
+}

@@ -1,0 +1,23 @@
+import type { Config } from "./config.ts";
+import type { Engine } from "./engine/types.ts";
+import { ApiError } from "./openai/errors.ts";
+
+/** What the routes share: the config, and the engine once the model has loaded. */
+export class ServerState {
+  engine: Engine | null = null;
+  /** When the server started, in seconds: the `created` of the model in /v1/models. */
+  readonly startedAt = Math.floor(Date.now() / 1000);
+
+  constructor(readonly config: Config) {}
+
+  /** The engine, or a 503 while the model is still loading. */
+  readyEngine(): Engine {
+    if (!this.engine) {
+      throw new ApiError(503, "The model is still loading; retry in a moment.", {
+        type: "service_unavailable_error",
+        code: "model_loading",
+      });
+    }
+    return this.engine;
+  }
+}

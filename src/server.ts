@@ -1,0 +1,84 @@
+// Builds the hono app from the shared state, and serves it: @hono/node-server on Node, Bun.serve on Bun.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "./openai/errors.ts";
+import { ContextOverflowError, QueueFullError } from "./engine/errors.ts";
+import { chatRoutes } from "./routes/chat.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { modelRoutes } from "./routes/models.ts";
+import type { ServerState } from "./server-state.ts";
+
+/** Seconds a client is told to wait when the queue is full. */
+const RETRY_AFTER_SECONDS = 1;
+
+export function createApp(state: ServerState): Hono {
+  const app = new Hono();
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: state.config.maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          new ApiError(413, `The request body is larger than this server's limit of ${state.config.maxBodyBytes} bytes (--max-body).`, {
+            code: "request_too_large",
+          }).toBody(),
+          413,
+        ),
+    }),
+  );
+  app.route("/", healthRoutes(state));
+  app.route("/", modelRoutes(state));
+  app.route("/", chatRoutes(state));
+  app.notFound((c) =>
+    c.json(
+      new ApiError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, { type: "not_found_error", code: "unknown_url" }).toBody(),
+      404,
+    ),
+  );
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
+    if (apiError.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
+    return c.json(apiError.toBody(), apiError.status as 400);
+  });
+  return app;
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ContextOverflowError) {
+    return new ApiError(400, error.message, { param: "messages", code: "context_length_exceeded" });
+  }
+  if (error instanceof QueueFullError) return new ApiError(429, error.message, { type: "rate_limit_error", code: "queue_full" });
+  return new ApiError(500, error instanceof Error ? error.message : String(error));
+}
+
+export interface RunningServer {
+  /** The bound port (the real one when asked for port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port with the runtime's own server. */
+export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
+  if (typeof Bun !== "undefined") {
+    // idleTimeout 0: Bun's default of 10 s would cut streams whose keepalive interval is 10 s or more.
+    const server = Bun.serve({ fetch: app.fetch, hostname: host, port, idleTimeout: 0 });
+    return { port: server.port ?? port, close: async () => void (await server.stop(true)) };
+  }
+  const { serve } = await import("@hono/node-server");
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Streams in flight would hold close() open; their generations stop with their sockets.
+            if ("closeAllConnections" in server) server.closeAllConnections();
+          }),
+      }),
+    );
+    server.once("error", reject);
+  });
+}

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConfigError, resolveConfig } from "../src/config.ts";
+
+describe("resolveConfig", () => {
+  test("defaults: loopback, 8080, chunk keepalive every 10 s, alias from the file name", () => {
+    const config = resolveConfig({ model: "/m/tiny.Q4.gguf" }, {});
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.port, 8080);
+    assert.equal(config.keepalive, "chunk");
+    assert.equal(config.keepaliveIntervalMs, 10_000);
+    assert.equal(config.modelAlias, "tiny.Q4");
+    assert.equal(config.gpuLayers, "auto");
+    assert.equal(config.maxBodyBytes, 10 * 1024 * 1024);
+    assert.ok(config.threads >= 1);
+  });
+
+  test("flags win over OSERVE_* variables, which win over defaults", () => {
+    const env = { OSERVE_MODEL: "/env.gguf", OSERVE_PORT: "9000", OSERVE_KEEPALIVE: "comment", OSERVE_KEEPALIVE_INTERVAL: "0.05" };
+    const config = resolveConfig({ port: "0" }, env);
+    assert.equal(config.modelPath, "/env.gguf");
+    assert.equal(config.port, 0);
+    assert.equal(config.keepalive, "comment");
+    assert.equal(config.keepaliveIntervalMs, 50);
+  });
+
+  test("sizes take units", () => {
+    assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
+    assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
+  });
+
+  for (const [flags, pattern] of [
+    [{}, /--model is required/],
+    [{ model: "m.gguf", keepalive: "sometimes" }, /--keepalive must be one of chunk, comment, off/],
+    [{ model: "m.gguf", port: "70000" }, /--port must be a whole number from 0 to 65535/],
+    [{ model: "m.gguf", threads: "0" }, /--threads/],
+    [{ model: "m.gguf", "keepalive-interval": "-1" }, /--keepalive-interval/],
+    [{ model: "m.gguf", "gpu-layers": "many" }, /--gpu-layers/],
+    [{ model: "m.gguf", "max-body": "lots" }, /--max-body/],
+  ] as const) {
+    test(`rejects ${JSON.stringify(flags)} with one clear line`, () => {
+      assert.throws(() => resolveConfig(flags, {}), (error: Error) => error instanceof ConfigError && pattern.test(error.message) && !error.message.includes("\n"));
+    });
+  }
+});

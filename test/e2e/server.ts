@@ -1,0 +1,71 @@
+// Starts the real oserve CLI on a free loopback port and always stops it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Folder of the test models; OSERVE_TEST_MODELS points tests at other copies. */
+export const MODELS_DIR = resolve(ROOT, process.env.OSERVE_TEST_MODELS ?? "../shared/models");
+export const TINY_CHAT = resolve(MODELS_DIR, "oserve-tiny-chat.gguf");
+export const RANDOM = resolve(MODELS_DIR, "oserve-random-qwen2.gguf");
+
+export interface TestServer {
+  url: string;
+  /** The OpenAI base URL: `${url}/v1`. */
+  baseURL: string;
+  process: ChildProcess;
+  stderr: () => string;
+  stop(): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Runs `oserve --port 0 --host 127.0.0.1 …flags`; resolves once the ready line names the URL. */
+export async function startServer(flags: string[], { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"] } = {}): Promise<TestServer> {
+  const [bin, ...pre] = command as [string, ...string[]];
+  const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", "--threads", "1", ...flags], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let stderr = "";
+  child.stderr!.on("data", (data) => (stderr += data));
+  const lines = createInterface({ input: child.stdout! });
+  const exited = once(child, "exit").then(([code]) => {
+    running.delete(child);
+    return code as number | null;
+  });
+  const ready = new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`oserve did not get ready in ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    lines.on("line", (line) => {
+      const match = /^oserve listening on (http:\/\/\S+) \(model: .+\)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`oserve exited with ${code} before it was ready:\n${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  try {
+    const url = await ready;
+    return { url, baseURL: `${url}/v1`, process: child, stderr: () => stderr, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

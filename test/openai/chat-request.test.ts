@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { parseChatRequest } from "../../src/openai/chat-request.ts";
+import { ApiError } from "../../src/openai/errors.ts";
+
+const user = { role: "user", content: "Hello" };
+
+function rejects(body: unknown, param: string | null, message?: RegExp) {
+  assert.throws(
+    () => parseChatRequest(body),
+    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
+  );
+}
+
+describe("parseChatRequest", () => {
+  test("a minimal request gets OpenAI's semantics", () => {
+    const request = parseChatRequest({ model: "x", messages: [user] });
+    assert.equal(request.stream, false);
+    assert.equal(request.includeUsage, false);
+    assert.equal(request.generation.maxTokens, null);
+    assert.deepEqual(request.generation.messages, [{ role: "user", content: "Hello" }]);
+    assert.deepEqual(request.generation.stop, []);
+  });
+
+  test("max_completion_tokens wins over max_tokens; stop takes a string or a list", () => {
+    const request = parseChatRequest({ messages: [user], max_tokens: 5, max_completion_tokens: 7, stop: "\n" });
+    assert.equal(request.generation.maxTokens, 7);
+    assert.deepEqual(request.generation.stop, ["\n"]);
+    assert.deepEqual(parseChatRequest({ messages: [user], stop: ["a", "b"] }).generation.stop, ["a", "b"]);
+  });
+
+  test("text parts are joined; developer is a system message", () => {
+    const request = parseChatRequest({
+      messages: [{ role: "developer", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }, user],
+    });
+    assert.deepEqual(request.generation.messages[0], { role: "system", content: "a\nb" });
+  });
+
+  test("unknown fields are ignored, as OpenAI's clients send many", () => {
+    assert.doesNotThrow(() => parseChatRequest({ messages: [user], logit_bias: {}, metadata: { a: 1 }, user: "u", store: false }));
+  });
+
+  test("include_usage only counts for streams", () => {
+    assert.equal(parseChatRequest({ messages: [user], stream: true, stream_options: { include_usage: true } }).includeUsage, true);
+    assert.equal(parseChatRequest({ messages: [user], stream_options: { include_usage: true } }).includeUsage, false);
+  });
+
+  test("bad requests name the param", () => {
+    rejects({}, "messages");
+    rejects({ messages: [] }, "messages");
+    rejects({ messages: [{ role: "wizard", content: "x" }] }, "messages[0].role");
+    rejects({ messages: [{ role: "user", content: 3 }] }, "messages[0].content", /expected string or array/);
+    rejects({ messages: [user], temperature: "hot" }, "temperature");
+    rejects({ messages: [user], temperature: 3 }, "temperature");
+    rejects({ messages: [user], max_tokens: 0 }, "max_tokens");
+    rejects({ messages: [user], max_tokens: 1.5 }, "max_tokens");
+    rejects({ messages: [user], n: 2 }, "n");
+    rejects({ messages: [user], stream: "yes" }, "stream");
+    rejects({ messages: [user], stop: [1] }, "stop");
+    rejects({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }, "messages[0].content[0].type", /text only/);
+    rejects([1, 2], null);
+  });
+
+  test("tool messages must answer the tool calls before them", () => {
+    const call = { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } };
+    const assistant = { role: "assistant", content: null, tool_calls: [call] };
+    const tool = { role: "tool", tool_call_id: "call_1", content: '{"temperature": 12}' };
+    const request = parseChatRequest({ messages: [user, assistant, tool] });
+    assert.deepEqual(request.generation.messages[1], { role: "assistant", content: null, toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }] });
+    rejects({ messages: [user, assistant] }, "messages", /call_1/);
+    rejects({ messages: [user, assistant, user] }, "messages", /call_1/);
+    rejects({ messages: [user, { ...tool, tool_call_id: "call_9" }] }, "messages[1].tool_call_id");
+  });
+});

@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { encodeStream, KEEPALIVE_MODES, type EncoderOptions, type StreamIdentity } from "../../src/stream/encode-chat.ts";
+import type { EngineEvent, StreamEvent } from "../../src/stream/events.ts";
+
+const identityArb: fc.Arbitrary<StreamIdentity> = fc.record({
+  id: fc.stringMatching(/^[0-9a-f]{24}$/).map((hex) => `chatcmpl-${hex}`),
+  created: fc.integer({ min: 1_600_000_000, max: 2_000_000_000 }),
+  model: fc.string({ minLength: 1, maxLength: 20 }),
+});
+
+const optionsArb: fc.Arbitrary<EncoderOptions> = fc.record({
+  keepalive: fc.constantFrom(...KEEPALIVE_MODES),
+  includeUsage: fc.boolean(),
+});
+
+/** A well-formed engine run: text and tool calls, then finish, then usage. */
+const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
+  .record({
+    texts: fc.array(fc.string({ unit: "grapheme", maxLength: 12 }), { maxLength: 12 }),
+    calls: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,12}$/), fragments: fc.array(fc.string({ maxLength: 8 }), { maxLength: 5 }) }), { maxLength: 3 }),
+    reason: fc.constantFrom("stop" as const, "length" as const, "tool_calls" as const),
+    promptTokens: fc.nat(5000),
+    completionTokens: fc.nat(5000),
+  })
+  .map(({ texts, calls, reason, promptTokens, completionTokens }) => [
+    ...texts.map((text): EngineEvent => ({ type: "text", text })),
+    ...calls.flatMap((call, index): EngineEvent[] => [
+      { type: "tool_call", index, id: `call_${index}`, name: call.name },
+      ...call.fragments.map((fragment): EngineEvent => ({ type: "tool_call_arguments", index, arguments: fragment })),
+    ]),
+    { type: "finish", reason },
+    { type: "usage", usage: { promptTokens, completionTokens } },
+  ]);
+
+/** Ticks sprinkled anywhere, before, between and after the engine's events. */
+const withTicksArb = (events: EngineEvent[]): fc.Arbitrary<StreamEvent[]> =>
+  fc.array(fc.nat(3), { minLength: events.length + 1, maxLength: events.length + 1 }).map((ticks) =>
+    ticks.flatMap((count, i): StreamEvent[] => [...Array.from({ length: count }, () => ({ type: "tick" as const })), ...(i < events.length ? [events[i]!] : [])]),
+  );
+
+const caseArb = fc.record({ identity: identityArb, options: optionsArb, events: engineRunArb.chain(withTicksArb) });
+
+/** An engine run that fails part way: events up to a cut, then an error. */
+const failingCaseArb = fc.record({
+  identity: identityArb,
+  options: optionsArb,
+  events: engineRunArb.chain((events) =>
+    fc.nat(events.length - 2).chain((cut) => withTicksArb([...events.slice(0, cut), { type: "error", message: "boom" }])),
+  ),
+});
+
+interface Parsed {
+  frame: string;
+  json: any | null;
+}
+
+function parse(frames: string[]): Parsed[] {
+  return frames.map((frame) => {
+    assert.ok(frame.endsWith("\n\n"), `frame ends with a blank line: ${JSON.stringify(frame)}`);
+    if (!frame.startsWith("data: ")) return { frame, json: null };
+    const data = frame.slice("data: ".length, -2);
+    return { frame, json: data === "[DONE]" ? "[DONE]" : JSON.parse(data) };
+  });
+}
+
+const isChunk = (p: Parsed) => p.json !== null && typeof p.json === "object" && p.json.object === "chat.completion.chunk";
+const isKeepaliveChunk = (p: Parsed) =>
+  isChunk(p) && p.json.choices.length === 1 && p.json.choices[0].finish_reason === null &&
+  JSON.stringify(p.json.choices[0].delta) === JSON.stringify({ role: "assistant", content: "" });
+const isKeepalive = (p: Parsed) => p.json === null || isKeepaliveChunk(p);
+const finishIndexes = (parsed: Parsed[]) => parsed.flatMap((p, i) => (isChunk(p) && p.json.choices[0]?.finish_reason ? [i] : []));
+
+describe("encodeStream (property)", () => {
+  test("every data frame parses as JSON, and [DONE] comes once, last", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const parsed = parse(encodeStream(identity, options, events));
+        assert.deepEqual(parsed.filter((p) => p.json === "[DONE]").length, 1);
+        assert.equal(parsed.at(-1)!.json, "[DONE]");
+      }),
+    );
+  });
+
+  test("every chunk carries the stream's id, created and model", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        for (const p of parse(encodeStream(identity, options, events)).filter(isChunk)) {
+          assert.equal(p.json.id, identity.id);
+          assert.equal(p.json.created, identity.created);
+          assert.equal(p.json.model, identity.model);
+        }
+      }),
+    );
+  });
+
+  test("in chunk mode the first frame is the keepalive chunk with role assistant", () => {
+    fc.assert(
+      fc.property(caseArb.filter((c) => c.options.keepalive === "chunk"), ({ identity, options, events }) => {
+        assert.ok(isKeepaliveChunk(parse(encodeStream(identity, options, events))[0]!));
+      }),
+    );
+  });
+
+  test("in every mode the first chunk carries role assistant, and no later one does", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const chunks = parse(encodeStream(identity, options, events)).filter(isChunk);
+        assert.equal(chunks[0]!.json.choices[0].delta.role, "assistant");
+        for (const p of chunks.slice(1)) assert.equal(p.json.choices[0]?.delta.role, undefined);
+      }),
+    );
+  });
+
+  test("exactly one chunk has a finish_reason, and no keepalive follows it", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const parsed = parse(encodeStream(identity, options, events));
+        const finishes = finishIndexes(parsed);
+        assert.equal(finishes.length, 1);
+        assert.ok(parsed.slice(finishes[0]! + 1).every((p) => !isKeepalive(p)));
+      }),
+    );
+  });
+
+  test("the usage chunk, when asked for, is last before [DONE]; otherwise no usage field at all", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const parsed = parse(encodeStream(identity, options, events));
+        const chunks = parsed.filter(isChunk);
+        if (options.includeUsage) {
+          const usageChunk = parsed.at(-2)!;
+          assert.ok(isChunk(usageChunk));
+          assert.deepEqual(usageChunk.json.choices, []);
+          const usage = events.find((e) => e.type === "usage")!.usage;
+          assert.deepEqual(usageChunk.json.usage, {
+            prompt_tokens: usage.promptTokens,
+            completion_tokens: usage.completionTokens,
+            total_tokens: usage.promptTokens + usage.completionTokens,
+          });
+          for (const p of chunks.slice(0, -1)) assert.equal(p.json.usage, null);
+        } else {
+          for (const p of chunks) assert.ok(!("usage" in p.json));
+        }
+      }),
+    );
+  });
+
+  test("comment mode frames that are not data start with ':'; off mode sends no keepalive", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const parsed = parse(encodeStream(identity, options, events));
+        const comments = parsed.filter((p) => p.json === null);
+        if (options.keepalive === "comment") {
+          assert.ok(comments.length >= 1);
+          for (const p of comments) assert.equal(p.frame, ": keep-alive\n\n");
+          assert.ok(!parsed.some(isKeepaliveChunk));
+        }
+        if (options.keepalive === "off") {
+          assert.equal(comments.length, 0);
+          assert.ok(!parsed.some(isKeepaliveChunk));
+        }
+        if (options.keepalive === "chunk") assert.equal(comments.length, 0);
+      }),
+    );
+  });
+
+  test("text and tool-call arguments reassemble to what the engine said", () => {
+    fc.assert(
+      fc.property(caseArb, ({ identity, options, events }) => {
+        const chunks = parse(encodeStream(identity, options, events)).filter(isChunk);
+        const deltas = chunks.flatMap((p) => p.json.choices.map((c: any) => c.delta));
+        const text = deltas.map((d) => d.content ?? "").join("");
+        assert.equal(text, events.flatMap((e) => (e.type === "text" ? [e.text] : [])).join(""));
+        const calls: Array<{ id: string; name: string; arguments: string }> = [];
+        for (const call of deltas.flatMap((d) => d.tool_calls ?? [])) {
+          if (call.id) {
+            assert.equal(call.type, "function");
+            assert.equal(call.function.arguments, "");
+            calls[call.index] = { id: call.id, name: call.function.name, arguments: "" };
+          } else {
+            assert.equal(call.function.name, undefined);
+            calls[call.index]!.arguments += call.function.arguments;
+          }
+        }
+        const expected: typeof calls = [];
+        for (const e of events) {
+          if (e.type === "tool_call") expected[e.index] = { id: e.id, name: e.name, arguments: "" };
+          if (e.type === "tool_call_arguments") expected[e.index]!.arguments += e.arguments;
+        }
+        assert.deepEqual(calls, expected);
+      }),
+    );
+  });
+
+  test("an engine error ends the stream with an error frame then [DONE], and nothing else after", () => {
+    fc.assert(
+      fc.property(failingCaseArb, ({ identity, options, events }) => {
+        const parsed = parse(encodeStream(identity, options, events));
+        assert.equal(parsed.at(-1)!.json, "[DONE]");
+        assert.deepEqual(parsed.at(-2)!.json, { error: { message: "boom", type: "server_error", param: null, code: null } });
+        assert.ok(finishIndexes(parsed).length <= 1);
+        assert.ok(!parsed.some((p) => isChunk(p) && p.json.choices.length === 0), "no usage chunk after a failure");
+      }),
+    );
+  });
+});
+
+describe("encodeStream (examples)", () => {
+  const identity = { id: "chatcmpl-abc", created: 1700000000, model: "m" };
+
+  test("a stream without a finish reason ends with an error frame, never silently", () => {
+    const frames = encodeStream(identity, { keepalive: "off", includeUsage: false }, [{ type: "text", text: "hi" }]);
+    assert.match(frames.at(-2)!, /"type":"server_error"/);
+    assert.equal(frames.at(-1), "data: [DONE]\n\n");
+  });
+
+  test("the keepalive chunk is exactly OpenAI's first-chunk shape", () => {
+    const [first] = encodeStream(identity, { keepalive: "chunk", includeUsage: false }, []);
+    assert.deepEqual(JSON.parse(first!.slice(6)), {
+      id: "chatcmpl-abc",
+      object: "chat.completion.chunk",
+      created: 1700000000,
+      model: "m",
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    });
+  });
+});

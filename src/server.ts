@@ -37,7 +37,7 @@ export function createApp(state: ServerState): Hono {
   );
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
+    if (apiError.status === 500) console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
     if (apiError.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
     return c.json(apiError.toBody(), apiError.status as 400);
   });

@@ -21,7 +21,7 @@ export interface EncoderOptions {
 }
 
 export interface EncoderState {
-  /** A data chunk with `delta.role` went out; later chunks leave it off. */
+  /** A data chunk with `delta.role` went out; later content chunks leave it off. */
   readonly roleSent: boolean;
   /** The chunk with a finish_reason went out: no content or keepalive may follow. */
   readonly finished: boolean;
@@ -63,8 +63,12 @@ export function encodeEvent(
     case "tick":
       if (state.finished || options.keepalive === "off") return { state, frames: [] };
       if (options.keepalive === "comment") return { state, frames: [commentFrame(KEEPALIVE_COMMENT)] };
-      // An empty delta with role "assistant": strict accumulators take it as the stream's first chunk.
-      return { state: { ...state, roleSent: true }, frames: [chunk({ content: "" })] };
+      // Always role "assistant" with empty content, as the issue's clients need of a stream's first
+      // chunk; a strict accumulator takes every later one as a no-op.
+      return {
+        state: { ...state, roleSent: true },
+        frames: [dataFrame(makeChunk(identity, options, { role: "assistant", content: "" }, null))],
+      };
     case "text":
       if (state.finished || event.text === "") return { state, frames: [] };
       return { state: { ...state, roleSent: true }, frames: [chunk({ content: event.text })] };

@@ -1,0 +1,95 @@
+// The CLI as a script sees it: exit codes, one-line errors, the ready line.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, test } from "node:test";
+import { promisify } from "node:util";
+import { FLAGS } from "../../src/config.ts";
+import { VERSION } from "../../src/version.ts";
+import { startServer, TINY_CHAT } from "./server.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+async function oserve(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "oserve-cli-"));
+const notGguf = join(scratch, "model.gguf");
+writeFileSync(notGguf, "this is not a model");
+
+describe("oserve CLI", () => {
+  test("--version prints the package version", async () => {
+    const { code, stdout } = await oserve(["--version"]);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), VERSION);
+  });
+
+  test("--help lists every flag with its environment variable", async () => {
+    const { code, stdout } = await oserve(["--help"]);
+    assert.equal(code, 0);
+    for (const flag of Object.keys(FLAGS)) {
+      assert.match(stdout, new RegExp(`--${flag}\\b`));
+      assert.match(stdout, new RegExp(`OSERVE_${flag.toUpperCase().replaceAll("-", "_")}\\b`));
+    }
+  });
+
+  for (const [what, args, pattern] of [
+    ["no model", [], /--model is required/],
+    ["a missing model file", ["--model", join(scratch, "nope.gguf")], /no such file/],
+    ["a directory as model", ["--model", scratch], /not a regular file|is a directory/],
+    ["a file that is not GGUF", ["--model", notGguf], /not a GGUF file/],
+    ["a bad keepalive mode", ["--model", TINY_CHAT, "--keepalive", "never"], /--keepalive must be one of/],
+    ["a bad port", ["--model", TINY_CHAT, "--port", "99999"], /--port/],
+    ["an unknown flag", ["--model", TINY_CHAT, "--turbo"], /unknown flag '--turbo'/],
+  ] as const) {
+    test(`${what}: one clear line on stderr, non-zero exit, no stack trace`, async () => {
+      const { code, stderr } = await oserve([...args]);
+      assert.notEqual(code, 0);
+      const lines = stderr.trim().split("\n");
+      assert.equal(lines.length, 1, stderr);
+      assert.match(lines[0]!, /^oserve: /);
+      assert.match(lines[0]!, pattern);
+    });
+  }
+
+  test("a port already in use: one clear line", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { code, stderr } = await oserve(["--model", TINY_CHAT, "--port", String(port)]);
+      assert.notEqual(code, 0);
+      assert.match(stderr.trim(), /^oserve: .*EADDRINUSE/);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("flags can come from OSERVE_* variables; the ready line names the real port", async () => {
+    process.env.OSERVE_MODEL_ALIAS = "from-env";
+    const server = await startServer(["--model", TINY_CHAT]).finally(() => delete process.env.OSERVE_MODEL_ALIAS);
+    try {
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(server.url.endsWith(":0"), true);
+      const models = await (await fetch(`${server.baseURL}/models`)).json();
+      assert.equal(models.data[0].id, "from-env");
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});

@@ -1,20 +1,27 @@
 // The node-llama-cpp adapter: loads a GGUF model and turns generations into events.
+import { randomBytes } from "node:crypto";
 import {
   getLlama,
   LlamaChat,
   LlamaLogLevel,
   resolveChatWrapper,
   type ChatHistoryItem,
+  type ChatModelFunctions,
   type ChatWrapper,
   type LLamaChatGenerateResponseOptions,
   type LlamaChatResponse,
   type LlamaContext,
+  type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "../stream/events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError } from "./errors.ts";
 import { EventQueue } from "./event-queue.ts";
+import { forceFunctionCall, toFunctions } from "./function-calling.ts";
+import { Grammars } from "./grammars.ts";
+import { SchemaError } from "./json-schema.ts";
+import { ToolCallEvents } from "./tool-call-events.ts";
 import { Slots } from "./slots.ts";
 import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration, Sampling } from "./types.ts";
 
@@ -55,7 +62,18 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     sequences: options.parallel,
     threads: { ideal: options.threads, min: 1 },
   });
-  return new LlamaEngine(options, model, context, resolveChatWrapper(model));
+  return new LlamaEngine(options, model, context, resolveChatWrapper(model), new Grammars(llama));
+}
+
+/** How one request is generated: the wrapper, and the functions or grammar that constrain it. */
+interface Plan {
+  history: ChatHistoryItem[];
+  chatWrapper: ChatWrapper;
+  functions: ChatModelFunctions | undefined;
+  grammar: LlamaGrammar | undefined;
+  maxParallelFunctionCalls: number | undefined;
+  maxTokens: number;
+  promptTokens: number;
 }
 
 export class LlamaEngine implements Engine {
@@ -67,6 +85,7 @@ export class LlamaEngine implements Engine {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly chatWrapper: ChatWrapper,
+    private readonly grammars: Grammars,
   ) {
     this.modelId = options.modelId;
     this.slots = new Slots(options.parallel, options.maxQueue);
@@ -78,16 +97,27 @@ export class LlamaEngine implements Engine {
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
     const history = toChatHistory(request.messages);
-    const promptTokens = this.countPromptTokens(history);
+    const functions = toFunctions(request.tools, request.toolChoice);
+    const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
+    const chatWrapper = forced ? forceFunctionCall(this.chatWrapper) : this.chatWrapper;
+    const promptTokens = this.countPromptTokens(chatWrapper, history, functions);
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
+    const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
+      throw new SchemaError("", `the grammar for this schema could not be built: ${errorMessage(error)}`);
+    });
     this.slots.checkCapacity();
-    // Past the context's end the answer is cut with finish_reason "length", never shifted silently.
-    const maxTokens = Math.min(request.maxTokens ?? room, room);
-    return {
+    const plan: Plan = {
+      history,
+      chatWrapper,
+      functions,
+      grammar,
+      maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
+      // Past the context's end the answer is cut with finish_reason "length", never shifted silently.
+      maxTokens: Math.min(request.maxTokens ?? room, room),
       promptTokens,
-      run: (signal) => this.run(history, { ...request, maxTokens }, promptTokens, signal),
     };
+    return { promptTokens, run: (signal) => this.run(plan, request, signal) };
   }
 
   load(): EngineLoad {
@@ -99,40 +129,46 @@ export class LlamaEngine implements Engine {
     await this.model.dispose();
   }
 
-  private countPromptTokens(history: ChatHistoryItem[]): number {
-    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
+  private countPromptTokens(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
+    const { contextText } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
     return contextText.tokenize(this.model.tokenizer).length;
   }
 
-  private async *run(
-    history: ChatHistoryItem[],
-    request: GenerationRequest & { maxTokens: number },
-    promptTokens: number,
-    signal: AbortSignal,
-  ): AsyncGenerator<EngineEvent> {
+  private async *run(plan: Plan, request: GenerationRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     if (!(await this.slots.acquire(signal))) return;
     // Our own controller, so that a consumer that stops iterating also stops the generation.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     const sequence = this.context.getSequence();
-    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper });
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
+    const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
     const events = new EventQueue<EngineEvent>();
-    const generation = chat
-      .generateResponse(history, {
-        ...samplingOptions(request.sampling),
-        maxTokens: request.maxTokens,
-        customStopTriggers: request.stop.length > 0 ? request.stop : undefined,
-        signal: stop.signal,
-        stopOnAbortSignal: true,
-        onTextChunk: (text) => events.push({ type: "text", text }),
-      })
+    const common = {
+      ...samplingOptions(request.sampling),
+      maxTokens: plan.maxTokens,
+      customStopTriggers: request.stop.length > 0 ? request.stop : undefined,
+      signal: stop.signal,
+      stopOnAbortSignal: true,
+      onTextChunk: (text: string) => events.push({ type: "text", text }),
+    };
+    // node-llama-cpp takes either functions or a grammar, never both (the request schema ensures it).
+    const response = plan.functions
+      ? chat.generateResponse(plan.history, {
+          ...common,
+          functions: plan.functions,
+          maxParallelFunctionCalls: plan.maxParallelFunctionCalls,
+          onFunctionCallParamsChunk: (chunk) => toolCalls.onParamsChunk(chunk).forEach((event) => events.push(event)),
+        })
+      : chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
+    const generation = response
       .then(
         (response) => {
-          events.push({ type: "finish", reason: finishReason(response) });
+          toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
+          events.push({ type: "finish", reason: finishReason(response, toolCalls.count) });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({ type: "usage", usage: { promptTokens, completionTokens } });
+          events.push({ type: "usage", usage: { promptTokens: plan.promptTokens, completionTokens } });
         },
         (error: unknown) => {
           if (!stop.signal.aborted) events.push({ type: "error", message: errorMessage(error) });
@@ -152,7 +188,12 @@ export class LlamaEngine implements Engine {
   }
 }
 
-function samplingOptions(sampling: Sampling): Partial<LLamaChatGenerateResponseOptions> {
+type SamplingOptions = Pick<
+  LLamaChatGenerateResponseOptions,
+  "temperature" | "topP" | "topK" | "minP" | "seed" | "repeatPenalty"
+>;
+
+function samplingOptions(sampling: Sampling): SamplingOptions {
   const penalize = sampling.presencePenalty !== null || sampling.frequencyPenalty !== null;
   return {
     temperature: sampling.temperature,
@@ -171,7 +212,8 @@ function samplingOptions(sampling: Sampling): Partial<LLamaChatGenerateResponseO
   };
 }
 
-function finishReason(response: LlamaChatResponse): FinishReason {
+function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined>, toolCalls: number): FinishReason {
+  if (toolCalls > 0 && response.metadata.stopReason !== "maxTokens") return "tool_calls";
   switch (response.metadata.stopReason) {
     case "maxTokens":
       return "length";

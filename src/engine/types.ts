@@ -1,4 +1,5 @@
 // What the engine is asked to do, in its own terms (no OpenAI field names, no HTTP).
+import type { GbnfJsonSchema } from "node-llama-cpp";
 import type { EngineEvent } from "../stream/events.ts";
 
 export interface ToolCallRecord {
@@ -25,6 +26,19 @@ export interface Sampling {
   frequencyPenalty: number | null;
 }
 
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  /** The arguments' schema, already in the grammar's subset; null: the tool takes no arguments. */
+  parameters: GbnfJsonSchema | null;
+}
+
+/** Whether the model may, must, or must not call a tool, or must call one by name. */
+export type ToolChoice = { type: "auto" } | { type: "none" } | { type: "required" } | { type: "function"; name: string };
+
+/** What the text answer must be: free text, any JSON value, or JSON that fits a schema. */
+export type OutputFormat = { type: "text" } | { type: "json" } | { type: "json_schema"; schema: GbnfJsonSchema };
+
 export interface GenerationRequest {
   messages: Message[];
   /** Most tokens to generate; null: until the model stops or the context is full. */
@@ -32,6 +46,11 @@ export interface GenerationRequest {
   sampling: Sampling;
   /** Strings that end generation; they are not part of the output. */
   stop: string[];
+  tools: ToolSpec[];
+  toolChoice: ToolChoice;
+  /** More than one tool call in one answer. */
+  parallelToolCalls: boolean;
+  format: OutputFormat;
 }
 
 /** A request that fits the model, ready to run once a sequence is free. */

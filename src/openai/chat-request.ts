@@ -1,6 +1,7 @@
 // The request body of POST /v1/chat/completions: validated once here, trusted inside.
 import { z } from "zod";
-import type { GenerationRequest, Message } from "../engine/types.ts";
+import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
+import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { invalidParam } from "./errors.ts";
 import { validationError } from "./validation.ts";
 
@@ -30,6 +31,32 @@ const message = z.discriminatedUnion("role", [
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 
+const jsonObject = z.record(z.string(), z.unknown());
+
+const tool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "a function name is 1 to 64 letters, digits, '_' or '-'"),
+    description: z.string().optional(),
+    parameters: jsonObject.optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) }),
+]);
+
+const responseFormat = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({ name: z.string(), description: z.string().optional(), schema: jsonObject.optional(), strict: z.boolean().nullish() }),
+  }),
+]);
+
 export const chatRequestSchema = z.looseObject({
   model: z.string().optional(),
   messages: z.array(message).min(1, "messages must hold at least one message"),
@@ -47,6 +74,10 @@ export const chatRequestSchema = z.looseObject({
   stream: nullable(z.boolean()),
   stream_options: nullable(z.looseObject({ include_usage: z.boolean().optional() })),
   user: z.string().optional(),
+  tools: nullable(z.array(tool)),
+  tool_choice: nullable(toolChoice),
+  parallel_tool_calls: nullable(z.boolean()),
+  response_format: nullable(responseFormat),
 });
 
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
@@ -85,8 +116,56 @@ export function parseChatRequest(json: unknown): ChatRequest {
         frequencyPenalty: body.frequency_penalty ?? null,
       },
       stop: body.stop == null ? [] : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((s) => s !== ""),
+      ...toolsAndFormat(body),
     },
   };
+}
+
+function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" | "toolChoice" | "parallelToolCalls" | "format"> {
+  const tools: ToolSpec[] = (body.tools ?? []).map((t, i) => ({
+    name: t.function.name,
+    ...(t.function.description ? { description: t.function.description } : {}),
+    parameters: t.function.parameters === undefined ? null : grammarSchema(t.function.parameters, `tools[${i}].function.parameters`),
+  }));
+  const names = tools.map((t) => t.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw invalidParam("tools", `Two tools are named '${duplicate}'; tool names must be unique.`);
+
+  const choice = body.tool_choice ?? (tools.length > 0 ? "auto" : "none");
+  let toolChoice: ToolChoice;
+  if (typeof choice === "string") toolChoice = { type: choice };
+  else toolChoice = { type: "function", name: choice.function.name };
+  if ((toolChoice.type === "required" || toolChoice.type === "function") && tools.length === 0) {
+    throw invalidParam("tool_choice", `tool_choice '${toolChoice.type}' needs at least one tool in 'tools'.`);
+  }
+  if (toolChoice.type === "function" && !names.includes(toolChoice.name)) {
+    throw invalidParam("tool_choice", `tool_choice names '${toolChoice.name}', which is not among the tools: ${names.join(", ")}.`);
+  }
+
+  const format = body.response_format;
+  let outputFormat: OutputFormat = { type: "text" };
+  if (format?.type === "json_object") outputFormat = { type: "json" };
+  if (format?.type === "json_schema") {
+    outputFormat = format.json_schema.schema
+      ? { type: "json_schema", schema: grammarSchema(format.json_schema.schema, "response_format.json_schema.schema") }
+      : { type: "json" };
+  }
+  if (outputFormat.type !== "text" && tools.length > 0 && toolChoice.type !== "none") {
+    throw invalidParam(
+      "response_format",
+      "response_format cannot constrain the answer while the model may call tools; send tool_choice 'none' or leave out response_format.",
+    );
+  }
+  return { tools, toolChoice, parallelToolCalls: body.parallel_tool_calls ?? true, format: outputFormat };
+}
+
+function grammarSchema(schema: unknown, param: string) {
+  try {
+    return toGrammarSchema(schema);
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw invalidParam(param, `Unsupported schema: ${error.message}.`, "invalid_schema");
+  }
 }
 
 function toMessages(bodies: ChatMessageBody[]): Message[] {

@@ -6,6 +6,7 @@ import { KEEPALIVE_MODES } from "../../src/stream/encode-chat.ts";
 import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
 import { postChat, readFrames } from "./sse.ts";
 import { accumulateStrict } from "./strict-accumulator.ts";
+import { GET_TIME, GET_WEATHER } from "./tools.ts";
 
 const QUESTION = [{ role: "user" as const, content: "What is the capital of France?" }];
 const ANSWER = "The capital of France is Paris.";
@@ -68,6 +69,27 @@ for (const mode of KEEPALIVE_MODES) {
       if (mode === "comment") assert.equal(comments[0], frames[0], "the first frame is the keepalive comment");
       else assert.equal(comments.length, 0);
       if (mode === "chunk") assert.deepEqual(JSON.parse(frames[0]!.data!).choices[0].delta, { role: "assistant", content: "" });
+    });
+
+    test("a strict accumulator gets streamed tool calls with their arguments intact", async () => {
+      const response = await postChat(server.baseURL, {
+        messages: [{ role: "user", content: "What's the weather in Paris and Rome?" }],
+        tools: [GET_WEATHER, GET_TIME],
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const frames = await readFrames(response);
+      const result = accumulateStrict(frames.flatMap((f) => (f.data === null ? [] : [f.data])));
+      assert.equal(result.role, "assistant");
+      assert.equal(result.dropped, 0);
+      assert.equal(result.finishReason, "tool_calls");
+      assert.ok(result.usage && result.usage.completion_tokens > 0);
+      assert.deepEqual(
+        result.toolCalls.map((call) => [call.name, JSON.parse(call.arguments)]),
+        [["get_weather", { city: "Paris" }], ["get_weather", { city: "Rome" }]],
+      );
+      for (const call of result.toolCalls) assert.match(call.id, /^call_/);
     });
 
     test("a non-streamed completion has the answer and real usage", async () => {

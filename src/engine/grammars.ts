@@ -1,0 +1,31 @@
+import type { Llama, LlamaGrammar } from "node-llama-cpp";
+import type { OutputFormat } from "./types.ts";
+
+/** Compiled grammars for response formats, kept by schema: clients repeat the same few. */
+export class Grammars {
+  private readonly bySchema = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly limit = 64,
+  ) {}
+
+  /** The grammar for a format; undefined for free text. */
+  async forFormat(format: OutputFormat): Promise<LlamaGrammar | undefined> {
+    if (format.type === "text") return undefined;
+    if (format.type === "json") return this.cached("json", () => this.llama.getGrammarFor("json"));
+    // `as never`: node-llama-cpp's generic schema types only help with literal schemas.
+    return this.cached(JSON.stringify(format.schema), () => this.llama.createGrammarForJsonSchema(format.schema as never));
+  }
+
+  private cached(key: string, make: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
+    let grammar = this.bySchema.get(key);
+    if (!grammar) {
+      if (this.bySchema.size >= this.limit) this.bySchema.delete(this.bySchema.keys().next().value!);
+      grammar = make();
+      grammar.catch(() => this.bySchema.delete(key));
+      this.bySchema.set(key, grammar);
+    }
+    return grammar;
+  }
+}

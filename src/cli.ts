@@ -3,6 +3,7 @@
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
 import { loadLlamaEngine } from "./engine/llama.ts";
+import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
 import { checkGgufFile } from "./model-file.ts";
 import { createApp, listen } from "./server.ts";
 import { ServerState } from "./server-state.ts";
@@ -72,8 +73,10 @@ function checkKnownFlags(argv: string[]): void {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
-  console.error(`oserve: ${message}`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
-});
+if (!(await runAsForkedScript())) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
+    console.error(`oserve: ${message}`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  });
+}

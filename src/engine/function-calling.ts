@@ -1,5 +1,5 @@
 // How tools reach node-llama-cpp: as its `functions`, through the model's own chat wrapper.
-import { LlamaText, type ChatModelFunctions, type ChatWrapper } from "node-llama-cpp";
+import type { ChatModelFunctions, ChatWrapper, LlamaText } from "node-llama-cpp";
 import type { ToolChoice, ToolSpec } from "./types.ts";
 
 /** The functions the model may call under `choice`: none, all, or the one named. */
@@ -21,7 +21,7 @@ export function toFunctions(tools: readonly ToolSpec[], choice: ToolChoice): Cha
  * call (its `noPrefixTrigger` of type "functionCall"); here it is applied to any wrapper, which is
  * what `tool_choice: "required"` or a named function needs.
  */
-export function forceFunctionCall(wrapper: ChatWrapper): ChatWrapper {
+export function forceFunctionCall(wrapper: ChatWrapper, llamaText: typeof LlamaText): ChatWrapper {
   const callPrefix = wrapper.settings.functions?.call.prefix;
   if (callPrefix === undefined) return wrapper;
   const forced = Object.create(wrapper) as ChatWrapper;
@@ -30,7 +30,7 @@ export function forceFunctionCall(wrapper: ChatWrapper): ChatWrapper {
     return {
       contextText: state.contextText,
       stopGenerationTriggers: state.stopGenerationTriggers,
-      noPrefixTrigger: { type: "functionCall", inject: LlamaText(callPrefix) },
+      noPrefixTrigger: { type: "functionCall", inject: llamaText(callPrefix) },
       detectFunctionCalls: true,
     };
   };

@@ -1,18 +1,14 @@
 // The node-llama-cpp adapter: loads a GGUF model and turns generations into events.
 import { randomBytes } from "node:crypto";
-import {
-  getLlama,
-  LlamaChat,
-  LlamaLogLevel,
-  resolveChatWrapper,
-  type ChatHistoryItem,
-  type ChatModelFunctions,
-  type ChatWrapper,
-  type LLamaChatGenerateResponseOptions,
-  type LlamaChatResponse,
-  type LlamaContext,
-  type LlamaGrammar,
-  type LlamaModel,
+import type {
+  ChatHistoryItem,
+  ChatModelFunctions,
+  ChatWrapper,
+  LLamaChatGenerateResponseOptions,
+  LlamaChatResponse,
+  LlamaContext,
+  LlamaGrammar,
+  LlamaModel,
 } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "../stream/events.ts";
 import { toChatHistory } from "./chat-history.ts";
@@ -20,6 +16,7 @@ import { ContextOverflowError } from "./errors.ts";
 import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
+import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { SchemaError } from "./json-schema.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { Slots } from "./slots.ts";
@@ -45,12 +42,13 @@ export interface LlamaEngineOptions {
 const DEFAULT_MAX_CONTEXT = 4096;
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
-  const llama = await getLlama({
+  const lib = await importNodeLlamaCpp();
+  const llama = await lib.getLlama({
     gpu: options.gpuLayers === 0 ? false : "auto",
     // Prebuilt binaries come from npm; never start a long source build behind the user's back.
     build: "never",
     maxThreads: options.threads,
-    logLevel: LlamaLogLevel.error,
+    logLevel: lib.LlamaLogLevel.error,
   });
   const model = await llama.loadModel({
     modelPath: options.modelPath,
@@ -62,7 +60,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     sequences: options.parallel,
     threads: { ideal: options.threads, min: 1 },
   });
-  return new LlamaEngine(options, model, context, resolveChatWrapper(model), new Grammars(llama));
+  return new LlamaEngine(lib, options, model, context, lib.resolveChatWrapper(model), new Grammars(llama));
 }
 
 /** How one request is generated: the wrapper, and the functions or grammar that constrain it. */
@@ -81,6 +79,7 @@ export class LlamaEngine implements Engine {
   readonly slots: Slots;
 
   constructor(
+    private readonly lib: NodeLlamaCppModule,
     options: LlamaEngineOptions,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
@@ -99,7 +98,7 @@ export class LlamaEngine implements Engine {
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
-    const chatWrapper = forced ? forceFunctionCall(this.chatWrapper) : this.chatWrapper;
+    const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
     const promptTokens = this.countPromptTokens(chatWrapper, history, functions);
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
@@ -141,7 +140,7 @@ export class LlamaEngine implements Engine {
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     const sequence = this.context.getSequence();
-    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
+    const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
     const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
     const events = new EventQueue<EngineEvent>();

@@ -26,10 +26,13 @@ process.on("exit", () => {
 });
 
 /** Runs `oserve --port 0 --host 127.0.0.1 …flags`; resolves once the ready line names the URL. */
-export async function startServer(flags: string[], { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"] } = {}): Promise<TestServer> {
+export async function startServer(
+  flags: string[],
+  { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"], cwd = ROOT } = {},
+): Promise<TestServer> {
   const [bin, ...pre] = command as [string, ...string[]];
   const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", "--threads", "1", ...flags], {
-    cwd: ROOT,
+    cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

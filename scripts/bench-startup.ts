@@ -1,0 +1,64 @@
+// Usage: npm run bench:startup [-- --runs 5 --model PATH]
+// Side by side, in one run: the compiled binary (dist/oserve) and `node dist/oserve.mjs`: size,
+// time from exec to the ready line, and to the first streamed token of a first request.
+// Builds dist/ first when it is missing.
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { startServer, TINY_CHAT } from "../test/e2e/server.ts";
+import { postChat } from "../test/e2e/sse.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, model: { type: "string", default: TINY_CHAT } } });
+const runs = Number(values.runs);
+
+const variants = [
+  { name: "binary (dist/oserve)", command: [resolve(ROOT, "dist/oserve")], size: resolve(ROOT, "dist/oserve") },
+  { name: "node dist/oserve.mjs", command: [process.execPath, resolve(ROOT, "dist/oserve.mjs")], size: resolve(ROOT, "dist/oserve.mjs") },
+];
+
+async function once(command: string[]): Promise<{ ready: number; firstToken: number }> {
+  const started = performance.now();
+  const server = await startServer(["--model", values.model!], { command });
+  const ready = performance.now() - started;
+  try {
+    const response = await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 8, stream: true });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/"content":"[^"]/.test(text)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("stream ended before its first token");
+      text += value;
+    }
+    const firstToken = performance.now() - started;
+    await reader.cancel();
+    return { ready, firstToken };
+  } finally {
+    await server.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (!variants.every((v) => existsSync(v.command.at(-1)!))) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+const results = new Map<string, { ready: number[]; firstToken: number[] }>(variants.map((v) => [v.name, { ready: [], firstToken: [] }]));
+for (let i = 0; i < runs; i++) {
+  // Alternate, so that caches and background load treat both alike.
+  for (const variant of variants) {
+    const { ready, firstToken } = await once(variant.command);
+    results.get(variant.name)!.ready.push(ready);
+    results.get(variant.name)!.firstToken.push(firstToken);
+  }
+}
+
+console.log(`model: ${values.model}; ${runs} runs each, medians\n`);
+console.log(`${"".padEnd(24)}${"size".padStart(12)}${"exec→ready".padStart(14)}${"exec→1st token".padStart(16)}`);
+for (const variant of variants) {
+  const r = results.get(variant.name)!;
+  const size = `${(statSync(variant.size).size / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`${variant.name.padEnd(24)}${size.padStart(12)}${`${median(r.ready).toFixed(0)} ms`.padStart(14)}${`${median(r.firstToken).toFixed(0)} ms`.padStart(16)}`);
+}
+const [bin, node] = variants.map((v) => results.get(v.name)!);
+console.log(`\nbinary/node: ready ${(median(bin!.ready) / median(node!.ready)).toFixed(2)}x, first token ${(median(bin!.firstToken) / median(node!.firstToken)).toFixed(2)}x`);
+console.log("(sizes: the file alone; both load node-llama-cpp from outside it: the binary from dist/libexec/, node from node_modules/)");

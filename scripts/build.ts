@@ -1,0 +1,52 @@
+// Usage: npm run build
+// Compiles src/cli.ts with `bun build --compile` into dist/oserve, and installs node-llama-cpp with
+// only this platform's prebuilt binaries into dist/libexec/ beside it (see README: "One binary").
+// Also bundles dist/oserve.mjs, the same program as one JS file for `node` (used by bench-startup).
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { hostPlatformPackages } from "./platform.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const DIST = resolve(ROOT, "dist");
+const BUN = resolve(ROOT, "node_modules/.bin/bun");
+
+function run(command: string, args: string[], cwd = ROOT): void {
+  console.log(`$ ${[command, ...args].join(" ")}`);
+  execFileSync(command, args, { cwd, stdio: "inherit" });
+}
+
+function lockedVersion(name: string): string {
+  const lock = JSON.parse(readFileSync(resolve(ROOT, "package-lock.json"), "utf8"));
+  const version = lock.packages[`node_modules/${name}`]?.version;
+  if (!version) throw new Error(`${name} is not in package-lock.json; run npm ci first`);
+  return version;
+}
+
+function mib(path: string): string {
+  return `${(statSync(path).size / 2 ** 20).toFixed(1)} MiB`;
+}
+
+try {
+  rmSync(DIST, { recursive: true, force: true });
+  mkdirSync(DIST, { recursive: true });
+  const common = ["--external", "node-llama-cpp", "--define", "OSERVE_COMPILED=true"];
+  run(BUN, ["build", "src/cli.ts", "--compile", ...common, "--outfile", "dist/oserve"]);
+  run(BUN, ["build", "src/cli.ts", "--target", "node", "--external", "node-llama-cpp", "--outfile", "dist/oserve.mjs"]);
+
+  // node-llama-cpp and its dependencies as npm lays them out, with this platform's binaries only.
+  const version = lockedVersion("node-llama-cpp");
+  const libexec = resolve(DIST, "libexec");
+  mkdirSync(libexec, { recursive: true });
+  writeFileSync(resolve(libexec, "package.json"), `${JSON.stringify({ private: true, name: "oserve-libexec" }, null, 2)}\n`);
+  const packages = [`node-llama-cpp@${version}`, ...hostPlatformPackages().map((name) => `${name}@${version}`)];
+  run("npm", ["install", "--omit=optional", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock", ...packages], libexec);
+  // The llama.cpp sources, only read by a local build from source, which the binary never starts.
+  rmSync(resolve(libexec, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), { force: true });
+
+  console.log(`dist/oserve ${mib(resolve(DIST, "oserve"))}; dist/oserve.mjs ${mib(resolve(DIST, "oserve.mjs"))}`);
+  console.log(`libexec: ${execFileSync("du", ["-sh", libexec]).toString().split("\t")[0]}`);
+} catch (error) {
+  console.error(`build: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,69 @@
+// Usage: npm run release [-- --url-base URL]
+// Builds (npm run build), then packs dist/oserve-<version>-<os>-<arch>.tar.gz laid out as a
+// Homebrew keg (oserve-<version>/bin/oserve, oserve-<version>/libexec/…), writes its .sha256 and
+// renders dist/oserve.rb. --url-base is where the tarball will be downloaded from (default: the
+// dist/ folder as a file:// URL, for `brew install ./dist/oserve.rb` on this machine).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { hostPlatform } from "./platform.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const DIST = resolve(ROOT, "dist");
+
+try {
+  const { values } = parseArgs({ options: { "url-base": { type: "string" }, "skip-build": { type: "boolean" } } });
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { version: string; description: string; homepage?: string };
+  if (!values["skip-build"]) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+
+  const keg = `oserve-${pkg.version}`;
+  const tarball = `${keg}-${hostPlatform()}.tar.gz`;
+  const stage = resolve(DIST, "stage");
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(resolve(stage, keg, "bin"), { recursive: true });
+  cpSync(resolve(DIST, "oserve"), resolve(stage, keg, "bin/oserve"));
+  cpSync(resolve(DIST, "libexec"), resolve(stage, keg, "libexec"), { recursive: true });
+  execFileSync("tar", ["-czf", resolve(DIST, tarball), "-C", stage, keg]);
+  rmSync(stage, { recursive: true, force: true });
+
+  const sha256 = createHash("sha256").update(readFileSync(resolve(DIST, tarball))).digest("hex");
+  writeFileSync(resolve(DIST, `${tarball}.sha256`), `${sha256}  ${tarball}\n`);
+  const urlBase = (values["url-base"] ?? pathToFileURL(DIST).href).replace(/\/$/, "");
+  writeFileSync(resolve(DIST, "oserve.rb"), formula({ version: pkg.version, description: pkg.description, homepage: pkg.homepage, url: `${urlBase}/${tarball}`, sha256 }));
+  console.log(`dist/${tarball} (sha256 ${sha256})\ndist/${tarball}.sha256\ndist/oserve.rb`);
+} catch (error) {
+  console.error(`release: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+interface FormulaFields {
+  version: string;
+  description: string;
+  homepage: string | undefined;
+  url: string;
+  sha256: string;
+}
+
+function formula({ version, description, homepage, url, sha256 }: FormulaFields): string {
+  return `class Oserve < Formula
+  desc "${description}"
+${homepage ? `  homepage "${homepage}"\n` : ""}  url "${url}"
+  version "${version}"
+  sha256 "${sha256}"
+  license "MIT"
+
+  def install
+    # bin/oserve loads node-llama-cpp from ../libexec, found through its real path.
+    libexec.install Dir["libexec/*"]
+    bin.install "bin/oserve"
+  end
+
+  test do
+    assert_match version.to_s, shell_output("#{bin}/oserve --version")
+  end
+end
+`;
+}

@@ -1,0 +1,58 @@
+// The same server as users get it: the installed release binary, and the source under Bun and Deno.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startServer, TINY_CHAT } from "./server.ts";
+import { postChat, readFrames } from "./sse.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = resolve(ROOT, "node_modules/.bin");
+
+/** Starts `command`, streams one chat completion, checks its shape, stops it with SIGTERM. */
+async function smoke(command: string[], cwd = ROOT): Promise<void> {
+  const server = await startServer(["--model", TINY_CHAT, "--keepalive", "chunk"], { command, cwd });
+  try {
+    const frames = await readFrames(await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, stream: true }));
+    const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
+    assert.deepEqual(chunks[0].choices[0].delta, { role: "assistant", content: "" }, "the keepalive chunk opens the stream");
+    assert.equal(new Set(chunks.map((c) => c.id)).size, 1, "the keepalive chunk shares the stream's id");
+    assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello! How can I help you today?");
+    assert.equal(frames.at(-1)!.data, "[DONE]");
+  } finally {
+    assert.equal(await server.stop(), 0, `SIGTERM exits with 0; stderr: ${server.stderr()}`);
+  }
+}
+
+describe("release tarball, installed into a fresh prefix", () => {
+  let prefix: string;
+  before(() => {
+    // No node_modules above the prefix: the binary must find everything in its own keg.
+    prefix = mkdtempSync(join(tmpdir(), "oserve-prefix-"));
+    execFileSync("npm", ["run", "release"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
+    const tarball = readdirSync(resolve(ROOT, "dist")).find((name) => name.endsWith(".tar.gz"))!;
+    execFileSync("bash", ["scripts/install.sh", "--prefix", prefix, resolve(ROOT, "dist", tarball)], { cwd: ROOT, stdio: "ignore" });
+  });
+  after(() => rmSync(prefix, { recursive: true, force: true }));
+
+  test("PREFIX/bin/oserve --version prints the package version", () => {
+    const version = execFileSync(join(prefix, "bin/oserve"), ["--version"], { cwd: tmpdir() }).toString().trim();
+    assert.equal(version, JSON.parse(execFileSync("npm", ["pkg", "get", "version"], { cwd: ROOT }).toString()));
+  });
+
+  test("PREFIX/bin/oserve serves a streamed chat completion and stops on SIGTERM", async () => {
+    await smoke([join(prefix, "bin/oserve")], prefix);
+  });
+});
+
+describe("from source on other runtimes", () => {
+  test("bun src/cli.ts (Bun.serve)", async () => {
+    await smoke([join(BIN, "bun"), "src/cli.ts"]);
+  });
+
+  test("deno run src/cli.ts (Node compatibility, @hono/node-server)", async () => {
+    await smoke([join(BIN, "deno"), "run", "-A", "--node-modules-dir=manual", "src/cli.ts"]);
+  });
+});

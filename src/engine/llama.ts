@@ -7,8 +7,10 @@ import type {
   LLamaChatGenerateResponseOptions,
   LlamaChatResponse,
   LlamaContext,
+  LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
+  Token,
 } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "../stream/events.ts";
 import { toChatHistory } from "./chat-history.ts";
@@ -19,7 +21,7 @@ import { Grammars } from "./grammars.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { SchemaError } from "./json-schema.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
-import { Slots } from "./slots.ts";
+import { SlotPool } from "./slots.ts";
 import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration, Sampling } from "./types.ts";
 
 export interface LlamaEngineOptions {
@@ -40,6 +42,8 @@ export interface LlamaEngineOptions {
 }
 
 const DEFAULT_MAX_CONTEXT = 4096;
+/** A sequence is picked for its cached tokens when they are at least this share of the prompt. */
+const MIN_REUSED_SHARE = 0.5;
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
@@ -71,12 +75,13 @@ interface Plan {
   grammar: LlamaGrammar | undefined;
   maxParallelFunctionCalls: number | undefined;
   maxTokens: number;
-  promptTokens: number;
+  /** The rendered prompt's tokens: to count them and to pick the sequence that holds most of them. */
+  prompt: Token[];
 }
 
 export class LlamaEngine implements Engine {
   readonly modelId: string;
-  readonly slots: Slots;
+  readonly slots: SlotPool<LlamaContextSequence>;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -87,7 +92,10 @@ export class LlamaEngine implements Engine {
     private readonly grammars: Grammars,
   ) {
     this.modelId = options.modelId;
-    this.slots = new Slots(options.parallel, options.maxQueue);
+    // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
+    // follow-up turn whose prompt starts the same way evaluates only what is new.
+    const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
+    this.slots = new SlotPool(sequences, options.maxQueue);
   }
 
   get contextSize(): number {
@@ -99,7 +107,8 @@ export class LlamaEngine implements Engine {
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
     const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
-    const promptTokens = this.countPromptTokens(chatWrapper, history, functions);
+    const prompt = this.tokenizePrompt(chatWrapper, history, functions);
+    const promptTokens = prompt.length;
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
@@ -114,7 +123,7 @@ export class LlamaEngine implements Engine {
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
       // Past the context's end the answer is cut with finish_reason "length", never shifted silently.
       maxTokens: Math.min(request.maxTokens ?? room, room),
-      promptTokens,
+      prompt,
     };
     return { promptTokens, run: (signal) => this.run(plan, request, signal) };
   }
@@ -128,18 +137,25 @@ export class LlamaEngine implements Engine {
     await this.model.dispose();
   }
 
-  private countPromptTokens(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
+  private tokenizePrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
     const { contextText } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-    return contextText.tokenize(this.model.tokenizer).length;
+    return contextText.tokenize(this.model.tokenizer);
   }
 
   private async *run(plan: Plan, request: GenerationRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
-    if (!(await this.slots.acquire(signal))) return;
+    // A sequence that holds most of this prompt is worth taking; otherwise the least recently used
+    // one, so that one request with a new prompt does not evict a conversation's cache at random.
+    const reuse = (candidate: LlamaContextSequence) => {
+      const shared = sharedPrefix(candidate.contextTokens, plan.prompt);
+      return shared >= plan.prompt.length * MIN_REUSED_SHARE ? shared : 0;
+    };
+    const sequence = await this.slots.acquire(signal, reuse);
+    if (!sequence) return;
+    const cachedTokens = sharedPrefix(sequence.contextTokens, plan.prompt);
     // Our own controller, so that a consumer that stops iterating also stops the generation.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const sequence = this.context.getSequence();
     const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
     const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
@@ -167,7 +183,7 @@ export class LlamaEngine implements Engine {
           toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
           events.push({ type: "finish", reason: finishReason(response, toolCalls.count) });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({ type: "usage", usage: { promptTokens: plan.promptTokens, completionTokens } });
+          events.push({ type: "usage", usage: { promptTokens: plan.prompt.length, completionTokens, cachedTokens } });
         },
         (error: unknown) => {
           if (!stop.signal.aborted) events.push({ type: "error", message: errorMessage(error) });
@@ -181,8 +197,7 @@ export class LlamaEngine implements Engine {
       signal.removeEventListener("abort", onAbort);
       await generation;
       chat.dispose();
-      sequence.dispose();
-      this.slots.release();
+      this.slots.release(sequence);
     }
   }
 }
@@ -225,4 +240,12 @@ function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** How many tokens at the start of `held` equal those of `prompt`. */
+function sharedPrefix(held: readonly Token[], prompt: readonly Token[]): number {
+  const limit = Math.min(held.length, prompt.length);
+  let i = 0;
+  while (i < limit && held[i] === prompt[i]) i++;
+  return i;
 }

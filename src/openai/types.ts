@@ -5,6 +5,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** How many prompt tokens were reused from an earlier request's evaluation. */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 export interface ToolCall {

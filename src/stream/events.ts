@@ -5,6 +5,8 @@ export type FinishReason = "stop" | "length" | "tool_calls";
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens a sequence already held from an earlier request, so not evaluated again. */
+  cachedTokens?: number;
 }
 
 /**

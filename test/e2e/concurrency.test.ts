@@ -1,0 +1,142 @@
+// Many clients at once: batched sequences, the bounded queue, disconnects, prompt reuse.
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import { RANDOM, startServer, TINY_CHAT, type TestServer } from "./server.ts";
+import { postChat, readFrames } from "./sse.ts";
+
+async function health(server: TestServer): Promise<{ status: string; slots_total: number; slots_in_use: number; queued: number }> {
+  return (await fetch(`${server.url}/health`)).json();
+}
+
+async function until(check: () => Promise<boolean>, withinMs: number, what: string): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < withinMs) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  assert.fail(`${what} did not happen within ${withinMs} ms`);
+}
+
+const streamedText = async (server: TestServer, messages: object[], maxTokens?: number) => {
+  const frames = await readFrames(await postChat(server.baseURL, { messages, temperature: 0, stream: true, max_tokens: maxTokens }));
+  return frames
+    .filter((f) => f.data && f.data !== "[DONE]")
+    .map((f) => JSON.parse(f.data!).choices[0]?.delta?.content ?? "")
+    .join("");
+};
+
+describe("four slots", () => {
+  for (const [label, model, maxTokens] of [["trained chat model", TINY_CHAT, undefined], ["random-weight model", RANDOM, 48]] as const) {
+    test(`${label}: 4 concurrent streams each equal their solo output`, async () => {
+      const server = await startServer(["--model", model, "--parallel", "4"]);
+      try {
+        const questions = ["Hello", "What is the capital of France?", "What is 3 plus 4?", "What is the capital of Japan?"].map((content) => [{ role: "user", content }]);
+        const solo: string[] = [];
+        for (const messages of questions) solo.push(await streamedText(server, messages, maxTokens));
+        const together = await Promise.all(questions.map((messages) => streamedText(server, messages, maxTokens)));
+        assert.deepEqual(together, solo);
+        if (model === TINY_CHAT) assert.equal(solo[1], "The capital of France is Paris.");
+        const { slots_total, slots_in_use, queued } = await health(server);
+        assert.deepEqual([slots_total, slots_in_use, queued], [4, 0, 0]);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});
+
+describe("two slots, a queue of two", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--parallel", "2", "--max-queue", "2"]);
+  });
+  after(() => server?.stop());
+
+  test("8 concurrent requests: 4 run or wait, the overflow gets 429 with Retry-After, nothing else fails", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 200 })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429, 429]);
+    for (const response of responses) {
+      const body = await response.json();
+      if (response.status === 429) {
+        assert.equal(response.headers.get("retry-after"), "1");
+        assert.equal(body.error.type, "rate_limit_error");
+      } else {
+        assert.equal(body.choices[0].finish_reason, "length");
+        assert.equal(body.usage.completion_tokens, 200);
+      }
+    }
+  });
+
+  test("a queued request whose client leaves is dropped from the queue", async () => {
+    const busy = [1, 2].map(() => postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 800 }));
+    await until(async () => (await health(server)).slots_in_use === 2, 2000, "both slots busy");
+    const abort = new AbortController();
+    const waiting = postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], stream: true }, abort.signal).catch(() => null);
+    await until(async () => (await health(server)).queued === 1, 2000, "the third request queued");
+    abort.abort();
+    await waiting;
+    await until(async () => (await health(server)).queued === 0, 500, "the queue emptied");
+    await Promise.all((await Promise.all(busy)).map((r) => r.json()));
+  });
+});
+
+describe("one slot under churn", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--parallel", "1"]);
+  });
+  after(() => server?.stop());
+
+  test("200 requests in a row, every second client disconnecting mid-stream, leave every slot free", async () => {
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const response = await postChat(server.baseURL, { messages: [{ role: "user", content: `Request ${i}` }], temperature: 0, stream: true, max_tokens: 24 }, abort.signal);
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      if (i % 2 === 1) {
+        await reader.read();
+        abort.abort();
+        continue;
+      }
+      while (!(await reader.read()).done);
+    }
+    await until(async () => {
+      const h = await health(server);
+      return h.slots_in_use === 0 && h.queued === 0;
+    }, 1000, "all slots free");
+    const completion = await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 8 })).json();
+    assert.equal(completion.usage.completion_tokens, 8);
+  });
+});
+
+describe("prompt reuse", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  before(async () => {
+    server = await startServer(["--model", TINY_CHAT, "--parallel", "2"]);
+    client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+  });
+  after(() => server?.stop());
+
+  test("a follow-up turn reuses the sequence that holds the conversation, even after an unrelated request", async () => {
+    const system = { role: "system" as const, content: "You are a helpful assistant." };
+    const first = await client.chat.completions.create({ model: "x", temperature: 0, messages: [system, { role: "user", content: "Hello" }] });
+    assert.equal(first.usage!.prompt_tokens_details?.cached_tokens, 0);
+    // An unrelated conversation takes the other, least recently used, sequence.
+    await client.chat.completions.create({ model: "x", temperature: 0, messages: [{ role: "user", content: "What is the capital of Peru?" }] });
+    const followUp = await client.chat.completions.create({
+      model: "x",
+      temperature: 0,
+      messages: [system, { role: "user", content: "Hello" }, { role: "assistant", content: first.choices[0]!.message.content! }, { role: "user", content: "What is 3 plus 4?" }],
+    });
+    assert.equal(followUp.choices[0]!.message.content, "3 plus 4 is 7.");
+    const cached = followUp.usage!.prompt_tokens_details!.cached_tokens!;
+    assert.ok(cached >= first.usage!.prompt_tokens, `cached ${cached} of ${followUp.usage!.prompt_tokens}`);
+    assert.ok(cached < followUp.usage!.prompt_tokens);
+  });
+});

@@ -1,23 +1,9 @@
 // Many clients at once: batched sequences, the bounded queue, disconnects, prompt reuse.
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { RANDOM, startServer, TINY_CHAT, type TestServer } from "./server.ts";
+import { health, RANDOM, startServer, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames } from "./sse.ts";
-
-async function health(server: TestServer): Promise<{ status: string; slots_total: number; slots_in_use: number; queued: number }> {
-  return (await fetch(`${server.url}/health`)).json();
-}
-
-async function until(check: () => Promise<boolean>, withinMs: number, what: string): Promise<void> {
-  const started = performance.now();
-  while (performance.now() - started < withinMs) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  assert.fail(`${what} did not happen within ${withinMs} ms`);
-}
 
 const streamedText = async (server: TestServer, messages: object[], maxTokens?: number) => {
   const frames = await readFrames(await postChat(server.baseURL, { messages, temperature: 0, stream: true, max_tokens: maxTokens }));
@@ -105,10 +91,7 @@ describe("one slot under churn", () => {
       }
       while (!(await reader.read()).done);
     }
-    await until(async () => {
-      const h = await health(server);
-      return h.slots_in_use === 0 && h.queued === 0;
-    }, 1000, "all slots free");
+    await waitForIdle(server, 1000);
     const completion = await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 8 })).json();
     assert.equal(completion.usage.completion_tokens, 8);
   });

@@ -2,24 +2,10 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { RANDOM, startServer, type TestServer } from "./server.ts";
+import { health, RANDOM, startServer, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
-
-async function health(server: TestServer): Promise<{ slots_in_use: number; queued: number }> {
-  return (await fetch(`${server.url}/health`)).json();
-}
-
-async function waitForIdle(server: TestServer, withinMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < withinMs) {
-    const { slots_in_use, queued } = await health(server);
-    if (slots_in_use === 0 && queued === 0) return performance.now() - started;
-    await sleep(10);
-  }
-  assert.fail(`slots still busy after ${withinMs} ms: ${JSON.stringify(await health(server))}`);
-}
 
 /** Reads a stream until its first content delta, then drops the connection. */
 async function streamThenDisconnect(server: TestServer): Promise<void> {

@@ -72,3 +72,33 @@ export async function startServer(
     throw error;
   }
 }
+
+export interface Health {
+  status: string;
+  model: string;
+  slots_total: number;
+  slots_in_use: number;
+  queued: number;
+}
+
+export async function health(server: TestServer): Promise<Health> {
+  return (await fetch(`${server.url}/health`)).json();
+}
+
+/** Polls `check` until it holds; fails naming `what` after `withinMs`. Resolves with the wait in ms. */
+export async function until(check: () => Promise<boolean>, withinMs: number, what: string): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < withinMs) {
+    if (await check()) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${what} did not happen within ${withinMs} ms`);
+}
+
+/** Waits until no slot is in use and nothing is queued. */
+export function waitForIdle(server: TestServer, withinMs: number): Promise<number> {
+  return until(async () => {
+    const { slots_in_use, queued } = await health(server);
+    return slots_in_use === 0 && queued === 0;
+  }, withinMs, "all slots free and the queue empty");
+}

@@ -57,6 +57,9 @@ async function serve(config: Config): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    // Generations in flight end now: each stream gets an error frame and [DONE], each waiting
+    // non-streamed request a 503; then the sockets close and the model is freed.
+    state.shutdown.abort();
     await server.close();
     await engine.close();
     process.exit(0);

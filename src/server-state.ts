@@ -5,13 +5,18 @@ import { ApiError } from "./openai/errors.ts";
 /** What the routes share: the config, and the engine once the model has loaded. */
 export class ServerState {
   engine: Engine | null = null;
+  /** Aborted when the server shuts down: every generation in flight stops, and new requests get 503. */
+  readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
 
   constructor(readonly config: Config) {}
 
-  /** The engine, or a 503 while the model is still loading. */
+  /** The engine, or a 503 while the model is still loading or the server is shutting down. */
   readyEngine(): Engine {
+    if (this.shutdown.signal.aborted) {
+      throw new ApiError(503, "The server is shutting down.", { type: "service_unavailable_error", code: "shutting_down" });
+    }
     if (!this.engine) {
       throw new ApiError(503, "The model is still loading; retry in a moment.", {
         type: "service_unavailable_error",

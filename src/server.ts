@@ -56,26 +56,40 @@ function toApiError(error: unknown): ApiError {
 export interface RunningServer {
   /** The bound port (the real one when asked for port 0). */
   port: number;
-  close(): Promise<void>;
+  /** Stops listening, lets responses in flight finish for up to `graceMs`, then drops what is left. */
+  close(graceMs?: number): Promise<void>;
 }
+
+const CLOSE_GRACE_MS = 2000;
 
 /** Listens on host:port with the runtime's own server. */
 export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
   if (typeof Bun !== "undefined") {
     // idleTimeout 0: Bun's default of 10 s would cut streams whose keepalive interval is 10 s or more.
     const server = Bun.serve({ fetch: app.fetch, hostname: host, port, idleTimeout: 0 });
-    return { port: server.port ?? port, close: async () => void (await server.stop(true)) };
+    return {
+      port: server.port ?? port,
+      close: async (graceMs = CLOSE_GRACE_MS) => {
+        const timer = setTimeout(() => void server.stop(true), graceMs);
+        await server.stop(false);
+        clearTimeout(timer);
+      },
+    };
   }
   const { serve } = await import("@hono/node-server");
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
       resolve({
         port: info.port,
-        close: () =>
+        close: (graceMs = CLOSE_GRACE_MS) =>
           new Promise<void>((done) => {
-            server.close(() => done());
-            // Streams in flight would hold close() open; their generations stop with their sockets.
-            if ("closeAllConnections" in server) server.closeAllConnections();
+            // close() ends idle keep-alive connections and waits for the busy ones; past the
+            // grace period those are dropped (their generations stop with their sockets).
+            const timer = setTimeout(() => "closeAllConnections" in server && server.closeAllConnections(), graceMs);
+            server.close(() => {
+              clearTimeout(timer);
+              done();
+            });
           }),
       }),
     );

@@ -180,13 +180,19 @@ export class LlamaEngine implements Engine {
     const generation = response
       .then(
         (response) => {
+          if (stop.signal.aborted) {
+            // Cut short from outside: a finish_reason would pass the partial answer off as whole.
+            events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
+            return;
+          }
           toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
           events.push({ type: "finish", reason: finishReason(response, toolCalls.count) });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
           events.push({ type: "usage", usage: { promptTokens: plan.prompt.length, completionTokens, cachedTokens } });
         },
         (error: unknown) => {
-          if (!stop.signal.aborted) events.push({ type: "error", message: errorMessage(error) });
+          const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
+          events.push({ type: "error", message: reason });
         },
       )
       .finally(() => events.end());

@@ -21,16 +21,28 @@ export function chatRoutes(state: ServerState): Hono {
       created: Math.floor(Date.now() / 1000),
       model: engine.modelId,
     };
-    // One controller per request: the client leaving (socket closed or body cancelled) aborts it.
+    // One controller per request: the client leaving (socket closed or body cancelled) or the
+    // server shutting down aborts it.
     const abort = new AbortController();
-    const clientGone = () => abort.abort(new Error("client disconnected"));
+    const clientGone = () => abort.abort(new Error("the client disconnected"));
+    const shuttingDown = () => abort.abort(new Error("the server is shutting down"));
     c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
+    state.shutdown.signal.addEventListener("abort", shuttingDown, { once: true });
+    const forget = () => {
+      c.req.raw.signal.removeEventListener("abort", clientGone);
+      state.shutdown.signal.removeEventListener("abort", shuttingDown);
+    };
     const events = prepared.run(abort.signal);
     if (!request.stream) {
       try {
         return c.json(await collect(identity, events));
+      } catch (error) {
+        if (state.shutdown.signal.aborted) {
+          throw new ApiError(503, "The server shut down before the answer was complete.", { type: "service_unavailable_error", code: "shutting_down" });
+        }
+        throw error;
       } finally {
-        c.req.raw.signal.removeEventListener("abort", clientGone);
+        forget();
       }
     }
     const frames = chatFrames(
@@ -38,7 +50,7 @@ export function chatRoutes(state: ServerState): Hono {
       { keepalive: state.config.keepalive, keepaliveIntervalMs: state.config.keepaliveIntervalMs, includeUsage: request.includeUsage },
       events,
     );
-    return sseResponse(frames, clientGone);
+    return sseResponse(frames, clientGone, forget);
   });
   return app;
 }

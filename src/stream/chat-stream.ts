@@ -39,18 +39,21 @@ export async function* chatFrames(
   yield* encodeEnd(identity, options, state).frames;
 }
 
-/** A streaming Response over `frames`; `onCancel` runs when the client goes away. */
-export function sseResponse(frames: AsyncGenerator<string>, onCancel: () => void): Response {
+/** A streaming Response over `frames`; `onCancel` runs when the client goes away, `onEnd` once either way. */
+export function sseResponse(frames: AsyncGenerator<string>, onCancel: () => void, onEnd: () => void = () => {}): Response {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await frames.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
+      if (next.done) {
+        controller.close();
+        onEnd();
+      } else controller.enqueue(encoder.encode(next.value));
     },
     async cancel() {
       onCancel();
       await frames.return(undefined);
+      onEnd();
     },
   });
   return new Response(body, { headers: SSE_HEADERS });

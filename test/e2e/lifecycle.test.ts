@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { health, RANDOM, startServer, waitForIdle, type TestServer } from "./server.ts";
+import { health, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
@@ -102,5 +102,21 @@ describe("comment keepalive while waiting", () => {
     assert.equal(body.choices[0].finish_reason, "length");
     // The context holds 128 tokens a request (llama.cpp may round it up to a multiple of 256).
     assert.ok(body.usage.total_tokens >= 128 && body.usage.total_tokens <= 256, JSON.stringify(body.usage));
+  });
+});
+
+describe("shutdown", () => {
+  test("SIGTERM mid-stream ends each stream with an error frame and [DONE], a waiting answer with 503, and exits 0", async () => {
+    const server = await startServer(["--model", RANDOM, "--parallel", "2"]);
+    const stream = postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0 }).then((r) => readFrames(r));
+    const whole = postChat(server.baseURL, { messages: PROMPT, temperature: 0 });
+    await until(async () => (await health(server)).slots_in_use === 2, 5000, "both requests running");
+    assert.equal(await server.stop(), 0);
+    const frames = await stream;
+    assert.equal(frames.at(-1)!.data, "[DONE]");
+    assert.match(JSON.parse(frames.at(-2)!.data!).error.message, /shutting down/);
+    const response = await whole;
+    assert.equal(response.status, 503);
+    assert.equal((await response.json()).error.code, "shutting_down");
   });
 });

@@ -4,7 +4,6 @@ import type {
   ChatHistoryItem,
   ChatModelFunctions,
   ChatWrapper,
-  LLamaChatGenerateResponseOptions,
   LlamaChatResponse,
   LlamaContext,
   LlamaContextSequence,
@@ -21,8 +20,10 @@ import { Grammars } from "./grammars.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { SchemaError } from "./json-schema.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
+import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
+import { samplingOptions } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
-import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration, Sampling } from "./types.ts";
+import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
 
 export interface LlamaEngineOptions {
   modelPath: string;
@@ -42,8 +43,6 @@ export interface LlamaEngineOptions {
 }
 
 const DEFAULT_MAX_CONTEXT = 4096;
-/** A sequence is picked for its cached tokens when they are at least this share of the prompt. */
-const MIN_REUSED_SHARE = 0.5;
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
@@ -143,13 +142,7 @@ export class LlamaEngine implements Engine {
   }
 
   private async *run(plan: Plan, request: GenerationRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
-    // A sequence that holds most of this prompt is worth taking; otherwise the least recently used
-    // one, so that one request with a new prompt does not evict a conversation's cache at random.
-    const reuse = (candidate: LlamaContextSequence) => {
-      const shared = sharedPrefix(candidate.contextTokens, plan.prompt);
-      return shared >= plan.prompt.length * MIN_REUSED_SHARE ? shared : 0;
-    };
-    const sequence = await this.slots.acquire(signal, reuse);
+    const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, plan.prompt));
     if (!sequence) return;
     const cachedTokens = sharedPrefix(sequence.contextTokens, plan.prompt);
     // Our own controller, so that a consumer that stops iterating also stops the generation.
@@ -208,30 +201,6 @@ export class LlamaEngine implements Engine {
   }
 }
 
-type SamplingOptions = Pick<
-  LLamaChatGenerateResponseOptions,
-  "temperature" | "topP" | "topK" | "minP" | "seed" | "repeatPenalty"
->;
-
-function samplingOptions(sampling: Sampling): SamplingOptions {
-  const penalize = sampling.presencePenalty !== null || sampling.frequencyPenalty !== null;
-  return {
-    temperature: sampling.temperature,
-    topP: sampling.topP ?? undefined,
-    topK: sampling.topK ?? undefined,
-    minP: sampling.minP ?? undefined,
-    seed: sampling.seed ?? undefined,
-    // OpenAI's penalties only; llama.cpp's multiplicative repeat penalty stays off (1) as in llama-server.
-    repeatPenalty: penalize
-      ? {
-          penalty: 1,
-          presencePenalty: sampling.presencePenalty ?? 0,
-          frequencyPenalty: sampling.frequencyPenalty ?? 0,
-        }
-      : false,
-  };
-}
-
 function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined>, toolCalls: number): FinishReason {
   if (toolCalls > 0 && response.metadata.stopReason !== "maxTokens") return "tool_calls";
   switch (response.metadata.stopReason) {
@@ -246,12 +215,4 @@ function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** How many tokens at the start of `held` equal those of `prompt`. */
-function sharedPrefix(held: readonly Token[], prompt: readonly Token[]): number {
-  const limit = Math.min(held.length, prompt.length);
-  let i = 0;
-  while (i < limit && held[i] === prompt[i]) i++;
-  return i;
 }

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { QueueFullError } from "../../src/engine/errors.ts";
+import { reuseScore, sharedPrefix } from "../../src/engine/prompt-reuse.ts";
+import { SlotPool } from "../../src/engine/slots.ts";
+
+const never = new AbortController().signal;
+
+describe("SlotPool", () => {
+  test("takes the best-scoring free slot, the least recently used among equals", async () => {
+    const pool = new SlotPool(["a", "b", "c"], 0);
+    assert.equal(await pool.acquire(never, (slot) => (slot === "b" ? 5 : 0)), "b");
+    assert.equal(await pool.acquire(never), "a");
+    pool.release("a");
+    assert.equal(await pool.acquire(never), "c", "c was used less recently than a");
+  });
+
+  test("waiters are served in order; one that aborts leaves the queue", async () => {
+    const pool = new SlotPool(["only"], 2);
+    await pool.acquire(never);
+    const leaving = new AbortController();
+    const first = pool.acquire(leaving.signal);
+    const second = pool.acquire(never);
+    assert.equal(pool.waiting, 2);
+    assert.throws(() => pool.checkCapacity(), QueueFullError);
+    leaving.abort();
+    assert.equal(await first, null);
+    assert.equal(pool.waiting, 1);
+    pool.release("only");
+    assert.equal(await second, "only");
+    assert.equal(pool.inUse, 1);
+  });
+});
+
+describe("prompt reuse", () => {
+  test("shared prefix counts equal leading tokens", () => {
+    assert.equal(sharedPrefix([1, 2, 3, 9], [1, 2, 3, 4, 5]), 3);
+    assert.equal(sharedPrefix([], [1]), 0);
+  });
+
+  test("a sequence scores only when it holds at least half of the prompt", () => {
+    assert.equal(reuseScore([1, 2, 3, 4], [1, 2, 3, 4, 5, 6]), 4);
+    assert.equal(reuseScore([1, 9], [1, 2, 3, 4, 5, 6]), 0);
+  });
+});

@@ -4,7 +4,10 @@ import { QueueFullError } from "../../src/engine/errors.ts";
 import { reuseScore, sharedPrefix } from "../../src/engine/prompt-reuse.ts";
 import { SlotPool } from "../../src/engine/slots.ts";
 
+import type { Token } from "node-llama-cpp";
+
 const never = new AbortController().signal;
+const tokens = (...ids: number[]) => ids as unknown as Token[];
 
 describe("SlotPool", () => {
   test("takes the best-scoring free slot, the least recently used among equals", async () => {
@@ -34,12 +37,12 @@ describe("SlotPool", () => {
 
 describe("prompt reuse", () => {
   test("shared prefix counts equal leading tokens", () => {
-    assert.equal(sharedPrefix([1, 2, 3, 9], [1, 2, 3, 4, 5]), 3);
-    assert.equal(sharedPrefix([], [1]), 0);
+    assert.equal(sharedPrefix(tokens(1, 2, 3, 9), tokens(1, 2, 3, 4, 5)), 3);
+    assert.equal(sharedPrefix(tokens(), tokens(1)), 0);
   });
 
   test("a sequence scores only when it holds at least half of the prompt", () => {
-    assert.equal(reuseScore([1, 2, 3, 4], [1, 2, 3, 4, 5, 6]), 4);
-    assert.equal(reuseScore([1, 9], [1, 2, 3, 4, 5, 6]), 0);
+    assert.equal(reuseScore(tokens(1, 2, 3, 4), tokens(1, 2, 3, 4, 5, 6)), 4);
+    assert.equal(reuseScore(tokens(1, 9), tokens(1, 2, 3, 4, 5, 6)), 0);
   });
 });

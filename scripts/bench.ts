@@ -1,17 +1,21 @@
 // Usage: npm run bench [-- --model PATH --threads N --rounds 5 --max-tokens 128 --url URL --thread-sweep 1,2]
 // Sends the same streamed chat requests (fixed prompts, temperature 0) to an oserve server at
-// concurrency 1, 2 and 4, and runs the same generations in-process through the engine adapter
-// (no HTTP), round by round in turn, and prints time to first token, decode tokens/s per stream and aggregate, and the
-// server/in-process ratios, plus the server's peak RSS. --url sends the load to any running
-// OpenAI-compatible server instead of starting oserve (its in-process side still runs here).
+// concurrency 1, 2 and 4, through the same hono app called in-process (no socket), and through the
+// engine adapter alone, round by round in turn. Prints time to first token (p50, p95), decode
+// tokens/s per stream and aggregate, the ratios to the engine alone, and the server's peak RSS.
+// --url sends the load to any running OpenAI-compatible server instead of starting oserve (the
+// in-process sides still run here).
 // --thread-sweep also measures in-process decode speed for each thread count.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadLlamaEngine } from "../src/engine/llama.ts";
 import type { Engine, GenerationRequest } from "../src/engine/types.ts";
+import { resolveConfig } from "../src/config.ts";
 import { parseChatRequest } from "../src/openai/chat-request.ts";
+import { createApp } from "../src/server.ts";
+import { ServerState } from "../src/server-state.ts";
 import { RANDOM, startServer } from "../test/e2e/server.ts";
-import { postChat, readFrames } from "../test/e2e/sse.ts";
+import { postChat } from "../test/e2e/sse.ts";
 
 const { values } = parseArgs({
   options: {
@@ -45,14 +49,32 @@ const body = (i: number) => ({
   stream_options: { include_usage: true },
 });
 
-async function overHttp(baseURL: string, i: number): Promise<Sample> {
+/**
+ * Reads the stream raw and notes when content arrives, parsing only at the end: the client shares
+ * this machine's cores with the server, so it should do as little as it can per token.
+ */
+async function streamed(send: (body: object) => Promise<Response>, i: number): Promise<Sample> {
   const started = performance.now();
-  const frames = await readFrames(await postChat(baseURL, body(i)), started);
-  const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => ({ at: f.at, json: JSON.parse(f.data!) }));
-  const content = chunks.filter((c) => (c.json.choices?.[0]?.delta?.content ?? "") !== "");
-  const usage = chunks.find((c) => c.json.usage)?.json.usage;
-  return { ttftMs: content[0]!.at, decodeMs: content.at(-1)!.at - content[0]!.at, tokens: usage?.completion_tokens ?? content.length };
+  const response = await send(body(i));
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let first = 0;
+  let last = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (CONTENT.test(value)) {
+      last = performance.now() - started;
+      if (!first) first = last;
+    }
+    text += value;
+  }
+  const usage = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
+  return { ttftMs: first, decodeMs: last - first, tokens: Number(usage?.[1] ?? 0) };
 }
+
+/** A chunk with non-empty content. */
+const CONTENT = /"delta":\{"content":"[^"]/;
 
 async function inProcess(engine: Engine, i: number): Promise<Sample> {
   const started = performance.now();
@@ -78,7 +100,7 @@ interface Row {
   aggregate: number;
 }
 
-/** Both sides, round by round in turn, so that drift in the machine's speed touches both alike. */
+/** Every side, round by round in turn, so that drift in the machine's speed touches all alike. */
 async function measure(sides: Array<(i: number) => Promise<Sample>>): Promise<Array<Map<number, Row>>> {
   for (const run of sides) await run(0); // warm-up
   const results = sides.map(() => new Map<number, Row>());
@@ -121,9 +143,18 @@ try {
     server = await startServer(["--model", values.model!, "--threads", String(threads), "--parallel", "4", "--ctx-size", "1024"]);
     baseURL = server.baseURL;
   }
-  // The server idles while the in-process side runs and the other way round: loaded, not busy.
+  // Three sides, each idle while another runs: the server over a socket; the same hono app and
+  // SSE pipeline called in this process (no socket, no second process); the engine alone.
   const engine = await loadLlamaEngine(engineOptions);
-  const [http, local] = (await measure([(i) => overHttp(baseURL!, i), (i) => inProcess(engine, i)])) as [Map<number, Row>, Map<number, Row>];
+  const state = new ServerState(resolveConfig({ model: values.model, "keepalive-interval": "10" }, {}));
+  state.engine = engine;
+  const app = createApp(state);
+  const appRequest = (json: object) => Promise.resolve(app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(json) }));
+  const [http, inApp, local] = (await measure([
+    (i) => streamed((json) => postChat(baseURL!, json), i),
+    (i) => streamed(appRequest, i),
+    (i) => inProcess(engine, i),
+  ])) as [Map<number, Row>, Map<number, Row>, Map<number, Row>];
   const rss = server ? peakRssMiB(server.process.pid!) : NaN;
   await server?.stop();
   await engine.close();
@@ -131,8 +162,13 @@ try {
   console.log(`model ${values.model}; threads ${threads}; ${rounds} rounds; max_tokens ${maxTokens}; server ${values.url ?? "oserve (started here)"}\n`);
   const head = ["conc", "side", "TTFT p50", "TTFT p95", "tok/s/stream", "tok/s total"];
   console.log(head.map((h, i) => (i < 2 ? h.padEnd(12) : h.padStart(13))).join(""));
+  const ratio = (label: string, side: Row, base: Row) =>
+    console.log(
+      `${"".padEnd(12)}${label.padEnd(12)}${(base.ttftP50 / side.ttftP50).toFixed(2).padStart(13)}${(base.ttftP95 / side.ttftP95).toFixed(2).padStart(13)}` +
+        `${(side.perStream / base.perStream).toFixed(2).padStart(13)}${(side.aggregate / base.aggregate).toFixed(2).padStart(13)}`,
+    );
   for (const concurrency of CONCURRENCY) {
-    const rows: Array<[string, Row]> = [["server", http.get(concurrency)!], ["in-process", local.get(concurrency)!]];
+    const rows: Array<[string, Row]> = [["server", http.get(concurrency)!], ["app", inApp.get(concurrency)!], ["in-process", local.get(concurrency)!]];
     for (const [side, row] of rows) {
       console.log(
         [String(concurrency).padEnd(12), side.padEnd(12), `${row.ttftP50.toFixed(1)} ms`, `${row.ttftP95.toFixed(1)} ms`, row.perStream.toFixed(0), row.aggregate.toFixed(0)]
@@ -140,10 +176,11 @@ try {
           .join(""),
       );
     }
-    const [s, l] = [http.get(concurrency)!, local.get(concurrency)!];
-    console.log(`${"".padEnd(12)}${"ratio".padEnd(12)}${(l.ttftP50 / s.ttftP50).toFixed(2).padStart(13)}${(l.ttftP95 / s.ttftP95).toFixed(2).padStart(13)}${(s.perStream / l.perStream).toFixed(2).padStart(13)}${(s.aggregate / l.aggregate).toFixed(2).padStart(13)}`);
+    ratio("server/in", http.get(concurrency)!, local.get(concurrency)!);
+    ratio("app/in", inApp.get(concurrency)!, local.get(concurrency)!);
   }
-  console.log("\n(ratio: server speed / in-process speed; for TTFT, in-process time / server time: 1.00 means HTTP costs nothing)");
+  console.log("\n(server: over a loopback socket from this process; app: the same hono app and SSE pipeline called in-process;");
+  console.log(" ratios are speed over in-process speed, for TTFT in-process time over the side's time: 1.00 costs nothing)");
   console.log(`aggregate tok/s at 4 vs 1: server ${(http.get(4)!.aggregate / http.get(1)!.aggregate).toFixed(2)}x, in-process ${(local.get(4)!.aggregate / local.get(1)!.aggregate).toFixed(2)}x`);
   if (server) console.log(`server peak RSS: ${rss.toFixed(0)} MiB`);
 

@@ -78,6 +78,27 @@ describe("one slot, keepalive every 50 ms", () => {
   });
 });
 
+describe("keepalive during a long prefill", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--keepalive-interval", "0.01"]);
+  });
+  after(() => server?.stop());
+
+  test("a prompt of thousands of tokens gets keepalive chunks with the stream's id before its first token", async () => {
+    const started = performance.now();
+    const frames = await readFrames(
+      await postChat(server.baseURL, { messages: [{ role: "user", content: "word ".repeat(3500) }], stream: true, temperature: 0, max_tokens: 2 }),
+      started,
+    );
+    const firstContent = frames.findIndex(isContent);
+    const before = frames.slice(0, firstContent);
+    assert.ok(before.length >= 3, `keepalives before the first token: ${before.length} in ${Math.round(frames[firstContent]!.at)} ms`);
+    const id = JSON.parse(frames[0]!.data!).id;
+    for (const frame of frames.filter((f) => f.data && f.data !== "[DONE]")) assert.equal(JSON.parse(frame.data!).id, id);
+  });
+});
+
 describe("comment keepalive while waiting", () => {
   let server: TestServer;
   before(async () => {

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { hostPlatformPackages } from "./platform.ts";
+import { compileArgs, hostPlatformPackages } from "./platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DIST = resolve(ROOT, "dist");
@@ -30,8 +30,7 @@ function mib(path: string): string {
 try {
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
-  const common = ["--external", "node-llama-cpp", "--define", "OSERVE_COMPILED=true"];
-  run(BUN, ["build", "src/cli.ts", "--compile", ...common, "--outfile", "dist/oserve"]);
+  run(BUN, compileArgs("dist/oserve"));
   run(BUN, ["build", "src/cli.ts", "--target", "node", "--external", "node-llama-cpp", "--outfile", "dist/oserve.mjs"]);
 
   // node-llama-cpp and its dependencies as npm lays them out, with this platform's binaries only.

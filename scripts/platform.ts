@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
 
+/**
+ * `bun` arguments that compile the single entry into `outfile`. node-llama-cpp stays outside the
+ * bundle and is imported from libexec/ at run time (src/engine/node-llama-cpp.ts).
+ */
+export function compileArgs(outfile: string): string[] {
+  return ["build", "src/cli.ts", "--compile", "--external", "node-llama-cpp", "--define", "OSERVE_COMPILED=true", "--outfile", outfile];
+}
+
 /** The host's name in node-llama-cpp's prebuilt packages: linux-x64, mac-arm64-metal, win-x64, … */
 export function hostPlatform(): string {
   const os = { linux: "linux", darwin: "mac", win32: "win" }[process.platform as string];

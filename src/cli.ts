@@ -34,7 +34,13 @@ async function serve(config: Config): Promise<void> {
   const state = new ServerState(config);
   // Listen before loading, so /health can say 503 while the model loads.
   const server = await listen(createApp(state), config.host, config.port);
-  const progress = process.stderr.isTTY ? (p: number) => process.stderr.write(`\rloading ${config.modelAlias}: ${Math.round(p * 100)}%`) : undefined;
+  let shown = -1;
+  const progress = process.stderr.isTTY
+    ? (p: number) => {
+        const percent = Math.round(p * 100);
+        if (percent !== shown) process.stderr.write(`\rloading ${config.modelAlias}: ${(shown = percent)}%`);
+      }
+    : undefined;
   const engine = await loadLlamaEngine({
     modelPath: config.modelPath,
     modelId: config.modelAlias,

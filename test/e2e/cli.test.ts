@@ -1,6 +1,6 @@
 // The CLI as a script sees it: exit codes, one-line errors, the ready line.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -92,4 +92,9 @@ describe("oserve CLI", () => {
       assert.equal(await server.stop(), 0);
     }
   });
+});
+
+test("bin/oserve.js, the npm bin, runs the same CLI", () => {
+  const version = execFileSync(process.execPath, ["bin/oserve.js", "--version"], { cwd: ROOT }).toString().trim();
+  assert.equal(version, VERSION);
 });

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "./openai/errors.ts";
-import { ContextOverflowError, QueueFullError } from "./engine/errors.ts";
+import { ContextOverflowError, InvalidInputError, QueueFullError } from "./engine/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -49,6 +49,7 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof ContextOverflowError) {
     return new ApiError(400, error.message, { param: "messages", code: "context_length_exceeded" });
   }
+  if (error instanceof InvalidInputError) return new ApiError(400, error.message, { param: error.param });
   if (error instanceof QueueFullError) return new ApiError(429, error.message, { type: "rate_limit_error", code: "queue_full" });
   return new ApiError(500, error instanceof Error ? error.message : String(error));
 }

@@ -19,3 +19,14 @@ export class QueueFullError extends Error {
     this.name = "QueueFullError";
   }
 }
+
+/** A request value the model cannot take (a token id beyond its vocabulary, say). */
+export class InvalidInputError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InvalidInputError";
+  }
+}

@@ -13,7 +13,7 @@ import type {
 } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "../stream/events.ts";
 import { toChatHistory } from "./chat-history.ts";
-import { ContextOverflowError } from "./errors.ts";
+import { ContextOverflowError, InvalidInputError } from "./errors.ts";
 import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
@@ -81,6 +81,8 @@ interface Plan {
 export class LlamaEngine implements Engine {
   readonly modelId: string;
   readonly slots: SlotPool<LlamaContextSequence>;
+  /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
+  private readonly vocabularySize: number | null;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -91,6 +93,8 @@ export class LlamaEngine implements Engine {
     private readonly grammars: Grammars,
   ) {
     this.modelId = options.modelId;
+    const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
+    this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
@@ -102,6 +106,9 @@ export class LlamaEngine implements Engine {
   }
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
+    const vocabulary = this.vocabularySize;
+    const badToken = request.sampling.logitBias.find(({ token }) => vocabulary !== null && token >= vocabulary);
+    if (badToken) throw new InvalidInputError("logit_bias", `Token id ${badToken.token} is not in this model's vocabulary of ${vocabulary} tokens.`);
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
@@ -154,7 +161,7 @@ export class LlamaEngine implements Engine {
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
     const events = new EventQueue<EngineEvent>();
     const common = {
-      ...samplingOptions(request.sampling),
+      ...samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
       maxTokens: plan.maxTokens,
       customStopTriggers: request.stop.length > 0 ? request.stop : undefined,
       signal: stop.signal,

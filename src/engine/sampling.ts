@@ -1,13 +1,14 @@
 // OpenAI's sampling parameters as node-llama-cpp's generation options.
-import type { LLamaChatGenerateResponseOptions } from "node-llama-cpp";
+import type { LLamaChatGenerateResponseOptions, Token, TokenBias } from "node-llama-cpp";
 import type { Sampling } from "./types.ts";
 
 type SamplingOptions = Pick<
   LLamaChatGenerateResponseOptions,
-  "temperature" | "topP" | "topK" | "minP" | "seed" | "repeatPenalty"
+  "temperature" | "topP" | "topK" | "minP" | "seed" | "repeatPenalty" | "tokenBias"
 >;
 
-export function samplingOptions(sampling: Sampling): SamplingOptions {
+/** `newTokenBias` makes an empty TokenBias for the model (node-llama-cpp's class, loaded at run time). */
+export function samplingOptions(sampling: Sampling, newTokenBias: () => TokenBias): SamplingOptions {
   const penalize = sampling.presencePenalty !== null || sampling.frequencyPenalty !== null;
   return {
     temperature: sampling.temperature,
@@ -23,5 +24,12 @@ export function samplingOptions(sampling: Sampling): SamplingOptions {
           frequencyPenalty: sampling.frequencyPenalty ?? 0,
         }
       : false,
+    tokenBias: sampling.logitBias.length > 0 ? logitBias(sampling.logitBias, newTokenBias()) : undefined,
   };
+}
+
+/** OpenAI's logit_bias: added to the logits; -100 bans the token outright. */
+function logitBias(entries: Sampling["logitBias"], bias: TokenBias): TokenBias {
+  for (const { token, bias: value } of entries) bias.set(token as Token, value <= -100 ? "never" : { logit: value });
+  return bias;
 }

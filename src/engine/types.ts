@@ -24,6 +24,8 @@ export interface Sampling {
   seed: number | null;
   presencePenalty: number | null;
   frequencyPenalty: number | null;
+  /** Added to the logits of these token ids; -100 bans a token. */
+  logitBias: Array<{ token: number; bias: number }>;
 }
 
 export interface ToolSpec {

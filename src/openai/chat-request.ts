@@ -68,6 +68,9 @@ export const chatRequestSchema = z.looseObject({
   min_p: nullable(z.number().min(0).max(1)),
   seed: nullable(z.int()),
   stop: nullable(z.union([z.string(), z.array(z.string()).max(16)])),
+  logit_bias: nullable(z.record(z.string().regex(/^\d+$/, "logit_bias keys are token ids"), z.number().min(-100).max(100))),
+  logprobs: nullable(z.boolean()),
+  top_logprobs: nullable(z.int().min(0).max(20)),
   presence_penalty: nullable(z.number().min(-2).max(2)),
   frequency_penalty: nullable(z.number().min(-2).max(2)),
   n: nullable(z.int()),
@@ -99,6 +102,9 @@ export function parseChatRequest(json: unknown): ChatRequest {
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;
   if (body.n != null && body.n !== 1) throw invalidParam("n", "Only n=1 is supported: one choice per request.");
+  if (body.logprobs === true || (body.top_logprobs ?? 0) > 0) {
+    throw invalidParam(body.logprobs === true ? "logprobs" : "top_logprobs", "Log probabilities are not supported by this server.");
+  }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
   return {
     stream: body.stream === true,
@@ -114,6 +120,7 @@ export function parseChatRequest(json: unknown): ChatRequest {
         seed: body.seed ?? null,
         presencePenalty: body.presence_penalty ?? null,
         frequencyPenalty: body.frequency_penalty ?? null,
+        logitBias: Object.entries(body.logit_bias ?? {}).map(([token, bias]) => ({ token: Number(token), bias })),
       },
       stop: body.stop == null ? [] : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((s) => s !== ""),
       ...toolsAndFormat(body),

@@ -143,6 +143,14 @@ describe("chat completions: parameters and errors", () => {
     assert.equal(completion.choices[0]!.message.content, "The capital of");
   });
 
+  test("logit_bias pushes a token up (+100) or bans it (-100)", async () => {
+    // Token 0 is "!" in the Qwen2 vocabulary.
+    const forced = await client.chat.completions.create({ model: "x", messages: QUESTION, temperature: 0, max_tokens: 4, logit_bias: { "0": 100 } });
+    assert.equal(forced.choices[0]!.message.content, "!!!!");
+    const greeting = await client.chat.completions.create({ model: "x", messages: [{ role: "user", content: "Hello" }], temperature: 0, logit_bias: { "0": -100 } });
+    assert.ok(!greeting.choices[0]!.message.content!.includes("!"), greeting.choices[0]!.message.content!);
+  });
+
   test("a fixed seed at temperature 1 repeats itself", async () => {
     const ask = () => client.chat.completions.create({ model: "x", messages: QUESTION, temperature: 1, seed: 42, max_tokens: 12 });
     const [a, b] = [await ask(), await ask()];
@@ -165,6 +173,8 @@ describe("chat completions: parameters and errors", () => {
     ["an empty body", () => fetch(`${server.baseURL}/chat/completions`, { method: "POST" }), 400, null],
     ["a body over --max-body", () => postChat(server.baseURL, { messages: [{ role: "user", content: "x".repeat(70_000) }] }), 413, null],
     ["a prompt longer than the context", () => postChat(server.baseURL, { messages: [{ role: "user", content: "Paris ".repeat(400) }] }), 400, "messages"],
+    ["a logit_bias token beyond the vocabulary", () => postChat(server.baseURL, { messages: QUESTION, logit_bias: { "99999999": 5 } }), 400, "logit_bias"],
+    ["logprobs, which are not supported", () => postChat(server.baseURL, { messages: QUESTION, logprobs: true }), 400, "logprobs"],
     ["an unknown route", () => fetch(`${server.url}/v1/nothing`), 404, null],
     ["an unknown model id", () => fetch(`${server.baseURL}/models/gpt-9`), 404, "model"],
   ];

@@ -34,6 +34,20 @@ async function serve(config: Config): Promise<void> {
   const state = new ServerState(config);
   // Listen before loading, so /health can say 503 while the model loads.
   const server = await listen(createApp(state), config.host, config.port);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Generations in flight end now: each stream gets an error frame and [DONE], each waiting
+    // non-streamed request a 503; then the sockets close and the model is freed.
+    state.shutdown.abort();
+    await server.close();
+    await state.engine?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+
   let shown = -1;
   const progress = process.stderr.isTTY
     ? (p: number) => {
@@ -41,7 +55,7 @@ async function serve(config: Config): Promise<void> {
         if (percent !== shown) process.stderr.write(`\rloading ${config.modelAlias}: ${(shown = percent)}%`);
       }
     : undefined;
-  const engine = await loadLlamaEngine({
+  state.engine = await loadLlamaEngine({
     modelPath: config.modelPath,
     modelId: config.modelAlias,
     contextSize: config.ctxSize,
@@ -55,30 +69,18 @@ async function serve(config: Config): Promise<void> {
     throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);
   });
   if (progress) process.stderr.write("\r\x1b[K");
-  state.engine = engine;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   console.log(`oserve listening on http://${host}:${server.port} (model: ${config.modelAlias})`);
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    // Generations in flight end now: each stream gets an error frame and [DONE], each waiting
-    // non-streamed request a 503; then the sockets close and the model is freed.
-    state.shutdown.abort();
-    await server.close();
-    await engine.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }
 
+/** Every flag must be one of FLAGS, followed by its value; citty itself lets strays through. */
 function checkKnownFlags(argv: string[]): void {
-  for (const token of argv) {
-    if (!token.startsWith("-")) continue;
-    const name = token.replace(/^--?/, "").split("=")[0] ?? "";
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith("-")) throw new ConfigError(`unexpected argument '${token}' (flags take the form --name value; see oserve --help)`);
+    const [name = "", inlineValue] = token.replace(/^--?/, "").split("=", 2);
     if (!(name in FLAGS)) throw new ConfigError(`unknown flag '${token.split("=")[0]}' (see oserve --help)`);
+    if (inlineValue === undefined) i++; // the next token is this flag's value
   }
 }
 

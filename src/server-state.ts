@@ -14,9 +14,7 @@ export class ServerState {
 
   /** The engine, or a 503 while the model is still loading or the server is shutting down. */
   readyEngine(): Engine {
-    if (this.shutdown.signal.aborted) {
-      throw new ApiError(503, "The server is shutting down.", { type: "service_unavailable_error", code: "shutting_down" });
-    }
+    if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
     if (!this.engine) {
       throw new ApiError(503, "The model is still loading; retry in a moment.", {
         type: "service_unavailable_error",
@@ -25,4 +23,9 @@ export class ServerState {
     }
     return this.engine;
   }
+}
+
+/** 503 for a request that the server's shutdown turned away or cut short. */
+export function shuttingDown(message: string): ApiError {
+  return new ApiError(503, message, { type: "service_unavailable_error", code: "shutting_down" });
 }

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions: request → schema → engine events → encoder → response.
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import type { ServerState } from "../server-state.ts";
+import { shuttingDown, type ServerState } from "../server-state.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
 import { readJson } from "../openai/read-json.ts";
 import type { ChatCompletion, ToolCall } from "../openai/types.ts";
@@ -25,12 +25,12 @@ export function chatRoutes(state: ServerState): Hono {
     // server shutting down aborts it.
     const abort = new AbortController();
     const clientGone = () => abort.abort(new Error("the client disconnected"));
-    const shuttingDown = () => abort.abort(new Error("the server is shutting down"));
+    const serverStopping = () => abort.abort(new Error("the server is shutting down"));
     c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
-    state.shutdown.signal.addEventListener("abort", shuttingDown, { once: true });
+    state.shutdown.signal.addEventListener("abort", serverStopping, { once: true });
     const forget = () => {
       c.req.raw.signal.removeEventListener("abort", clientGone);
-      state.shutdown.signal.removeEventListener("abort", shuttingDown);
+      state.shutdown.signal.removeEventListener("abort", serverStopping);
     };
     const events = prepared.run(abort.signal);
     if (!request.stream) {
@@ -38,7 +38,7 @@ export function chatRoutes(state: ServerState): Hono {
         return c.json(await collect(identity, events));
       } catch (error) {
         if (state.shutdown.signal.aborted) {
-          throw new ApiError(503, "The server shut down before the answer was complete.", { type: "service_unavailable_error", code: "shutting_down" });
+          throw shuttingDown("The server shut down before the answer was complete.");
         }
         throw error;
       } finally {

@@ -1,6 +1,7 @@
 // The CLI as a script sees it: exit codes, one-line errors, the ready line.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +10,7 @@ import { describe, test } from "node:test";
 import { promisify } from "node:util";
 import { FLAGS } from "../../src/config.ts";
 import { VERSION } from "../../src/version.ts";
-import { startServer, TINY_CHAT } from "./server.ts";
+import { startServer, TINY_CHAT, until } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -25,6 +26,14 @@ async function oserve(args: string[], env: Record<string, string> = {}): Promise
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "oserve-cli-"));
@@ -55,6 +64,7 @@ describe("oserve CLI", () => {
     ["a bad keepalive mode", ["--model", TINY_CHAT, "--keepalive", "never"], /--keepalive must be one of/],
     ["a bad port", ["--model", TINY_CHAT, "--port", "99999"], /--port/],
     ["an unknown flag", ["--model", TINY_CHAT, "--turbo"], /unknown flag '--turbo'/],
+    ["a stray argument", [TINY_CHAT], /unexpected argument/],
   ] as const) {
     test(`${what}: one clear line on stderr, non-zero exit, no stack trace`, async () => {
       const { code, stderr } = await oserve([...args]);
@@ -77,6 +87,19 @@ describe("oserve CLI", () => {
       assert.equal(stderr.trim().split("\n").length, 1, stderr);
     } finally {
       blocker.close();
+    }
+  });
+
+  test("SIGTERM as soon as the server answers (the model may still be loading) exits 0", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "--model", TINY_CHAT, "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
+    const exited = once(child, "exit");
+    try {
+      await until(() => fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false), 30_000, "the server answering");
+      child.kill("SIGTERM");
+      assert.equal((await exited)[0], 0);
+    } finally {
+      child.kill("SIGKILL");
     }
   });
 

@@ -1,90 +1,10 @@
 // The request body of POST /v1/chat/completions: validated once here, trusted inside.
-import { z } from "zod";
+import type { z } from "zod";
 import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
 import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
+import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "./errors.ts";
 import { validationError } from "./validation.ts";
-
-const textPart = z.object({ type: z.literal("text"), text: z.string() });
-// Other part types (image_url, input_audio, file) parse here so that the error can name them.
-const contentPart = z.union([textPart, z.looseObject({ type: z.string() })]);
-const content = z.union([z.string(), z.array(contentPart)]);
-
-const toolCall = z.object({
-  id: z.string(),
-  type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), arguments: z.string() }),
-});
-
-const message = z.discriminatedUnion("role", [
-  z.looseObject({ role: z.literal("system"), content, name: z.string().optional() }),
-  z.looseObject({ role: z.literal("developer"), content, name: z.string().optional() }),
-  z.looseObject({ role: z.literal("user"), content, name: z.string().optional() }),
-  z.looseObject({
-    role: z.literal("assistant"),
-    content: content.nullish(),
-    name: z.string().optional(),
-    tool_calls: z.array(toolCall).nullish(),
-  }),
-  z.looseObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
-]);
-
-const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
-
-const jsonObject = z.record(z.string(), z.unknown());
-
-const tool = z.looseObject({
-  type: z.literal("function"),
-  function: z.looseObject({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "a function name is 1 to 64 letters, digits, '_' or '-'"),
-    description: z.string().optional(),
-    parameters: jsonObject.optional(),
-    strict: z.boolean().nullish(),
-  }),
-});
-
-const toolChoice = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) }),
-]);
-
-const responseFormat = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("text") }),
-  z.looseObject({ type: z.literal("json_object") }),
-  z.looseObject({
-    type: z.literal("json_schema"),
-    json_schema: z.looseObject({ name: z.string(), description: z.string().optional(), schema: jsonObject.optional(), strict: z.boolean().nullish() }),
-  }),
-]);
-
-export const chatRequestSchema = z.looseObject({
-  model: z.string().optional(),
-  messages: z.array(message).min(1, "messages must hold at least one message"),
-  max_tokens: nullable(z.int().min(1)),
-  max_completion_tokens: nullable(z.int().min(1)),
-  temperature: nullable(z.number().min(0).max(2)),
-  top_p: nullable(z.number().min(0).max(1)),
-  top_k: nullable(z.int().min(0)),
-  min_p: nullable(z.number().min(0).max(1)),
-  seed: nullable(z.int()),
-  stop: nullable(z.union([z.string(), z.array(z.string()).max(16)])),
-  logit_bias: nullable(z.record(z.string().regex(/^\d+$/, "logit_bias keys are token ids"), z.number().min(-100).max(100))),
-  logprobs: nullable(z.boolean()),
-  top_logprobs: nullable(z.int().min(0).max(20)),
-  presence_penalty: nullable(z.number().min(-2).max(2)),
-  frequency_penalty: nullable(z.number().min(-2).max(2)),
-  n: nullable(z.int()),
-  stream: nullable(z.boolean()),
-  stream_options: nullable(z.looseObject({ include_usage: z.boolean().optional() })),
-  user: z.string().optional(),
-  tools: nullable(z.array(tool)),
-  tool_choice: nullable(toolChoice),
-  parallel_tool_calls: nullable(z.boolean()),
-  response_format: nullable(responseFormat),
-});
-
-export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
-export type ChatMessageBody = z.infer<typeof message>;
 
 /** A validated chat request, in the engine's terms plus what the HTTP side needs. */
 export interface ChatRequest {

@@ -63,8 +63,8 @@ export function encodeEvent(
     case "tick":
       if (state.finished || options.keepalive === "off") return { state, frames: [] };
       if (options.keepalive === "comment") return { state, frames: [commentFrame(KEEPALIVE_COMMENT)] };
-      // Always role "assistant" with empty content, as the clients need of a stream's first
-      // chunk; a strict accumulator takes every later one as a no-op.
+      // Always role "assistant" and empty content: strict accumulators (openai-go, LangChain.js)
+      // type the stream from its first chunk, and take every later keepalive as a no-op.
       return {
         state: { ...state, roleSent: true },
         frames: [dataFrame(makeChunk(identity, options, { role: "assistant", content: "" }, null))],

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { shuttingDown, type ServerState } from "../server-state.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
 import { readJson } from "../openai/read-json.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
 import type { ChatCompletion, ToolCall } from "../openai/types.ts";
 import { ApiError } from "../openai/errors.ts";
 import { chatFrames, sseResponse } from "../stream/chat-stream.ts";
@@ -52,6 +53,7 @@ export function chatRoutes(state: ServerState): Hono {
     );
     return sseResponse(frames, clientGone, forget);
   });
+  app.all("/v1/chat/completions", methodNotAllowed("POST"));
   return app;
 }
 

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { ApiError } from "../openai/errors.ts";
 import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function modelRoutes(state: ServerState): Hono {
   const app = new Hono();
@@ -18,5 +19,7 @@ export function modelRoutes(state: ServerState): Hono {
     }
     return c.json(model());
   });
+  app.all("/v1/models/*", methodNotAllowed("GET"));
+  app.all("/v1/models", methodNotAllowed("GET"));
   return app;
 }

@@ -176,6 +176,7 @@ describe("chat completions: parameters and errors", () => {
     ["a logit_bias token beyond the vocabulary", () => postChat(server.baseURL, { messages: QUESTION, logit_bias: { "99999999": 5 } }), 400, "logit_bias"],
     ["logprobs, which are not supported", () => postChat(server.baseURL, { messages: QUESTION, logprobs: true }), 400, "logprobs"],
     ["an unknown route", () => fetch(`${server.url}/v1/nothing`), 404, null],
+    ["a known route with the wrong method", () => fetch(`${server.baseURL}/chat/completions`), 405, null],
     ["an unknown model id", () => fetch(`${server.baseURL}/models/gpt-9`), 404, "model"],
   ];
   for (const [what, send, status, param] of errorCases) {

@@ -14,7 +14,7 @@ export interface ChatRequest {
 }
 
 /** llama-server's and Ollama's default; OpenAI's is 1. Clients that care send their own. */
-export const DEFAULT_TEMPERATURE = 0.8;
+const DEFAULT_TEMPERATURE = 0.8;
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
 export function parseChatRequest(json: unknown): ChatRequest {

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { ApiError } from "./errors.ts";
 
 /** `["messages", 0, "role"]` → `messages[0].role`, as OpenAI writes `param`. */
-export function formatParam(path: ReadonlyArray<PropertyKey>): string {
+function formatParam(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === "number") return `${out}[${key}]`;
     return out === "" ? String(key) : `${out}.${String(key)}`;

@@ -3,7 +3,7 @@ import type { EngineEvent } from "./events.ts";
 import { encodeEnd, encodeEvent, encodeStart, type EncoderOptions, type StreamIdentity } from "./encode-chat.ts";
 import { withKeepalive } from "./keepalive.ts";
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   "content-type": "text/event-stream",
   "cache-control": "no-cache",
   // Tells nginx-style proxies not to hold frames back.

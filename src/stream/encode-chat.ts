@@ -36,7 +36,7 @@ export interface Encoded {
   frames: string[];
 }
 
-export const KEEPALIVE_COMMENT = "keep-alive";
+const KEEPALIVE_COMMENT = "keep-alive";
 
 const INITIAL: EncoderState = { roleSent: false, finished: false, usage: null, closed: false };
 

@@ -53,6 +53,8 @@ describe("from source on other runtimes", () => {
   });
 
   test("deno run src/cli.ts (Node compatibility, @hono/node-server)", async () => {
-    await smoke([join(BIN, "deno"), "run", "-A", "--node-modules-dir=manual", "src/cli.ts"]);
+    // The permissions the README lists: no -A.
+    const permissions = ["--allow-read", "--allow-env", "--allow-net", "--allow-ffi", "--allow-sys", "--allow-run"];
+    await smoke([join(BIN, "deno"), "run", ...permissions, "--node-modules-dir=manual", "src/cli.ts"]);
   });
 });

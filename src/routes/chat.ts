@@ -33,6 +33,8 @@ export function chatRoutes(state: ServerState): Hono {
       c.req.raw.signal.removeEventListener("abort", clientGone);
       state.shutdown.signal.removeEventListener("abort", serverStopping);
     };
+    // The client may have left while the prompt was being prepared.
+    if (c.req.raw.signal.aborted) clientGone();
     const events = prepared.run(abort.signal);
     if (!request.stream) {
       try {

@@ -33,8 +33,9 @@ export function chatRoutes(state: ServerState): Hono {
       c.req.raw.signal.removeEventListener("abort", clientGone);
       state.shutdown.signal.removeEventListener("abort", serverStopping);
     };
-    // The client may have left while the prompt was being prepared.
+    // The client may have left, or the server begun to stop, while the prompt was being prepared.
     if (c.req.raw.signal.aborted) clientGone();
+    if (state.shutdown.signal.aborted) serverStopping();
     const events = prepared.run(abort.signal);
     if (!request.stream) {
       try {

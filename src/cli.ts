@@ -41,9 +41,14 @@ async function serve(config: Config): Promise<void> {
     // Generations in flight end now: each stream gets an error frame and [DONE], each waiting
     // non-streamed request a 503; then the sockets close and the model is freed.
     state.shutdown.abort();
-    await server.close();
-    await state.engine?.close();
-    process.exit(0);
+    try {
+      await server.close();
+      await state.engine?.close();
+      process.exit(0);
+    } catch (error) {
+      console.error(`oserve: shutdown failed: ${(error as Error)?.message ?? error}`);
+      process.exit(1);
+    }
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

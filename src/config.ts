@@ -1,7 +1,7 @@
 // The Config type, its defaults, OSERVE_* environment variables and validation. No I/O but env.
 import { basename, extname } from "node:path";
 import { defaultThreads } from "./engine/threads.ts";
-import { KEEPALIVE_MODES, type KeepaliveMode } from "./stream/encode-chat.ts";
+import { KEEPALIVE_MODES, type KeepaliveMode, type KeepalivePolicy } from "./stream/keepalive-policy.ts";
 
 export interface Config {
   modelPath: string;
@@ -10,8 +10,8 @@ export interface Config {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  keepalive: KeepaliveMode;
-  keepaliveIntervalMs: number;
+  /** What a stream sends while nothing else is sent, and how often. */
+  keepalive: KeepalivePolicy;
   /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
   ctxSize: number | null;
   threads: number;
@@ -74,8 +74,7 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
     modelAlias: value("model-alias") ?? basename(modelPath, extname(modelPath)),
     host: value("host") as string,
     port: integer("port", value("port"), { min: 0, max: 65535 }),
-    keepalive,
-    keepaliveIntervalMs: Math.round(intervalSeconds * 1000),
+    keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
     ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
     threads: threads === undefined ? defaultThreads() : integer("threads", threads, { min: 1 }),
     gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),

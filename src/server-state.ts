@@ -1,6 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Engine } from "./engine/types.ts";
-import { ApiError } from "./openai/errors.ts";
+import { ApiError } from "./api-error.ts";
 
 /** What the routes share: the config, and the engine once the model has loaded. */
 export class ServerState {

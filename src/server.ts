@@ -1,8 +1,9 @@
 // Builds the hono app from the shared state, and serves it: @hono/node-server on Node, Bun.serve on Bun.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "./openai/errors.ts";
-import { ContextOverflowError, InvalidInputError, QueueFullError } from "./engine/errors.ts";
+import { anthropicErrorBody } from "./anthropic/errors.ts";
+import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
+import { openAiErrorBody } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -18,11 +19,11 @@ export function createApp(state: ServerState): Hono {
     bodyLimit({
       maxSize: state.config.maxBodyBytes,
       onError: (c) =>
-        c.json(
+        errorResponse(
+          c,
           new ApiError(413, `The request body is larger than this server's limit of ${state.config.maxBodyBytes} bytes (--max-body).`, {
             code: "request_too_large",
-          }).toBody(),
-          413,
+          }),
         ),
     }),
   );
@@ -30,28 +31,27 @@ export function createApp(state: ServerState): Hono {
   app.route("/", modelRoutes(state));
   app.route("/", chatRoutes(state));
   app.notFound((c) =>
-    c.json(
-      new ApiError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, { type: "not_found_error", code: "unknown_url" }).toBody(),
-      404,
-    ),
+    errorResponse(c, new ApiError(404, `Unknown route: ${c.req.method} ${c.req.path}`, { type: "not_found_error", code: "unknown_url" })),
   );
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError.status === 500) console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
-    if (apiError.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
-    return c.json(apiError.toBody(), apiError.status as 400);
+    return errorResponse(c, apiError);
   });
   return app;
 }
 
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof ContextOverflowError) {
-    return new ApiError(400, error.message, { param: "messages", code: "context_length_exceeded" });
-  }
-  if (error instanceof InvalidInputError) return new ApiError(400, error.message, { param: error.param });
-  if (error instanceof QueueFullError) return new ApiError(429, error.message, { type: "rate_limit_error", code: "queue_full" });
-  return new ApiError(500, error instanceof Error ? error.message : String(error));
+/** An error in the shape of the route's API family: Anthropic's under /v1/messages, else OpenAI's. */
+function errorResponse(c: Context, error: ApiError): Response {
+  if (error.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
+  // Nobody is left to read it; any status will do, and 499 keeps it out of the failure log.
+  if (error.status === CLIENT_GONE_STATUS) return c.body(null, 499 as never);
+  const body = isAnthropicRoute(c.req.path) ? anthropicErrorBody(error) : openAiErrorBody(error);
+  return c.json(body, error.status as 400);
+}
+
+function isAnthropicRoute(path: string): boolean {
+  return path === "/v1/messages" || path.startsWith("/v1/messages/");
 }
 
 export interface RunningServer {

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError, resolveConfig } from "../src/config.ts";
+import { defaultThreads } from "../src/engine/threads.ts";
 
 describe("resolveConfig", () => {
   test("defaults: loopback, 8080, chunk keepalive every 10 s, alias from the file name", () => {
     const config = resolveConfig({ model: "/m/tiny.Q4.gguf" }, {});
     assert.equal(config.host, "127.0.0.1");
     assert.equal(config.port, 8080);
-    assert.equal(config.keepalive, "chunk");
-    assert.equal(config.keepaliveIntervalMs, 10_000);
+    assert.deepEqual(config.keepalive, { mode: "chunk", intervalMs: 10_000 });
     assert.equal(config.modelAlias, "tiny.Q4");
     assert.equal(config.gpuLayers, "auto");
     assert.equal(config.maxBodyBytes, 10 * 1024 * 1024);
-    assert.ok(config.threads >= 1);
+    assert.equal(config.threads, defaultThreads());
   });
 
   test("flags win over OSERVE_* variables, which win over defaults", () => {
@@ -20,8 +20,11 @@ describe("resolveConfig", () => {
     const config = resolveConfig({ port: "0" }, env);
     assert.equal(config.modelPath, "/env.gguf");
     assert.equal(config.port, 0);
-    assert.equal(config.keepalive, "comment");
-    assert.equal(config.keepaliveIntervalMs, 50);
+    assert.deepEqual(config.keepalive, { mode: "comment", intervalMs: 50 });
+  });
+
+  test("default threads: the cores less one, never fewer than one", () => {
+    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads(cores)), [1, 1, 2, 7]);
   });
 
   test("sizes take units", () => {

@@ -5,12 +5,13 @@ import { resolveConfig } from "../src/config.ts";
 import type { Engine, PreparedGeneration } from "../src/engine/types.ts";
 import { createApp } from "../src/server.ts";
 import { ServerState } from "../src/server-state.ts";
-import type { EngineEvent } from "../src/stream/events.ts";
+import type { EngineEvent } from "../src/engine/events.ts";
 
 function scriptedEngine(script: EngineEvent[]): Engine {
   return {
     modelId: "scripted",
     contextSize: 1024,
+    countPromptTokens: () => 3,
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),
     close: async () => {},
     prepare: async (): Promise<PreparedGeneration> => ({

@@ -30,3 +30,11 @@ export class InvalidInputError extends Error {
     this.name = "InvalidInputError";
   }
 }
+
+/** node-llama-cpp could not build a grammar for the requested output format (a schema it cannot take). */
+export class FormatGrammarError extends Error {
+  constructor(message: string) {
+    super(`the grammar for this schema could not be built: ${message}`);
+    this.name = "FormatGrammarError";
+  }
+}

@@ -11,14 +11,13 @@ import type {
   LlamaModel,
   Token,
 } from "node-llama-cpp";
-import type { EngineEvent, FinishReason } from "../stream/events.ts";
+import type { EngineEvent, FinishReason } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
-import { ContextOverflowError, InvalidInputError } from "./errors.ts";
+import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
-import { SchemaError } from "./json-schema.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import { samplingOptions } from "./sampling.ts";
@@ -118,7 +117,7 @@ export class LlamaEngine implements Engine {
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
-      throw new SchemaError("", `the grammar for this schema could not be built: ${errorMessage(error)}`);
+      throw new FormatGrammarError(errorMessage(error));
     });
     this.slots.checkCapacity();
     const plan: Plan = {
@@ -132,6 +131,11 @@ export class LlamaEngine implements Engine {
       prompt,
     };
     return { promptTokens, run: (signal) => this.run(plan, request, signal) };
+  }
+
+  countPromptTokens(request: GenerationRequest): number {
+    const functions = toFunctions(request.tools, request.toolChoice);
+    return this.tokenizePrompt(this.chatWrapper, toChatHistory(request.messages), functions).length;
   }
 
   load(): EngineLoad {
@@ -186,7 +190,7 @@ export class LlamaEngine implements Engine {
             return;
           }
           toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
-          events.push({ type: "finish", reason: finishReason(response, toolCalls.count) });
+          events.push({ type: "finish", reason: finishReason(response, toolCalls.count, request.stop) });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
           events.push({ type: "usage", usage: { promptTokens: plan.prompt.length, completionTokens, cachedTokens } });
         },
@@ -208,15 +212,21 @@ export class LlamaEngine implements Engine {
   }
 }
 
-function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined>, toolCalls: number): FinishReason {
-  if (toolCalls > 0 && response.metadata.stopReason !== "maxTokens") return "tool_calls";
-  switch (response.metadata.stopReason) {
+function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined>, toolCalls: number, stops: readonly string[]): FinishReason {
+  const { metadata } = response;
+  if (toolCalls > 0 && metadata.stopReason !== "maxTokens") return { type: "tool_calls" };
+  switch (metadata.stopReason) {
     case "maxTokens":
-      return "length";
+      return { type: "length" };
     case "functionCalls":
-      return "tool_calls";
+      return { type: "tool_calls" };
+    case "customStopTrigger": {
+      // node-llama-cpp hands back the trigger as it matched it (strings and tokens); name it as the client sent it.
+      const matched = metadata.customStopTrigger.filter((part): part is string => typeof part === "string").join("");
+      return { type: "stop_sequence", sequence: stops.find((stop) => stop === matched) ?? matched };
+    }
     default:
-      return "stop";
+      return { type: "end" };
   }
 }
 

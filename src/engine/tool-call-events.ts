@@ -1,6 +1,6 @@
 // Turns node-llama-cpp's function-call callbacks into tool-call events with stable indexes and ids.
 import type { LlamaChatResponseFunctionCall, ChatModelFunctions } from "node-llama-cpp";
-import type { EngineEvent } from "../stream/events.ts";
+import type { EngineEvent } from "./events.ts";
 
 interface CallState {
   index: number;

@@ -1,6 +1,6 @@
 // What the engine is asked to do, in its own terms (no OpenAI field names, no HTTP).
 import type { GbnfJsonSchema } from "node-llama-cpp";
-import type { EngineEvent } from "../stream/events.ts";
+import type { EngineEvent } from "./events.ts";
 
 export interface ToolCallRecord {
   id: string;
@@ -67,8 +67,10 @@ export interface Engine {
   readonly modelId: string;
   /** Tokens one request can hold, prompt and output together. */
   readonly contextSize: number;
-  /** Renders and measures the prompt; throws an ApiError for a request that can never run. */
+  /** Renders and measures the prompt; throws (ContextOverflowError, QueueFullError, …) for a request that cannot run. */
   prepare(request: GenerationRequest): Promise<PreparedGeneration>;
+  /** The prompt's length in tokens, as `prepare` would render it (tools included), whether or not it fits. */
+  countPromptTokens(request: GenerationRequest): number;
   /** Slots (sequences) in use and requests waiting for one. */
   load(): EngineLoad;
   close(): Promise<void>;

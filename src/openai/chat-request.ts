@@ -1,10 +1,11 @@
 // The request body of POST /v1/chat/completions: validated once here, trusted inside.
 import type { z } from "zod";
-import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
 import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
-import { invalidParam } from "./errors.ts";
-import { validationError } from "./validation.ts";
+import { invalidParam } from "../api-error.ts";
+import { sampling } from "../request/sampling.ts";
+import { checkTools, grammarSchema } from "../request/tools.ts";
+import { validationError } from "../request/validation.ts";
 
 /** A validated chat request, in the engine's terms plus what the HTTP side needs. */
 export interface ChatRequest {
@@ -12,9 +13,6 @@ export interface ChatRequest {
   stream: boolean;
   includeUsage: boolean;
 }
-
-/** llama-server's and Ollama's default; OpenAI's is 1. Clients that care send their own. */
-const DEFAULT_TEMPERATURE = 0.8;
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
 export function parseChatRequest(json: unknown): ChatRequest {
@@ -32,16 +30,16 @@ export function parseChatRequest(json: unknown): ChatRequest {
     generation: {
       messages: toMessages(body.messages),
       maxTokens,
-      sampling: {
-        temperature: body.temperature ?? DEFAULT_TEMPERATURE,
-        topP: body.top_p ?? null,
-        topK: body.top_k ?? null,
-        minP: body.min_p ?? null,
-        seed: body.seed ?? null,
-        presencePenalty: body.presence_penalty ?? null,
-        frequencyPenalty: body.frequency_penalty ?? null,
+      sampling: sampling({
+        temperature: body.temperature,
+        topP: body.top_p,
+        topK: body.top_k,
+        minP: body.min_p,
+        seed: body.seed,
+        presencePenalty: body.presence_penalty,
+        frequencyPenalty: body.frequency_penalty,
         logitBias: Object.entries(body.logit_bias ?? {}).map(([token, bias]) => ({ token: Number(token), bias })),
-      },
+      }),
       stop: body.stop == null ? [] : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((s) => s !== ""),
       ...toolsAndFormat(body),
     },
@@ -54,21 +52,8 @@ function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" 
     ...(t.function.description ? { description: t.function.description } : {}),
     parameters: t.function.parameters === undefined ? null : grammarSchema(t.function.parameters, `tools[${i}].function.parameters`),
   }));
-  const names = tools.map((t) => t.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) throw invalidParam("tools", `Two tools are named '${duplicate}'; tool names must be unique.`);
-
   const choice = body.tool_choice ?? (tools.length > 0 ? "auto" : "none");
-  let toolChoice: ToolChoice;
-  if (typeof choice === "string") toolChoice = { type: choice };
-  else toolChoice = { type: "function", name: choice.function.name };
-  if ((toolChoice.type === "required" || toolChoice.type === "function") && tools.length === 0) {
-    throw invalidParam("tool_choice", `tool_choice '${toolChoice.type}' needs at least one tool in 'tools'.`);
-  }
-  if (toolChoice.type === "function" && !names.includes(toolChoice.name)) {
-    throw invalidParam("tool_choice", `tool_choice names '${toolChoice.name}', which is not among the tools: ${names.join(", ")}.`);
-  }
-
+  const toolChoice: ToolChoice = typeof choice === "string" ? { type: choice } : { type: "function", name: choice.function.name };
   const format = body.response_format;
   let outputFormat: OutputFormat = { type: "text" };
   if (format?.type === "json_object") outputFormat = { type: "json" };
@@ -77,22 +62,8 @@ function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" 
       ? { type: "json_schema", schema: grammarSchema(format.json_schema.schema, "response_format.json_schema.schema") }
       : { type: "json" };
   }
-  if (outputFormat.type !== "text" && tools.length > 0 && toolChoice.type !== "none") {
-    throw invalidParam(
-      "response_format",
-      "response_format cannot constrain the answer while the model may call tools; send tool_choice 'none' or leave out response_format.",
-    );
-  }
+  checkTools(tools, toolChoice, outputFormat, { tools: "tools", toolChoice: "tool_choice", format: "response_format" });
   return { tools, toolChoice, parallelToolCalls: body.parallel_tool_calls ?? true, format: outputFormat };
-}
-
-function grammarSchema(schema: unknown, param: string) {
-  try {
-    return toGrammarSchema(schema);
-  } catch (error) {
-    if (!(error instanceof SchemaError)) throw error;
-    throw invalidParam(param, `Unsupported schema: ${error.message}.`, "invalid_schema");
-  }
 }
 
 function toMessages(bodies: ChatMessageBody[]): Message[] {

@@ -1,5 +1,5 @@
 // Response shapes of OpenAI's chat completions API, as oserve sends them.
-import type { FinishReason } from "../stream/events.ts";
+import type { ChatFinishReason as FinishReason } from "./finish-reason.ts";
 
 export interface Usage {
   prompt_tokens: number;

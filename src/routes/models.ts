@@ -1,6 +1,6 @@
 // GET /v1/models and /v1/models/:id: the one loaded model, in OpenAI's list shape.
 import { Hono } from "hono";
-import { ApiError } from "../openai/errors.ts";
+import { ApiError } from "../api-error.ts";
 import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";

@@ -1,5 +1,5 @@
 // The only timer of a stream: merges keepalive ticks into the engine's events.
-import type { EngineEvent, StreamEvent } from "./events.ts";
+import type { EngineEvent, StreamEvent } from "../engine/events.ts";
 
 /**
  * Yields the source's events as they come and a `tick` whenever `intervalMs` passes without one.

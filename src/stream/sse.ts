@@ -1,9 +1,14 @@
-// The one place that formats SSE frames: nothing else builds `data: …\n\n` strings.
+// The one place that formats SSE frames: nothing else builds `event:` or `data:` lines.
 
-/** A `data:` frame holding one JSON value (or a literal such as `[DONE]`). */
-export function dataFrame(payload: unknown): string {
-  const text = typeof payload === "string" ? payload : JSON.stringify(payload);
-  return `data: ${text}\n\n`;
+/**
+ * One SSE frame: an optional `event:` line, then the data, one `data:` line per line of it
+ * (a JSON text never holds a newline, but a literal may).
+ */
+export function sseFrame(data: unknown, event?: string): string {
+  const text = typeof data === "string" ? data : JSON.stringify(data);
+  if (event !== undefined && /[\r\n]/.test(event)) throw new Error("an SSE event name must not contain \\r or \\n");
+  const head = event === undefined ? "" : `event: ${event}\n`;
+  return `${head}${text.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("")}\n`;
 }
 
 /** A comment frame; SSE parsers ignore it, proxies see bytes flowing. */
@@ -12,4 +17,9 @@ export function commentFrame(text: string): string {
   return `: ${text}\n\n`;
 }
 
-export const DONE_FRAME = dataFrame("[DONE]");
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  // Tells nginx-style proxies not to hold frames back.
+  "x-accel-buffering": "no",
+} as const;

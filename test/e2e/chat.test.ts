@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { KEEPALIVE_MODES } from "../../src/stream/encode-chat.ts";
+import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
 import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
 import { postChat, readFrames } from "./sse.ts";
 import { accumulateStrict } from "./strict-accumulator.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { health, RANDOM, startServer, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
+import { drain, expectAborted, health, RANDOM, startServer, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames } from "./sse.ts";
 
 const streamedText = async (server: TestServer, messages: object[], maxTokens?: number) => {
@@ -62,7 +62,7 @@ describe("two slots, a queue of two", () => {
     const busy = [1, 2].map(() => postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 800 }));
     await until(async () => (await health(server)).slots_in_use === 2, 2000, "both slots busy");
     const abort = new AbortController();
-    const waiting = postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], stream: true }, abort.signal).catch(() => null);
+    const waiting = expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], stream: true }, abort.signal)));
     await until(async () => (await health(server)).queued === 1, 2000, "the third request queued");
     abort.abort();
     await waiting;

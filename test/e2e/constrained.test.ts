@@ -133,8 +133,9 @@ describe("json_object and bad definitions, on the trained chat model", () => {
       const response = await postChat(server.baseURL, {
         messages: [{ role: "user", content: prompt }], temperature: 0, max_tokens: 200, response_format: { type: "json_object" },
       });
-      const content = (await response.json()).choices[0].message.content;
-      assert.doesNotThrow(() => JSON.parse(content), `${prompt}: ${content}`);
+      const content: unknown = (await response.json()).choices[0].message.content;
+      assert.equal(typeof content, "string", `${prompt}: the answer is text`);
+      assert.doesNotThrow(() => JSON.parse(content as string), `${prompt}: ${content}`);
     }
   });
 

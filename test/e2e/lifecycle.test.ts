@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { health, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
+import { expectAborted, health, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
@@ -62,7 +62,7 @@ describe("one slot, keepalive every 50 ms", () => {
 
   test("a non-streamed request whose client leaves stops as well", async () => {
     const abort = new AbortController();
-    const pending = postChat(server.baseURL, { messages: PROMPT, temperature: 0 }, abort.signal).catch(() => null);
+    const pending = expectAborted(postChat(server.baseURL, { messages: PROMPT, temperature: 0 }, abort.signal));
     await sleep(200);
     assert.equal((await health(server)).slots_in_use, 1);
     abort.abort();

@@ -1,4 +1,5 @@
 // Starts the real oserve CLI on a free loopback port and always stops it.
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
@@ -101,4 +102,15 @@ export function waitForIdle(server: TestServer, withinMs: number): Promise<numbe
     const { slots_in_use, queued } = await health(server);
     return slots_in_use === 0 && queued === 0;
   }, withinMs, "all slots free and the queue empty");
+}
+
+/** Resolves once `pending` (a fetch, or the reading of its body) has failed with the AbortError of its own signal, and fails on anything else. */
+export async function expectAborted(pending: Promise<unknown>): Promise<void> {
+  await assert.rejects(pending, (error: Error) => error.name === "AbortError");
+}
+
+/** Reads a response's body to its end; rejects as the body does (an abort, say). */
+export async function drain(response: Promise<Response>): Promise<void> {
+  const reader = (await response).body!.getReader();
+  while (!(await reader.read()).done);
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
 import { withKeepalive } from "../../src/stream/keepalive.ts";
-import type { EngineEvent } from "../../src/stream/events.ts";
+import type { EngineEvent } from "../../src/engine/events.ts";
 
 async function* slowSource(delaysMs: number[]): AsyncGenerator<EngineEvent> {
   for (const [i, delay] of delaysMs.entries()) {

@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { encodeStream, KEEPALIVE_MODES, type EncoderOptions, type StreamIdentity } from "../../src/stream/encode-chat.ts";
-import type { EngineEvent, StreamEvent } from "../../src/stream/events.ts";
+import type { EngineEvent, FinishReason, StreamEvent } from "../../src/engine/events.ts";
+import { chatEncoder, type StreamIdentity } from "../../src/openai/chat-encoder.ts";
+import { encodeStream as encodeWith } from "../../src/stream/encoder.ts";
+import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
+
+interface EncoderOptions {
+  keepalive: KeepaliveMode;
+  includeUsage: boolean;
+}
+
+/** The chat encoder under a keepalive mode, over a whole stream. */
+const encodeStream = (identity: StreamIdentity, options: EncoderOptions, events: Iterable<StreamEvent>) =>
+  encodeWith(chatEncoder(identity, { includeUsage: options.includeUsage }), options.keepalive, events);
 
 const identityArb: fc.Arbitrary<StreamIdentity> = fc.record({
   id: fc.stringMatching(/^[0-9a-f]{24}$/).map((hex) => `chatcmpl-${hex}`),
@@ -20,7 +31,7 @@ const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
   .record({
     texts: fc.array(fc.string({ unit: "grapheme", maxLength: 12 }), { maxLength: 12 }),
     calls: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,12}$/), fragments: fc.array(fc.string({ maxLength: 8 }), { maxLength: 5 }) }), { maxLength: 3 }),
-    reason: fc.constantFrom("stop" as const, "length" as const, "tool_calls" as const),
+    reason: fc.constantFrom<FinishReason>({ type: "end" }, { type: "stop_sequence", sequence: "\n" }, { type: "length" }, { type: "tool_calls" }),
     promptTokens: fc.nat(5000),
     completionTokens: fc.nat(5000),
   })

@@ -1,4 +1,4 @@
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../api-error.ts";
 
 /** The request body as JSON; 400 when it is empty or not JSON. */
 export async function readJson(request: Request): Promise<unknown> {

@@ -1,0 +1,32 @@
+// Errors in the shape Anthropic's clients parse: {"type": "error", "error": {type, message}}.
+import type { ApiError } from "../api-error.ts";
+
+export type AnthropicErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "not_found_error"
+  | "request_too_large"
+  | "rate_limit_error"
+  | "api_error"
+  | "overloaded_error";
+
+export interface AnthropicErrorBody {
+  type: "error";
+  error: { type: AnthropicErrorType; message: string };
+}
+
+/** Anthropic's error type by status; the field at fault, which its shape has no place for, goes in the message. */
+export function anthropicErrorBody(error: ApiError): AnthropicErrorBody {
+  const message = error.param && !error.message.includes(error.param) ? `${error.param}: ${error.message}` : error.message;
+  return { type: "error", error: { type: anthropicErrorType(error.status), message } };
+}
+
+export function anthropicErrorType(status: number): AnthropicErrorType {
+  if (status === 401) return "authentication_error";
+  if (status === 404) return "not_found_error";
+  if (status === 413) return "request_too_large";
+  if (status === 429) return "rate_limit_error";
+  if (status === 503) return "overloaded_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
+}

@@ -1,0 +1,41 @@
+// The engine's vocabulary: what a generation yields. It knows nothing of HTTP, SSE or any API's
+// words; each protocol maps these to its own (`stop`/`end_turn`/`completed`, …).
+
+/**
+ * Why a generation ended:
+ * - `end`: the model ended its turn by itself;
+ * - `stop_sequence`: one of the request's stop strings matched (it is not part of the output);
+ * - `length`: the token budget (max tokens, or the context's end) ran out;
+ * - `tool_calls`: the model called tools and waits for their results.
+ */
+export type FinishReason =
+  | { type: "end" }
+  | { type: "stop_sequence"; sequence: string }
+  | { type: "length" }
+  | { type: "tool_calls" };
+
+/** Token counts of one generation. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens a sequence already held from an earlier request, so not evaluated again. */
+  cachedTokens?: number;
+}
+
+export type EngineEvent =
+  | { type: "text"; text: string }
+  /** A new tool call begins; `index` counts the calls of this generation from 0. */
+  | { type: "tool_call"; index: number; id: string; name: string }
+  /** A fragment of the JSON arguments of the tool call at `index`. */
+  | { type: "tool_call_arguments"; index: number; arguments: string }
+  | { type: "finish"; reason: FinishReason }
+  | { type: "usage"; usage: TokenUsage }
+  /** The generation failed or was cut short; nothing follows. */
+  | { type: "error"; message: string };
+
+/** A keepalive moment: the only stream event that does not come from the engine. */
+export interface TickEvent {
+  type: "tick";
+}
+
+export type StreamEvent = EngineEvent | TickEvent;

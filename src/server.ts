@@ -6,7 +6,9 @@ import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { messagesRoutes } from "./routes/messages.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { responsesRoutes } from "./routes/responses.ts";
 import type { ServerState } from "./server-state.ts";
 
 /** Seconds a client is told to wait when the queue is full. */
@@ -30,6 +32,8 @@ export function createApp(state: ServerState): Hono {
   app.route("/", healthRoutes(state));
   app.route("/", modelRoutes(state));
   app.route("/", chatRoutes(state));
+  app.route("/", responsesRoutes(state));
+  app.route("/", messagesRoutes(state));
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `Unknown route: ${c.req.method} ${c.req.path}`, { type: "not_found_error", code: "unknown_url" })),
   );

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import type { EngineEvent, FinishReason, StreamEvent } from "../../src/engine/events.ts";
+import type { StreamEvent } from "../../src/engine/events.ts";
 import { chatEncoder, type StreamIdentity } from "../../src/openai/chat-encoder.ts";
 import { encodeStream as encodeWith } from "../../src/stream/encoder.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
+import { engineRunArb, failingRunArb, withTicksArb } from "../engine-runs.ts";
 
 interface EncoderOptions {
   keepalive: KeepaliveMode;
@@ -26,41 +27,8 @@ const optionsArb: fc.Arbitrary<EncoderOptions> = fc.record({
   includeUsage: fc.boolean(),
 });
 
-/** A well-formed engine run: text and tool calls, then finish, then usage. */
-const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
-  .record({
-    texts: fc.array(fc.string({ unit: "grapheme", maxLength: 12 }), { maxLength: 12 }),
-    calls: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,12}$/), fragments: fc.array(fc.string({ maxLength: 8 }), { maxLength: 5 }) }), { maxLength: 3 }),
-    reason: fc.constantFrom<FinishReason>({ type: "end" }, { type: "stop_sequence", sequence: "\n" }, { type: "length" }, { type: "tool_calls" }),
-    promptTokens: fc.nat(5000),
-    completionTokens: fc.nat(5000),
-  })
-  .map(({ texts, calls, reason, promptTokens, completionTokens }) => [
-    ...texts.map((text): EngineEvent => ({ type: "text", text })),
-    ...calls.flatMap((call, index): EngineEvent[] => [
-      { type: "tool_call", index, id: `call_${index}`, name: call.name },
-      ...call.fragments.map((fragment): EngineEvent => ({ type: "tool_call_arguments", index, arguments: fragment })),
-    ]),
-    { type: "finish", reason },
-    { type: "usage", usage: { promptTokens, completionTokens } },
-  ]);
-
-/** Ticks sprinkled anywhere, before, between and after the engine's events. */
-const withTicksArb = (events: EngineEvent[]): fc.Arbitrary<StreamEvent[]> =>
-  fc.array(fc.nat(3), { minLength: events.length + 1, maxLength: events.length + 1 }).map((ticks) =>
-    ticks.flatMap((count, i): StreamEvent[] => [...Array.from({ length: count }, () => ({ type: "tick" as const })), ...(i < events.length ? [events[i]!] : [])]),
-  );
-
 const caseArb = fc.record({ identity: identityArb, options: optionsArb, events: engineRunArb.chain(withTicksArb) });
-
-/** An engine run that fails part way: events up to a cut, then an error. */
-const failingCaseArb = fc.record({
-  identity: identityArb,
-  options: optionsArb,
-  events: engineRunArb.chain((events) =>
-    fc.nat(events.length - 2).chain((cut) => withTicksArb([...events.slice(0, cut), { type: "error", message: "boom" }])),
-  ),
-});
+const failingCaseArb = fc.record({ identity: identityArb, options: optionsArb, events: failingRunArb });
 
 interface Parsed {
   frame: string;
@@ -149,6 +117,7 @@ describe("encodeStream (property)", () => {
             prompt_tokens: usage.promptTokens,
             completion_tokens: usage.completionTokens,
             total_tokens: usage.promptTokens + usage.completionTokens,
+            ...(usage.cachedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cachedTokens } } : {}),
           });
           for (const p of chunks.slice(0, -1)) assert.equal(p.json.usage, null);
         } else {

@@ -1,0 +1,112 @@
+// The request body of POST /v1/messages (and /v1/messages/count_tokens): validated once here, in the engine's terms.
+import type { z } from "zod";
+import { invalidParam } from "../api-error.ts";
+import type { GenerationRequest, ToolChoice, ToolSpec } from "../engine/types.ts";
+import { Conversation } from "../request/conversation.ts";
+import { sampling } from "../request/sampling.ts";
+import { checkTools, grammarSchema } from "../request/tools.ts";
+import { parseAt, validationError } from "../request/validation.ts";
+import { anyBlock, countTokensSchema, messagesRequestSchema, toolResultBlock, toolUseBlock, type MessagesRequestBody } from "./messages-schema.ts";
+
+export interface MessagesRequest {
+  generation: GenerationRequest;
+  stream: boolean;
+  /** Tools of a server-run type (web search, code execution, …) left out: the model here cannot run them. */
+  ignoredTools: string[];
+}
+
+/** Validates a parsed JSON body; throws an ApiError (400) naming the first bad field. */
+export function parseMessagesRequest(json: unknown): MessagesRequest {
+  const parsed = messagesRequestSchema.safeParse(json);
+  if (!parsed.success) throw validationError(parsed.error);
+  return toRequest(parsed.data);
+}
+
+/** The same for count_tokens, where `max_tokens` may be left out. */
+export function parseCountTokensRequest(json: unknown): GenerationRequest {
+  const parsed = countTokensSchema.safeParse(json);
+  if (!parsed.success) throw validationError(parsed.error);
+  return toRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }).generation;
+}
+
+function toRequest(body: MessagesRequestBody): MessagesRequest {
+  const ignoredTools: string[] = [];
+  const tools: ToolSpec[] = [];
+  (body.tools ?? []).forEach((tool, i) => {
+    // Typed tools (web_search_…, bash_…, text_editor_…) are Anthropic's own, run by its servers or with schemas of its own.
+    if (tool.type !== undefined && tool.type !== "custom") return void ignoredTools.push(tool.type);
+    tools.push({
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      parameters: tool.input_schema ? grammarSchema(tool.input_schema, `tools[${i}].input_schema`) : null,
+    });
+  });
+  const choice = body.tool_choice ?? { type: tools.length > 0 ? "auto" : "none" };
+  const toolChoice: ToolChoice =
+    choice.type === "any" ? { type: "required" } : choice.type === "tool" ? { type: "function", name: String(choice.name) } : { type: choice.type as "auto" | "none" };
+  checkTools(tools, toolChoice, { type: "text" }, { tools: "tools", toolChoice: "tool_choice", format: "tools" });
+  const system = typeof body.system === "string" ? body.system : (body.system ?? []).map((block) => block.text).join("\n");
+  return {
+    stream: body.stream === true,
+    ignoredTools,
+    generation: {
+      messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toConversation(body.messages)],
+      // More than fits is capped at what fits, as clients such as Claude Code ask for 32000 whatever the model.
+      maxTokens: body.max_tokens,
+      sampling: sampling({ temperature: body.temperature, topP: body.top_p, topK: body.top_k }),
+      stop: (body.stop_sequences ?? []).filter((s) => s !== ""),
+      tools,
+      toolChoice,
+      parallelToolCalls: !("disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use === true),
+      format: { type: "text" },
+    },
+  };
+}
+
+type Block = z.infer<typeof anyBlock>;
+
+/** Block types that carry nothing to render: the model's own thinking, which a small local model never wrote. */
+const SKIPPED_BLOCKS = new Set(["thinking", "redacted_thinking"]);
+
+function toConversation(messages: MessagesRequestBody["messages"]) {
+  const conversation = new Conversation();
+  messages.forEach((message, i) => {
+    const param = `messages[${i}]`;
+    const blocks: Block[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
+    const texts: string[] = [];
+    const calls: Array<{ id: string; name: string; arguments: string; param: string }> = [];
+    blocks.forEach((block, j) => {
+      const at = ["messages", i, "content", j];
+      const blockParam = `${param}.content[${j}]`;
+      if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
+      else if (block.type === "tool_use" && message.role === "assistant") {
+        const use = parseAt(toolUseBlock, block, at);
+        calls.push({ id: use.id, name: use.name, arguments: JSON.stringify(use.input ?? {}), param: blockParam });
+      } else if (block.type === "tool_result" && message.role === "user") {
+        // Results answer the calls of the assistant turn before; they come first in their user turn.
+        const result = parseAt(toolResultBlock, block, at);
+        const text = result.content === undefined ? "" : typeof result.content === "string" ? result.content : textOf(result.content, `${blockParam}.content`);
+        conversation.toolResult(result.tool_use_id, result.is_error ? `Error: ${text}` : text, `${blockParam}.tool_use_id`);
+      } else if (!SKIPPED_BLOCKS.has(block.type)) {
+        throw invalidParam(`${blockParam}.type`, `Content blocks of type '${block.type}' are not supported in ${message.role} turns by this server: it takes text only.`);
+      }
+    });
+    const text = texts.join("\n");
+    if (message.role === "assistant") {
+      conversation.assistant(text === "" && calls.length > 0 ? null : text, param);
+      for (const call of calls) conversation.toolCall({ id: call.id, name: call.name, arguments: call.arguments }, call.param);
+    } else if (message.role === "system") conversation.system(text, param);
+    // A user turn of tool results alone adds no user message.
+    else if (text !== "" || !blocks.some((b) => b.type === "tool_result")) conversation.user(text, param);
+  });
+  return conversation.done("messages");
+}
+
+function textOf(blocks: Block[], param: string): string {
+  return blocks
+    .map((block, j) => {
+      if (block.type === "text" && typeof block.text === "string") return block.text;
+      throw invalidParam(`${param}[${j}].type`, `Tool results of type '${block.type}' are not supported by this server: it takes text only.`);
+    })
+    .join("\n");
+}

@@ -1,0 +1,172 @@
+// PURE: the events of one generation as Responses API stream events (named SSE events, each with a
+// `sequence_number`). The state holds the response as it stands, so a keepalive can repeat it.
+import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
+import type { Encoded, StreamEncoder } from "../stream/encoder.ts";
+import { sseFrame } from "../stream/sse.ts";
+import type { ApiFunctionName } from "./responses-request.ts";
+import type { FunctionCallItem, MessageItem, OutputItem, OutputText, ResponseEcho, ResponseObject, ResponseStatus, ResponseUsage } from "./responses-types.ts";
+
+export interface ResponsesState {
+  /** The next event's sequence_number: they count from 0 without gaps. */
+  readonly seq: number;
+  /** The output as it stands. */
+  readonly output: readonly OutputItem[];
+  /** Index of the output item still being written, if any. */
+  readonly open: number | null;
+  /** Engine tool-call index → output index. */
+  readonly calls: readonly number[];
+  readonly finish: FinishReason | null;
+  readonly usage: TokenUsage | null;
+  /** The terminal event went out. */
+  readonly closed: boolean;
+}
+
+type Payload = Record<string, unknown>;
+
+export function responsesEncoder(echo: ResponseEcho, functionName: (modelName: string) => ApiFunctionName): StreamEncoder<ResponsesState> {
+  /** Frames for a series of events, each stamped with the next sequence number. */
+  const emit = (state: ResponsesState, events: Array<[string, Payload]>, changes: Partial<ResponsesState> = {}): Encoded<ResponsesState> => {
+    let seq = state.seq;
+    const frames = events.map(([type, payload]) => sseFrame({ type, sequence_number: seq++, ...payload }, type));
+    return { state: { ...state, ...changes, seq }, frames };
+  };
+  const snapshot = (state: ResponsesState, status: ResponseStatus, error: ResponseObject["error"] = null) =>
+    responseSnapshot(echo, state, status, error);
+  const itemId = (prefix: string, index: number) => `${prefix}_${echo.id.replace(/^resp_/, "")}_${index}`;
+
+  /** Closes the open item: its `.done` events, and the item as finished. */
+  const close = (state: ResponsesState, status: "completed" | "incomplete"): { state: ResponsesState; events: Array<[string, Payload]> } => {
+    if (state.open === null) return { state, events: [] };
+    const index = state.open;
+    const item = state.output[index]!;
+    const events: Array<[string, Payload]> = [];
+    let done: OutputItem;
+    if (item.type === "message") {
+      const part = item.content[0]!;
+      done = { ...item, status };
+      events.push(
+        ["response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }],
+        ["response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }],
+      );
+    } else {
+      done = { ...item, status: "completed" };
+      events.push(["response.function_call_arguments.done", { item_id: item.id, output_index: index, name: item.name, arguments: item.arguments }]);
+    }
+    events.push(["response.output_item.done", { output_index: index, item: done }]);
+    return { state: { ...state, open: null, output: state.output.with(index, done) }, events };
+  };
+
+  const fail = (state: ResponsesState, message: string): Encoded<ResponsesState> =>
+    emit(state, [["response.failed", { response: snapshot(state, "failed", { code: "server_error", message }) }]], { closed: true });
+
+  return {
+    start() {
+      const state: ResponsesState = { seq: 0, output: [], open: null, calls: [], finish: null, usage: null, closed: false };
+      return emit(state, [
+        ["response.created", { response: snapshot(state, "in_progress") }],
+        ["response.in_progress", { response: snapshot(state, "in_progress") }],
+      ]);
+    },
+    event(state, event: EngineEvent) {
+      if (state.closed || (state.finish && event.type !== "usage")) return { state, frames: [] };
+      switch (event.type) {
+        case "text": {
+          if (event.text === "") return { state, frames: [] };
+          let events: Array<[string, Payload]> = [];
+          let current = state;
+          if (current.open === null || current.output[current.open]!.type !== "message") {
+            ({ state: current, events } = close(current, "completed"));
+            const index = current.output.length;
+            const part: OutputText = { type: "output_text", text: "", annotations: [], logprobs: [] };
+            const item: MessageItem = { type: "message", id: itemId("msg", index), status: "in_progress", role: "assistant", content: [] };
+            events.push(
+              ["response.output_item.added", { output_index: index, item }],
+              ["response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }],
+            );
+            current = { ...current, open: index, output: [...current.output, { ...item, content: [part] }] };
+          }
+          const index = current.open!;
+          const message = current.output[index] as MessageItem;
+          const part = message.content[0]!;
+          events.push(["response.output_text.delta", { item_id: message.id, output_index: index, content_index: 0, delta: event.text, logprobs: [] }]);
+          return emit(current, events, { output: current.output.with(index, { ...message, content: [{ ...part, text: part.text + event.text }] }) });
+        }
+        case "tool_call": {
+          const { state: current, events } = close(state, "completed");
+          const index = current.output.length;
+          const name = functionName(event.name);
+          const item: FunctionCallItem = {
+            type: "function_call",
+            id: itemId("fc", index),
+            call_id: event.id,
+            name: name.name,
+            ...(name.namespace ? { namespace: name.namespace } : {}),
+            arguments: "",
+            status: "in_progress",
+          };
+          events.push(["response.output_item.added", { output_index: index, item }]);
+          const calls = [...current.calls];
+          calls[event.index] = index;
+          return emit(current, events, { open: index, output: [...current.output, item], calls });
+        }
+        case "tool_call_arguments": {
+          const index = state.calls[event.index];
+          const item = index === undefined ? undefined : state.output[index];
+          if (index === undefined || item?.type !== "function_call" || event.arguments === "") return { state, frames: [] };
+          return emit(state, [["response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta: event.arguments }]], {
+            output: state.output.with(index, { ...item, arguments: item.arguments + event.arguments }),
+          });
+        }
+        case "finish": {
+          const { state: current, events } = close(state, event.reason.type === "length" ? "incomplete" : "completed");
+          return emit(current, events, { finish: event.reason });
+        }
+        case "usage":
+          return { state: { ...state, usage: event.usage }, frames: [] };
+        case "error":
+          return fail(state, event.message);
+      }
+    },
+    keepalive(state) {
+      if (state.closed || state.finish) return null;
+      // The response as it stands: the openai SDK's accumulator replaces its snapshot with it, losing nothing.
+      return emit(state, [["response.in_progress", { response: snapshot(state, "in_progress") }]]);
+    },
+    end(state) {
+      if (state.closed) return { state, frames: [] };
+      if (!state.finish) return fail(state, "generation ended without a finish reason");
+      const status = terminalStatus(state.finish);
+      return emit(state, [[`response.${status}`, { response: snapshot(state, status) }]], { closed: true });
+    },
+    fail,
+    closed: (state) => state.closed,
+  };
+}
+
+/** `incomplete` when the token budget ran out, else `completed`. */
+export function terminalStatus(finish: FinishReason): "completed" | "incomplete" {
+  return finish.type === "length" ? "incomplete" : "completed";
+}
+
+export function responseSnapshot(echo: ResponseEcho, state: ResponsesState, status: ResponseStatus, error: ResponseObject["error"] = null): ResponseObject {
+  return {
+    ...echo,
+    object: "response",
+    status,
+    error,
+    incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
+    output: [...state.output],
+    truncation: "disabled",
+    usage: state.usage ? toResponseUsage(state.usage) : null,
+  };
+}
+
+function toResponseUsage(usage: TokenUsage): ResponseUsage {
+  return {
+    input_tokens: usage.promptTokens,
+    input_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
+    output_tokens: usage.completionTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+}

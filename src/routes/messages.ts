@@ -1,0 +1,37 @@
+// POST /v1/messages (Anthropic's Messages API) and POST /v1/messages/count_tokens.
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import { toApiError } from "../api-error.ts";
+import { collectMessage } from "../anthropic/messages-collect.ts";
+import { messagesEncoder, type MessageIdentity } from "../anthropic/messages-encoder.ts";
+import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
+import { readJson } from "../request/read-json.ts";
+import type { ServerState } from "../server-state.ts";
+import { startGeneration } from "./generation.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+const PARAMS = { prompt: "messages", format: "tools" };
+
+export function messagesRoutes(state: ServerState): Hono {
+  const app = new Hono();
+  // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
+  app.post("/v1/messages", async (c) => {
+    const engine = state.readyEngine();
+    const request = parseMessagesRequest(await readJson(c.req.raw));
+    const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
+      throw toApiError(error, PARAMS);
+    });
+    const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: engine.modelId, inputTokens: prepared.promptTokens };
+    const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
+    const generation = startGeneration(c, state, prepared);
+    if (request.stream) return generation.stream(messagesEncoder(identity), { headers });
+    return c.json(collectMessage(identity, await generation.gather()), 200, headers);
+  });
+  app.all("/v1/messages", methodNotAllowed("POST"));
+  app.post("/v1/messages/count_tokens", async (c) => {
+    const engine = state.readyEngine();
+    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(await readJson(c.req.raw))) });
+  });
+  app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
+  return app;
+}

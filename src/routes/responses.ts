@@ -1,0 +1,61 @@
+// POST /v1/responses (OpenAI's Responses API), and GET/DELETE of the responses kept for chaining.
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import { ApiError, toApiError } from "../api-error.ts";
+import type { EngineEvent } from "../engine/events.ts";
+import { conversationAfter, ResponseStore } from "../openai/response-store.ts";
+import { collectResponse } from "../openai/responses-collect.ts";
+import { responsesEncoder } from "../openai/responses-encoder.ts";
+import { parseResponsesRequest, type ApiFunctionName } from "../openai/responses-request.ts";
+import type { ResponseEcho } from "../openai/responses-types.ts";
+import { readJson } from "../request/read-json.ts";
+import type { ServerState } from "../server-state.ts";
+import { startGeneration } from "./generation.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+const PARAMS = { prompt: "input", format: "text.format.schema" };
+
+export function responsesRoutes(state: ServerState, store = new ResponseStore()): Hono {
+  const app = new Hono();
+  app.post("/v1/responses", async (c) => {
+    const engine = state.readyEngine();
+    const request = parseResponsesRequest(await readJson(c.req.raw), (id) => store.conversation(id));
+    const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
+      throw toApiError(error, PARAMS);
+    });
+    const echo: ResponseEcho = {
+      ...request.echo,
+      id: `resp_${randomBytes(12).toString("hex")}`,
+      created_at: Math.floor(Date.now() / 1000),
+      model: engine.modelId,
+    };
+    const functionName = (name: string): ApiFunctionName => request.functionNames.get(name) ?? { name };
+    // Hosted tools the model cannot run were left out; say which, so that a client can tell.
+    const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
+    const keep = (events: EngineEvent[]) => {
+      if (!request.store) return;
+      const response = collectResponse(echo, functionName, events);
+      store.put(response, conversationAfter(request.conversation, response.output));
+    };
+    const generation = startGeneration(c, state, prepared);
+    if (request.stream) return generation.stream(responsesEncoder(echo, functionName), { headers, onComplete: keep });
+    const events = await generation.gather();
+    keep(events);
+    return c.json(collectResponse(echo, functionName, events), 200, headers);
+  });
+  app.all("/v1/responses", methodNotAllowed("POST"));
+  app.get("/v1/responses/:id", (c) => c.json(stored(store, c.req.param("id"))));
+  app.delete("/v1/responses/:id", (c) => {
+    const id = stored(store, c.req.param("id")).id;
+    store.delete(id);
+    return c.json({ id, object: "response", deleted: true });
+  });
+  app.all("/v1/responses/:id", methodNotAllowed("GET, DELETE"));
+  return app;
+}
+
+function stored(store: ResponseStore, id: string) {
+  const response = store.response(id);
+  if (!response) throw new ApiError(404, `No response '${id}' is kept here.`, { type: "not_found_error", param: "response_id", code: "not_found" });
+  return response;
+}

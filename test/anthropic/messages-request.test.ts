@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { ApiError } from "../../src/api-error.ts";
+import { parseCountTokensRequest, parseMessagesRequest } from "../../src/anthropic/messages-request.ts";
+
+const base = { model: "m", max_tokens: 100 };
+
+function rejects(body: unknown, param: string | null, message?: RegExp) {
+  assert.throws(
+    () => parseMessagesRequest(body),
+    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
+  );
+}
+
+const weather = { name: "get_weather", description: "Weather", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+
+describe("parseMessagesRequest", () => {
+  test("system blocks, string and block content, tool_use answered by tool_result", () => {
+    const request = parseMessagesRequest({
+      ...base,
+      system: [{ type: "text", text: "Be brief." }],
+      tools: [weather],
+      messages: [
+        { role: "user", content: "Weather in Oslo?" },
+        { role: "assistant", content: [{ type: "thinking", thinking: "…", signature: "s" }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Oslo" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "12°C" }] }] },
+      ],
+    });
+    assert.deepEqual(request.generation.messages, [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: null, toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+      { role: "tool", content: "12°C", toolCallId: "toolu_1" },
+    ]);
+    assert.equal(request.generation.maxTokens, 100);
+  });
+
+  test("tool_choice any, tool and none in the engine's terms; disable_parallel_tool_use", () => {
+    const choose = (tool_choice: unknown) => parseMessagesRequest({ ...base, tools: [weather], tool_choice, messages: [{ role: "user", content: "x" }] }).generation;
+    assert.deepEqual(choose({ type: "any" }).toolChoice, { type: "required" });
+    assert.deepEqual(choose({ type: "tool", name: "get_weather" }).toolChoice, { type: "function", name: "get_weather" });
+    assert.deepEqual(choose({ type: "none" }).toolChoice, { type: "none" });
+    assert.equal(choose({ type: "auto", disable_parallel_tool_use: true }).parallelToolCalls, false);
+  });
+
+  test("Claude Code's first request is accepted: system turns among the messages, thinking, context management, max_tokens 32000", () => {
+    const body = JSON.parse(readFileSync(new URL("../fixtures/claude-code-2.1.332-request.json", import.meta.url), "utf8"));
+    const request = parseMessagesRequest(body);
+    assert.equal(request.stream, true);
+    assert.equal(request.generation.maxTokens, 32000);
+    assert.ok(request.generation.tools.length >= 10);
+    assert.ok(request.generation.messages.filter((m) => m.role === "system").length >= 2);
+  });
+
+  test("count_tokens takes the same body without max_tokens", () => {
+    assert.deepEqual(parseCountTokensRequest({ model: "m", messages: [{ role: "user", content: "Hi" }] }).messages, [{ role: "user", content: "Hi" }]);
+  });
+
+  test("bad requests name the field", () => {
+    rejects({ model: "m", messages: [{ role: "user", content: "x" }] }, "max_tokens");
+    rejects({ ...base, messages: [] }, "messages");
+    rejects({ ...base, messages: [{ role: "user", content: [{ type: "image", source: {} }] }] }, "messages[0].content[0].type", /text only/);
+    rejects({ ...base, messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "nope", content: "x" }] }] }, "messages[0].content[0].tool_use_id");
+    rejects(
+      { ...base, messages: [{ role: "assistant", content: [{ type: "tool_use", id: "t", name: "f", input: {} }] }, { role: "user", content: "x" }] },
+      "messages[1]",
+    );
+    rejects({ ...base, tools: [weather], tool_choice: { type: "tool", name: "other" }, messages: [{ role: "user", content: "x" }] }, "tool_choice");
+    rejects({ ...base, temperature: 1.5, messages: [{ role: "user", content: "x" }] }, "temperature");
+  });
+});

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { ApiError } from "../../src/api-error.ts";
+import type { Message } from "../../src/engine/types.ts";
+import { parseResponsesRequest } from "../../src/openai/responses-request.ts";
+
+const nothingStored = () => undefined;
+const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored) => parseResponsesRequest(body, earlier);
+
+function rejects(body: unknown, param: string | null, message?: RegExp) {
+  assert.throws(
+    () => parse(body),
+    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
+  );
+}
+
+const weather = { type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+
+describe("parseResponsesRequest", () => {
+  test("a string input is one user message; instructions come first as a system message", () => {
+    const request = parse({ input: "Hello", instructions: "Be brief." });
+    assert.deepEqual(request.generation.messages, [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello" }]);
+    assert.deepEqual(request.conversation, [{ role: "user", content: "Hello" }], "what a follow-up chains on leaves the instructions out");
+    assert.equal(request.store, true);
+    assert.equal(request.stream, false);
+  });
+
+  test("function_call items join the assistant turn before them; outputs answer them", () => {
+    const request = parse({
+      input: [
+        { role: "user", content: [{ type: "input_text", text: "Weather in Oslo?" }] },
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "Let me look." }] },
+        { type: "function_call", call_id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+        { type: "reasoning", summary: [] },
+        { type: "function_call_output", call_id: "c1", output: '{"temperature":12}' },
+      ],
+      tools: [weather],
+    });
+    assert.deepEqual(request.generation.messages, [
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: "Let me look.", toolCalls: [{ id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+      { role: "tool", content: '{"temperature":12}', toolCallId: "c1" },
+    ]);
+    assert.deepEqual(request.generation.toolChoice, { type: "auto" });
+  });
+
+  test("previous_response_id continues the stored conversation; an unknown one is a 400 naming it", () => {
+    const stored: Message[] = [
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "get_weather", arguments: "{}" }] },
+    ];
+    const request = parse({ previous_response_id: "resp_1", input: [{ type: "function_call_output", call_id: "c1", output: "12" }] }, (id) =>
+      id === "resp_1" ? stored : undefined,
+    );
+    assert.deepEqual(request.conversation, [...stored, { role: "tool", content: "12", toolCallId: "c1" }]);
+    rejects({ previous_response_id: "resp_gone", input: "hi" }, "previous_response_id", /resp_gone/);
+  });
+
+  test("Codex CLI's first request is accepted: namespace functions offered by qualified name, hosted tools left out", () => {
+    const body = JSON.parse(readFileSync(new URL("../fixtures/codex-0.171.0-request.json", import.meta.url), "utf8"));
+    const request = parse(body);
+    const names = request.generation.tools.map((t) => t.name);
+    assert.ok(names.includes("exec_command"));
+    const namespaced = names.filter((name) => name.startsWith("multi_agent_v1."));
+    assert.ok(namespaced.length > 0, names.join());
+    assert.deepEqual(request.functionNames.get(namespaced[0]!), { name: namespaced[0]!.split(".")[1], namespace: "multi_agent_v1" });
+    assert.deepEqual(request.ignoredTools, ["web_search"]);
+    assert.equal(request.store, false);
+    assert.deepEqual(request.generation.messages.map((m) => m.role), ["system", "system", "user", "user"]);
+  });
+
+  test("tool_choice: a named function, allowed_tools, and hosted choices refused", () => {
+    assert.deepEqual(parse({ input: "x", tools: [weather], tool_choice: { type: "function", name: "get_weather" } }).generation.toolChoice, {
+      type: "function",
+      name: "get_weather",
+    });
+    const allowed = parse({
+      input: "x",
+      tools: [weather, { ...weather, name: "get_time" }],
+      tool_choice: { type: "allowed_tools", mode: "required", tools: [{ type: "function", name: "get_time" }] },
+    }).generation;
+    assert.deepEqual([allowed.toolChoice, allowed.tools.map((t) => t.name)], [{ type: "required" }, ["get_time"]]);
+    rejects({ input: "x", tools: [weather], tool_choice: { type: "web_search" } }, "tool_choice");
+  });
+
+  test("text.format becomes the output format; with tools the model may call it is refused", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } }, required: ["a"] };
+    assert.equal(parse({ input: "x", text: { format: { type: "json_schema", name: "a", schema } } }).generation.format.type, "json_schema");
+    assert.deepEqual(parse({ input: "x", text: { format: { type: "json_object" } } }).generation.format, { type: "json" });
+    rejects({ input: "x", tools: [weather], text: { format: { type: "json_object" } } }, "text.format");
+    rejects({ input: "x", text: { format: { type: "json_schema", name: "a", schema: { not: {} } } } }, "text.format.schema");
+  });
+
+  test("bad requests name the param", () => {
+    rejects({}, "input");
+    rejects({ input: 3 }, "input");
+    rejects({ input: [{ role: "wizard", content: "x" }] }, "input[0].role");
+    rejects({ input: [{ role: "user", content: [{ type: "input_image", image_url: "x" }] }] }, "input[0].content[0].type", /text only/);
+    rejects({ input: [{ type: "function_call", name: "f", arguments: "{}" }] }, "input[0].call_id");
+    rejects({ input: [{ type: "function_call_output", call_id: "nope", output: "x" }] }, "input[0].call_id");
+    rejects({ input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{}" }, { role: "user", content: "x" }] }, "input[1]", /c/);
+    rejects({ input: [{ type: "item_reference", id: "x" }] }, "input[0].type");
+    rejects({ input: "x", max_output_tokens: 0 }, "max_output_tokens");
+    rejects({ input: "x", tools: [{ type: "function", name: "bad name" }] }, "tools[0].name");
+  });
+});

@@ -2,6 +2,8 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 
 export interface RawFrame {
+  /** The `event:` name of a data frame, if it had one. */
+  event?: string;
   /** `data` of a data frame, or null for a comment. */
   data: string | null;
   comment: string | null;
@@ -19,7 +21,7 @@ export async function readFrames(response: Response, startedAt = performance.now
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return frames;
-    frames.push({ data: value.data, comment: null, at: performance.now() - startedAt });
+    frames.push({ ...(value.event ? { event: value.event } : {}), data: value.data, comment: null, at: performance.now() - startedAt });
   }
 }
 
@@ -30,4 +32,8 @@ export async function postChat(baseURL: string, body: unknown, signal?: AbortSig
     body: JSON.stringify(body),
     signal,
   });
+}
+
+export async function postJson(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
 }

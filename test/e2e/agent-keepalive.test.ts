@@ -1,0 +1,104 @@
+// Keepalives of the Responses and Messages APIs, in their own vocabulary, while a request waits for
+// its turn and during a long prefill: the random-weight model, asserting on shapes only.
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { drain, expectAborted, RANDOM, startServer, waitForIdle, type TestServer } from "./server.ts";
+import { bounded, GET_WEATHER } from "./tools.ts";
+import { postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+
+const PROMPT = "Tell me a long story.";
+const CONTENT_EVENTS = new Set(["response.output_item.added", "content_block_start"]);
+
+/** The keepalives before the first content, as each mode sends them; fails on anything else there. */
+function keepalivesBeforeContent(frames: RawFrame[], mode: KeepaliveMode, dataKeepalive: string, opening: number): RawFrame[] {
+  const first = frames.findIndex((f) => f.event !== undefined && CONTENT_EVENTS.has(f.event));
+  assert.ok(first > 0, "the stream reached its content");
+  const before = frames.slice(opening, first);
+  for (const frame of before) {
+    if (mode === "comment") assert.equal(frame.comment, "keep-alive");
+    else assert.equal(frame.event, dataKeepalive);
+  }
+  if (mode === "off") assert.equal(before.length, 0);
+  return before;
+}
+
+const responsesRequest = (input: string) => ({ input, stream: true, temperature: 0, max_output_tokens: 3 });
+const messagesRequest = (content: string) => ({ model: "x", max_tokens: 3, stream: true, temperature: 0, messages: [{ role: "user", content }] });
+
+for (const mode of KEEPALIVE_MODES) {
+  describe(`keepalive ${mode} on /v1/responses and /v1/messages`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive", mode, "--keepalive-interval", "0.05"]);
+    });
+    after(() => server?.stop());
+
+    test("a request waiting for the only slot gets keepalives in its protocol's vocabulary from its first byte", async () => {
+      const busy = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 400 }).then(readFrames);
+      await sleep(50);
+      const responses = readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(PROMPT)));
+      const messages = readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(PROMPT)));
+      const [r, m] = [await responses, await messages];
+      await busy;
+      // Responses opens with response.created and response.in_progress; Anthropic with message_start.
+      assert.deepEqual(r.slice(0, 2).map((f) => f.event), ["response.created", "response.in_progress"]);
+      assert.equal(m[0]!.event, "message_start");
+      assert.ok(r[0]!.at < 500 && m[0]!.at < 500, "the first byte goes out at once");
+      const kr = keepalivesBeforeContent(r, mode, "response.in_progress", 2);
+      const km = keepalivesBeforeContent(m, mode, "ping", 1);
+      if (mode !== "off") assert.ok(kr.length >= 3 && km.length >= 3, `keepalives while queued: responses ${kr.length}, messages ${km.length}`);
+      // Every Responses event, keepalives included, carries the next sequence number.
+      r.filter((f) => f.data !== null).forEach((f, i) => assert.equal(JSON.parse(f.data!).sequence_number, i));
+      assert.equal(r.at(-1)!.event, "response.incomplete");
+      assert.deepEqual(m.slice(-2).map((f) => f.event), ["message_delta", "message_stop"]);
+    });
+
+    test("real SDKs stream a grammar-forced tool call while queued behind another request, keepalives and all", async () => {
+      await waitForIdle(server, 10_000);
+      const busy = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 300 }).then(readFrames);
+      await sleep(50);
+      const params = bounded(GET_WEATHER).function.parameters!;
+      const openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+      const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+      const [response, message] = await Promise.all([
+        openai.responses
+          .stream({ model: "x", input: "Weather?", temperature: 0, tools: [{ type: "function", name: "get_weather", parameters: params, strict: false }], tool_choice: "required", parallel_tool_calls: false })
+          .finalResponse(),
+        anthropic.messages
+          .stream({ model: "x", max_tokens: 64, tools: [{ name: "get_weather", input_schema: params as Anthropic.Tool.InputSchema }], tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Weather?" }] })
+          .finalMessage(),
+      ]);
+      await busy;
+      const call = response.output.find((item) => item.type === "function_call");
+      assert.ok(call?.type === "function_call" && call.name === "get_weather" && typeof JSON.parse(call.arguments).city === "string", JSON.stringify(response.output));
+      const use = message.content.find((block) => block.type === "tool_use");
+      assert.ok(use?.type === "tool_use" && use.name === "get_weather" && typeof (use.input as { city: unknown }).city === "string", JSON.stringify(message.content));
+    });
+
+    test("a client that leaves a Responses or Messages stream frees the slot at once", async () => {
+      for (const [path, body] of [["responses", responsesRequest(PROMPT)], ["messages", messagesRequest(PROMPT)]] as const) {
+        await waitForIdle(server, 10_000);
+        const abort = new AbortController();
+        const response = postJson(`${server.baseURL}/${path}`, { ...body, max_output_tokens: undefined, max_tokens: 2000 }, abort.signal);
+        const reading = expectAborted(drain(response));
+        await sleep(300);
+        abort.abort();
+        await reading;
+        await waitForIdle(server, 1000);
+      }
+    });
+
+    test("a prompt of thousands of tokens gets keepalives during its prefill", async () => {
+      // Different words: the same prompt twice would be reused from the sequence, with no prefill to wait for.
+      const r = await readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest("word ".repeat(3000))));
+      const m = await readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest("term ".repeat(3000))));
+      const kr = keepalivesBeforeContent(r, mode, "response.in_progress", 2);
+      const km = keepalivesBeforeContent(m, mode, "ping", 1);
+      if (mode !== "off") assert.ok(kr.length >= 1 && km.length >= 1, `keepalives during prefill: responses ${kr.length}, messages ${km.length}`);
+    });
+  });
+}

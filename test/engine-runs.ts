@@ -85,3 +85,8 @@ export function fetchServing(frames: readonly string[]): typeof fetch {
   const serve = async () => new Response(frames.join(""), { headers: { "content-type": "text/event-stream" } });
   return serve as unknown as typeof fetch;
 }
+
+/** Named SSE events of a stream, parsed (comments as null): what the Responses and Messages encoders send. */
+export function namedEvents(frames: readonly string[]): Array<{ name: string; data: Record<string, any> } | null> {
+  return parseFrames(frames).map((f) => (f.comment !== null ? null : { name: f.event!, data: JSON.parse(f.data!) as Record<string, any> }));
+}

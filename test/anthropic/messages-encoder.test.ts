@@ -7,12 +7,11 @@ import { collectMessage } from "../../src/anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity } from "../../src/anthropic/messages-encoder.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { engineRunArb, failingRunArb, fetchServing, modeArb, parseFrames, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
+import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
 
 const identity: MessageIdentity = { id: "msg_abc", model: "m", inputTokens: 42 };
 const encode = (mode: KeepaliveMode, events: StreamEvent[]) => encodeStream(messagesEncoder(identity), mode, events);
-const events = (frames: string[]) =>
-  parseFrames(frames).map((f) => (f.comment !== null ? null : { name: f.event!, data: JSON.parse(f.data!) as Record<string, any> }));
+const events = namedEvents;
 
 describe("messages encoder (property)", () => {
   test("every frame is a named event whose data has the same type; message_start first", () => {

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ApiError } from "../../src/api-error.ts";
+import { assertRejects } from "../api-errors.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../../src/anthropic/messages-request.ts";
 
 const base = { model: "m", max_tokens: 100 };
 
-function rejects(body: unknown, param: string | null, message?: RegExp) {
-  assert.throws(
-    () => parseMessagesRequest(body),
-    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
-  );
-}
+const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects(parseMessagesRequest, body, param, message);
 
 const weather = { name: "get_weather", description: "Weather", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 

@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { assertRejects } from "../api-errors.ts";
 import { parseChatRequest } from "../../src/openai/chat-request.ts";
-import { ApiError } from "../../src/api-error.ts";
 
 const user = { role: "user", content: "Hello" };
 
-function rejects(body: unknown, param: string | null, message?: RegExp) {
-  assert.throws(
-    () => parseChatRequest(body),
-    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
-  );
-}
+const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects(parseChatRequest, body, param, message);
 
 describe("parseChatRequest", () => {
   test("a minimal request gets OpenAI's semantics", () => {

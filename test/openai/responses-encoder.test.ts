@@ -8,7 +8,7 @@ import { responsesEncoder } from "../../src/openai/responses-encoder.ts";
 import type { ResponseEcho } from "../../src/openai/responses-types.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { engineRunArb, failingRunArb, fetchServing, modeArb, parseFrames, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
+import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
 
 const echo: ResponseEcho = {
   id: "resp_abc",
@@ -30,9 +30,7 @@ const functionName = (name: string) => (name.includes(".") ? { namespace: name.s
 const encode = (mode: KeepaliveMode, events: StreamEvent[]) => encodeStream(responsesEncoder(echo, functionName), mode, events);
 const TERMINAL = ["response.completed", "response.incomplete", "response.failed"];
 
-/** Every frame's event name and parsed data (comments as null). */
-const events = (frames: string[]) =>
-  parseFrames(frames).map((f) => (f.comment !== null ? null : { name: f.event!, data: JSON.parse(f.data!) as Record<string, any> }));
+const events = namedEvents;
 
 describe("responses encoder (property)", () => {
   test("every frame is a named event whose data has the same type; sequence numbers count from 0 without gaps", () => {

@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ApiError } from "../../src/api-error.ts";
+import { assertRejects } from "../api-errors.ts";
 import type { Message } from "../../src/engine/types.ts";
 import { parseResponsesRequest } from "../../src/openai/responses-request.ts";
 
 const nothingStored = () => undefined;
 const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored) => parseResponsesRequest(body, earlier);
 
-function rejects(body: unknown, param: string | null, message?: RegExp) {
-  assert.throws(
-    () => parse(body),
-    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
-  );
-}
+const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects((body) => parse(body), body, param, message);
 
 const weather = { type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 

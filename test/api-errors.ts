@@ -1,0 +1,10 @@
+import assert from "node:assert/strict";
+import { ApiError } from "../src/api-error.ts";
+
+/** `parse(body)` fails with a 400 naming `param` (and saying `message`, if given). */
+export function assertRejects(parse: (body: unknown) => unknown, body: unknown, param: string | null, message?: RegExp): void {
+  assert.throws(
+    () => parse(body),
+    (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param && (!message || message.test(error.message)),
+  );
+}

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { resolveConfig } from "../src/config.ts";
+import { FormatGrammarError } from "../src/engine/errors.ts";
 import type { Engine, PreparedGeneration } from "../src/engine/types.ts";
 import { createApp } from "../src/server.ts";
 import { ServerState } from "../src/server-state.ts";
@@ -64,6 +65,30 @@ describe("app with a scripted engine", () => {
     const text = await (await app(engine).request("/v1/chat/completions", chat({ stream: true }))).text();
     assert.match(text, /data: \{"error":\{"message":"native crash","type":"server_error"/);
     assert.ok(text.endsWith("data: [DONE]\n\n"));
+  });
+
+  test("a schema whose grammar cannot be built is the client's 400 naming the format, on chat and Responses alike", async () => {
+    const engine = scriptedEngine([]);
+    engine.prepare = async () => {
+      throw new FormatGrammarError("unsupported");
+    };
+    const chatResponse = await app(engine).request("/v1/chat/completions", chat({}));
+    assert.equal(chatResponse.status, 400);
+    assert.equal((await chatResponse.json()).error.param, "response_format.json_schema.schema");
+    const responses = await app(engine).request("/v1/responses", { method: "POST", body: JSON.stringify({ input: "hi" }) });
+    assert.equal(responses.status, 400);
+    assert.equal((await responses.json()).error.param, "text.format.schema");
+  });
+
+  test("an engine failure mid-stream ends a Responses stream with response.failed and an Anthropic stream with event: error", async () => {
+    const failing = () => scriptedEngine([{ type: "text", text: "Hel" }, { type: "error", message: "decode failed" }]);
+    const responses = await (await app(failing()).request("/v1/responses", { method: "POST", body: JSON.stringify({ input: "hi", stream: true }) })).text();
+    assert.match(responses, /event: response\.failed\ndata: \{"type":"response\.failed".*"error":\{"code":"server_error","message":"decode failed"\}/);
+    assert.ok(!responses.includes("[DONE]"));
+    const messages = await (
+      await app(failing()).request("/v1/messages", { method: "POST", body: JSON.stringify({ model: "x", max_tokens: 5, stream: true, messages: [{ role: "user", content: "hi" }] }) })
+    ).text();
+    assert.ok(messages.endsWith('event: error\ndata: {"type":"error","error":{"type":"api_error","message":"decode failed"}}\n\n'), messages);
   });
 
   test("an engine failure before a non-streamed answer is a 500 in OpenAI shape", async () => {

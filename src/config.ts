@@ -12,6 +12,8 @@ export interface Config {
   port: number;
   /** What a stream sends while nothing else is sent, and how often. */
   keepalive: KeepalivePolicy;
+  /** Non-streamed answers not ready after one keepalive interval get their headers, then a space every interval. */
+  keepaliveJson: boolean;
   /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
   ctxSize: number | null;
   threads: number;
@@ -36,6 +38,7 @@ export const FLAGS = {
   port: { description: "Port to listen on; 0 picks a free one", default: "8080" },
   keepalive: { description: "SSE keepalive: chunk | comment | off", default: "chunk" },
   "keepalive-interval": { description: "Seconds between keepalives while nothing else is sent", default: "10" },
+  "keepalive-json": { description: "Keep slow non-streamed answers alive with leading spaces: on | off", default: "off" },
   "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
   threads: { description: "Decoding threads (default: available cores less one)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
@@ -75,6 +78,7 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
     host: value("host") as string,
     port: integer("port", value("port"), { min: 0, max: 65535 }),
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
+    keepaliveJson: onOff("keepalive-json", value("keepalive-json")),
     ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
     threads: threads === undefined ? defaultThreads() : integer("threads", threads, { min: 1 }),
     gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),
@@ -82,6 +86,11 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
     maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),
     maxBodyBytes: byteSize("max-body", value("max-body") as string),
   };
+}
+
+function onOff(flag: FlagName, raw: string | undefined): boolean {
+  if (raw === "on" || raw === "off") return raw === "on";
+  throw new ConfigError(`--${flag} must be on or off, not '${raw}'`);
 }
 
 function number(flag: FlagName, raw: string | undefined, { min }: { min: number }): number {

@@ -5,6 +5,8 @@ import { anthropicErrorBody } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
+import { completionsRoutes } from "./routes/completions.ts";
+import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messagesRoutes } from "./routes/messages.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -32,6 +34,8 @@ export function createApp(state: ServerState): Hono {
   app.route("/", healthRoutes(state));
   app.route("/", modelRoutes(state));
   app.route("/", chatRoutes(state));
+  app.route("/", completionsRoutes(state));
+  app.route("/", embeddingsRoutes(state));
   app.route("/", responsesRoutes(state));
   app.route("/", messagesRoutes(state));
   app.notFound((c) =>

@@ -13,9 +13,16 @@ function scriptedEngine(script: EngineEvent[]): Engine {
     modelId: "scripted",
     contextSize: 1024,
     countPromptTokens: () => 3,
+    embeddings: { dimensions: 2, contextSize: 8, measure: async () => 1, embed: async () => [0.6, 0.8] },
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),
     close: async () => {},
     prepare: async (): Promise<PreparedGeneration> => ({
+      promptTokens: 3,
+      async *run() {
+        yield* script;
+      },
+    }),
+    prepareCompletion: async (): Promise<PreparedGeneration> => ({
       promptTokens: 3,
       async *run() {
         yield* script;

@@ -33,6 +33,9 @@ export type EngineEvent =
   /** The generation failed or was cut short; nothing follows. */
   | { type: "error"; message: string };
 
+/** An event of one of several generations run for one request (the prompts of a completions request), by index. */
+export type ChoiceEvent = EngineEvent & { choice: number };
+
 /** A keepalive moment: the only stream event that does not come from the engine. */
 export interface TickEvent {
   type: "tick";

@@ -14,6 +14,7 @@ import type {
 import type { EngineEvent, FinishReason } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
+import { Embedder } from "./embedder.ts";
 import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
@@ -22,7 +23,7 @@ import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import { samplingOptions } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
-import type { Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
+import type { CompletionRequest, Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
 
 export interface LlamaEngineOptions {
   modelPath: string;
@@ -80,6 +81,7 @@ interface Plan {
 export class LlamaEngine implements Engine {
   readonly modelId: string;
   readonly slots: SlotPool<LlamaContextSequence>;
+  readonly embeddings: Embedder;
   /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
   private readonly vocabularySize: number | null;
 
@@ -98,6 +100,7 @@ export class LlamaEngine implements Engine {
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
     this.slots = new SlotPool(sequences, options.maxQueue);
+    this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads });
   }
 
   get contextSize(): number {
@@ -105,17 +108,13 @@ export class LlamaEngine implements Engine {
   }
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
-    const vocabulary = this.vocabularySize;
-    const badToken = request.sampling.logitBias.find(({ token }) => vocabulary !== null && token >= vocabulary);
-    if (badToken) throw new InvalidInputError("logit_bias", `Token id ${badToken.token} is not in this model's vocabulary of ${vocabulary} tokens.`);
+    this.checkLogitBias(request.sampling);
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
     const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
     const prompt = this.tokenizePrompt(chatWrapper, history, functions);
-    const promptTokens = prompt.length;
-    const room = this.contextSize - promptTokens;
-    if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
+    const room = this.roomAfter(prompt.length);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
       throw new FormatGrammarError(errorMessage(error));
     });
@@ -130,7 +129,22 @@ export class LlamaEngine implements Engine {
       maxTokens: Math.min(request.maxTokens ?? room, room),
       prompt,
     };
-    return { promptTokens, run: (signal) => this.run(plan, request, signal) };
+    return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
+  }
+
+  async prepareCompletion(request: CompletionRequest): Promise<PreparedGeneration> {
+    this.checkLogitBias(request.sampling);
+    if (request.suffix !== null && !this.infillSupported) {
+      throw new InvalidInputError("suffix", "This model has no fill-in-the-middle tokens, so it cannot complete text before a suffix.");
+    }
+    const prompt = this.completionTokens(request.prompt, request.suffix);
+    const room = this.roomAfter(prompt.length);
+    this.slots.checkCapacity();
+    const maxTokens = Math.min(request.maxTokens ?? room, room);
+    return {
+      promptTokens: prompt.length,
+      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.complete(request, maxTokens, sequence, events, stop)),
+    };
   }
 
   countPromptTokens(request: GenerationRequest): number {
@@ -143,8 +157,28 @@ export class LlamaEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    await this.embeddings.close();
     await this.context.dispose();
     await this.model.dispose();
+  }
+
+  /** Whether the model has fill-in-the-middle tokens (prefix, suffix, middle), for a completion with a suffix. */
+  get infillSupported(): boolean {
+    const { prefix, suffix, middle } = this.model.tokens.infill;
+    return prefix != null && suffix != null && middle != null;
+  }
+
+  private checkLogitBias(sampling: GenerationRequest["sampling"]): void {
+    const vocabulary = this.vocabularySize;
+    const badToken = sampling.logitBias.find(({ token }) => vocabulary !== null && token >= vocabulary);
+    if (badToken) throw new InvalidInputError("logit_bias", `Token id ${badToken.token} is not in this model's vocabulary of ${vocabulary} tokens.`);
+  }
+
+  /** Tokens left for the answer; a prompt that fills the context can never run. */
+  private roomAfter(promptTokens: number): number {
+    const room = this.contextSize - promptTokens;
+    if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
+    return room;
   }
 
   private tokenizePrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
@@ -152,47 +186,52 @@ export class LlamaEngine implements Engine {
     return contextText.tokenize(this.model.tokenizer);
   }
 
-  private async *run(plan: Plan, request: GenerationRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
-    const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, plan.prompt));
+  /**
+   * A raw prompt's tokens, special tokens (`<|im_start|>`, …) read as such, as llama-server does
+   * for its prompts; LlamaCompletion puts the model's beginning token first, if it takes one.
+   */
+  private rawTokens(text: string): Token[] {
+    return this.model.tokenize(text, true, "trimLeadingSpace");
+  }
+
+  /** What LlamaCompletion evaluates for a prompt (and suffix): to count it and to pick the sequence that holds most of it. */
+  private completionTokens(prompt: string, suffix: string | null): Token[] {
+    const bos = this.model.tokens.shouldPrependBosToken && this.model.tokens.bos != null ? [this.model.tokens.bos] : [];
+    if (suffix === null) return [...bos, ...this.rawTokens(prompt)];
+    // Infill: prefix token, the prompt, suffix token, the suffix, middle token (about what node-llama-cpp sends).
+    const { prefix, suffix: suffixToken, middle } = this.model.tokens.infill;
+    return [...bos, prefix!, ...this.rawTokens(prompt), suffixToken!, ...this.rawTokens(suffix), middle!];
+  }
+
+  /**
+   * The part every generation shares: wait for the sequence that holds most of the prompt, run
+   * `produce` on it, and turn its end into events (finish and usage, or an error when cut short).
+   */
+  private async *generate(
+    prompt: Token[],
+    signal: AbortSignal,
+    produce: (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<FinishReason>,
+  ): AsyncGenerator<EngineEvent> {
+    const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, prompt));
     if (!sequence) return;
-    const cachedTokens = sharedPrefix(sequence.contextTokens, plan.prompt);
+    const cachedTokens = sharedPrefix(sequence.contextTokens, prompt);
     // Our own controller, so that a consumer that stops iterating also stops the generation.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
-    const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
     const events = new EventQueue<EngineEvent>();
-    const common = {
-      ...samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
-      maxTokens: plan.maxTokens,
-      customStopTriggers: request.stop.length > 0 ? request.stop : undefined,
-      signal: stop.signal,
-      stopOnAbortSignal: true,
-      onTextChunk: (text: string) => events.push({ type: "text", text }),
-    };
-    // node-llama-cpp takes either functions or a grammar, never both (the request schema ensures it).
-    const response = plan.functions
-      ? chat.generateResponse(plan.history, {
-          ...common,
-          functions: plan.functions,
-          maxParallelFunctionCalls: plan.maxParallelFunctionCalls,
-          onFunctionCallParamsChunk: (chunk) => toolCalls.onParamsChunk(chunk).forEach((event) => events.push(event)),
-        })
-      : chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
-    const generation = response
+    const generation = produce(sequence, events, stop.signal)
       .then(
-        (response) => {
+        (reason) => {
           if (stop.signal.aborted) {
-            // Cut short from outside: a finish_reason would pass the partial answer off as whole.
+            // Cut short from outside: a finish reason would pass the partial answer off as whole.
             events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
             return;
           }
-          toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
-          events.push({ type: "finish", reason: finishReason(response, toolCalls.count, request.stop) });
+          events.push({ type: "finish", reason });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({ type: "usage", usage: { promptTokens: plan.prompt.length, completionTokens, cachedTokens } });
+          events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens } });
         },
         (error: unknown) => {
           const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
@@ -206,14 +245,66 @@ export class LlamaEngine implements Engine {
       stop.abort();
       signal.removeEventListener("abort", onAbort);
       await generation;
-      chat.dispose();
       this.slots.release(sequence);
     }
   }
+
+  /** A chat turn through LlamaChat and the model's chat wrapper, tools and grammar included. */
+  private async chat(plan: Plan, request: GenerationRequest, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<FinishReason> {
+    const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
+    const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
+    const common = {
+      ...this.generationOptions(request.sampling, request.stop, stop, events),
+      maxTokens: plan.maxTokens,
+    };
+    try {
+      // node-llama-cpp takes either functions or a grammar, never both (the request schema ensures it).
+      const response = plan.functions
+        ? await chat.generateResponse(plan.history, {
+            ...common,
+            functions: plan.functions,
+            maxParallelFunctionCalls: plan.maxParallelFunctionCalls,
+            onFunctionCallParamsChunk: (chunk) => toolCalls.onParamsChunk(chunk).forEach((event) => events.push(event)),
+          })
+        : await chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
+      if (!stop.aborted) toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
+      return finishReason(response.metadata, toolCalls.count, request.stop);
+    } finally {
+      chat.dispose();
+    }
+  }
+
+  /** A raw completion through LlamaCompletion: no chat template; with a suffix, fill-in-the-middle. */
+  private async complete(request: CompletionRequest, maxTokens: number, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<FinishReason> {
+    const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
+    const options = { ...this.generationOptions(request.sampling, request.stop, stop, events), maxTokens };
+    try {
+      const { metadata } =
+        request.suffix === null
+          ? await completion.generateCompletionWithMeta(this.rawTokens(request.prompt), options)
+          : await completion.generateInfillCompletionWithMeta(this.rawTokens(request.prompt), this.rawTokens(request.suffix), options);
+      return finishReason(metadata, 0, request.stop);
+    } finally {
+      completion.dispose();
+    }
+  }
+
+  private generationOptions(sampling: GenerationRequest["sampling"], stops: string[], stop: AbortSignal, events: EventQueue<EngineEvent>) {
+    return {
+      ...samplingOptions(sampling, () => this.lib.TokenBias.for(this.model)),
+      customStopTriggers: stops.length > 0 ? stops : undefined,
+      signal: stop,
+      stopOnAbortSignal: true,
+      onTextChunk: (text: string) => events.push({ type: "text", text }),
+    };
+  }
 }
 
-function finishReason(response: LlamaChatResponse<ChatModelFunctions | undefined>, toolCalls: number, stops: readonly string[]): FinishReason {
-  const { metadata } = response;
+type StopMetadata =
+  | { stopReason: "eogToken" | "stopGenerationTrigger" | "functionCalls" | "maxTokens" | "abort" }
+  | { stopReason: "customStopTrigger"; customStopTrigger: (string | Token)[] };
+
+function finishReason(metadata: StopMetadata, toolCalls: number, stops: readonly string[]): FinishReason {
   if (toolCalls > 0 && metadata.stopReason !== "maxTokens") return { type: "tool_calls" };
   switch (metadata.stopReason) {
     case "maxTokens":

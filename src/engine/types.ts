@@ -55,11 +55,35 @@ export interface GenerationRequest {
   format: OutputFormat;
 }
 
+/** A raw text completion: the prompt as it is, no chat template. */
+export interface CompletionRequest {
+  prompt: string;
+  /** Text that follows the insertion point: the model fills in the middle (infill). */
+  suffix: string | null;
+  /** Most tokens to generate; null: until the model stops or the context is full. */
+  maxTokens: number | null;
+  sampling: Sampling;
+  /** Strings that end generation; they are not part of the output. */
+  stop: string[];
+}
+
 /** A request that fits the model, ready to run once a sequence is free. */
 export interface PreparedGeneration {
   promptTokens: number;
   /** Generates; ends with `finish` then `usage`, or with `error`. Aborting the signal stops it at once. */
   run(signal: AbortSignal): AsyncGenerator<EngineEvent>;
+}
+
+/** Embeddings of the loaded model. */
+export interface Embeddings {
+  /** Length of each vector. */
+  readonly dimensions: number;
+  /** Most tokens one input may take. */
+  readonly contextSize: number;
+  /** Tokens the input takes, as evaluated (text or token ids). */
+  measure(input: string | readonly number[]): Promise<number>;
+  /** The input's vector, of unit length. */
+  embed(input: string | readonly number[]): Promise<number[]>;
 }
 
 export interface Engine {
@@ -69,8 +93,11 @@ export interface Engine {
   readonly contextSize: number;
   /** Renders and measures the prompt; throws (ContextOverflowError, QueueFullError, …) for a request that cannot run. */
   prepare(request: GenerationRequest): Promise<PreparedGeneration>;
+  /** Measures a raw prompt; throws as `prepare` does, and InvalidInputError("suffix") where the model cannot infill. */
+  prepareCompletion(request: CompletionRequest): Promise<PreparedGeneration>;
   /** The prompt's length in tokens, as `prepare` would render it (tools included), whether or not it fits. */
   countPromptTokens(request: GenerationRequest): number;
+  readonly embeddings: Embeddings;
   /** Slots (sequences) in use and requests waiting for one. */
   load(): EngineLoad;
   close(): Promise<void>;

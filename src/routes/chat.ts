@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { chatEncoder, type StreamIdentity } from "../openai/chat-encoder.ts";
 import { collectChat } from "../openai/chat-collect.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
+import { openAiErrorBody } from "../openai/errors.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
@@ -21,7 +22,7 @@ export function chatRoutes(state: ServerState): Hono {
       model: engine.modelId,
     };
     const generation = startGeneration(c, state, prepared);
-    if (!request.stream) return c.json(collectChat(identity, await generation.gather()));
+    if (!request.stream) return generation.answer((events) => collectChat(identity, events), { errorBody: openAiErrorBody });
     return generation.stream(chatEncoder(identity, { includeUsage: request.includeUsage }));
   });
   app.all("/v1/chat/completions", methodNotAllowed("POST"));

@@ -1,68 +1,99 @@
 // What every generating route does the same way: wire the request's abort (client gone, server
-// stopping) to the generation, then answer whole (gathered events) or streamed (an encoder).
+// stopping) to its generations, then answer whole (gathered events) or streamed (an encoder).
 import type { Context } from "hono";
-import { ApiError, CLIENT_GONE_STATUS } from "../api-error.ts";
-import type { EngineEvent } from "../engine/events.ts";
+import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
+import type { ChoiceEvent, EngineEvent } from "../engine/events.ts";
 import type { PreparedGeneration } from "../engine/types.ts";
 import { shuttingDown, type ServerState } from "../server-state.ts";
 import { sseResponse, streamFrames } from "../stream/driver.ts";
 import type { StreamEncoder } from "../stream/encoder.ts";
+import { mergeTagged } from "../stream/merge.ts";
+import { KEEPALIVE_HEADER, keepalivePolicyFor } from "../request/keepalive-header.ts";
+import { jsonKeptAlive as keptAlive } from "../stream/json-keepalive.ts";
 
-export interface StreamOptions {
+export interface AnswerOptions {
+  /** The error in the route's API shape, for a failure after the headers went out. */
+  errorBody: (error: ApiError) => unknown;
+  headers?: Record<string, string>;
+}
+
+export interface StreamOptions<E> {
   /** Headers beside the SSE ones. */
   headers?: Record<string, string>;
   /** Called with every event once the generation has finished whole (not after a failure or a cut). */
-  onComplete?: (events: EngineEvent[]) => void;
+  onComplete?: (events: E[]) => void;
 }
 
-export interface Generation {
-  /** Every event of the generation, the error event excluded: what a non-streamed answer is made of. */
-  gather(): Promise<EngineEvent[]>;
+export interface Generation<E extends EngineEvent = EngineEvent> {
+  /**
+   * The non-streamed answer `build` makes of the events, as JSON. With --keepalive-json on, one not
+   * ready after a keepalive interval gets its headers, then a space every interval, then the JSON;
+   * a failure after that first byte ends the body with `errorBody` of it.
+   */
+  answer(build: (events: E[]) => unknown, options: AnswerOptions): Promise<Response>;
   /** The generation as an SSE response, encoded by `encoder` with the server's keepalive policy. */
-  stream<S>(encoder: StreamEncoder<S>, options?: StreamOptions): Response;
+  stream<S>(encoder: StreamEncoder<S, E>, options?: StreamOptions<E>): Response;
 }
 
 /** Starts `prepared` under one abort controller: the client leaving or the server stopping stops it. */
 export function startGeneration(c: Context, state: ServerState, prepared: PreparedGeneration): Generation {
+  return wire(c, state, (signal) => prepared.run(signal));
+}
+
+/** Starts several generations side by side, their events tagged with their index and merged as they come. */
+export function startChoices(c: Context, state: ServerState, prepared: readonly PreparedGeneration[]): Generation<ChoiceEvent> {
+  return wire(c, state, (signal) => mergeTagged(prepared.map((p) => p.run(signal)), (event, choice): ChoiceEvent => ({ ...event, choice })));
+}
+
+function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
+  const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.keepalive);
   const abort = new AbortController();
   const clientSignal = c.req.raw.signal;
   const clientGone = () => abort.abort(new Error("the client disconnected"));
   const serverStopping = () => abort.abort(new Error("the server is shutting down"));
   clientSignal.addEventListener("abort", clientGone, { once: true });
   state.shutdown.signal.addEventListener("abort", serverStopping, { once: true });
-  const forget = () => {
+  /** The answer is over: whatever still generates (another choice, after one failed) stops. */
+  const finish = () => {
     clientSignal.removeEventListener("abort", clientGone);
     state.shutdown.signal.removeEventListener("abort", serverStopping);
+    abort.abort(new Error("the answer is over"));
   };
   // The client may have left, or the server begun to stop, while the prompt was being prepared.
   if (clientSignal.aborted) clientGone();
   if (state.shutdown.signal.aborted) serverStopping();
-  const events = prepared.run(abort.signal);
-  return {
-    async gather() {
-      const gathered: EngineEvent[] = [];
-      try {
-        for await (const event of events) {
-          if (event.type !== "error") gathered.push(event);
-          else if (state.shutdown.signal.aborted) throw shuttingDown("The server shut down before the answer was complete.");
-          else if (clientSignal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
-          else throw new ApiError(500, event.message);
-        }
-        return gathered;
-      } finally {
-        forget();
+  const events = run(abort.signal);
+  /** Every event of the generation, the error event excluded: what a non-streamed answer is made of. */
+  const gather = async (): Promise<E[]> => {
+    const gathered: E[] = [];
+    try {
+      for await (const event of events) {
+        if (event.type !== "error") gathered.push(event);
+        else if (state.shutdown.signal.aborted) throw shuttingDown("The server shut down before the answer was complete.");
+        else if (clientSignal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
+        else throw new ApiError(500, event.message);
       }
+      return gathered;
+    } finally {
+      finish();
+    }
+  };
+  return {
+    answer(build, options) {
+      const body = gather().then(build);
+      if (!state.config.keepaliveJson || policy.mode === "off") return body.then((value) => c.json(value, 200, options.headers));
+      return keptAlive(body, policy.intervalMs, { ...options, errorBody: (error) => options.errorBody(toApiError(error)), onCancel: clientGone });
     },
     stream(encoder, options = {}) {
       const source = options.onComplete ? tap(events, options.onComplete) : events;
-      return sseResponse(streamFrames(encoder, state.config.keepalive, source), { onCancel: clientGone, onEnd: forget }, options.headers);
+      return sseResponse(streamFrames(encoder, policy, source), { onCancel: clientGone, onEnd: finish }, options.headers);
     },
   };
 }
 
 /** Passes events through, and hands them all to `done` if the generation finished without an error. */
-async function* tap(events: AsyncIterable<EngineEvent>, done: (events: EngineEvent[]) => void): AsyncGenerator<EngineEvent> {
-  const seen: EngineEvent[] = [];
+async function* tap<E extends EngineEvent>(events: AsyncIterable<E>, done: (events: E[]) => void): AsyncGenerator<E> {
+  const seen: E[] = [];
   for await (const event of events) {
     seen.push(event);
     yield event;

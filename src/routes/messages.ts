@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { toApiError } from "../api-error.ts";
+import { anthropicErrorBody } from "../anthropic/errors.ts";
 import { collectMessage } from "../anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
@@ -25,7 +26,7 @@ export function messagesRoutes(state: ServerState): Hono {
     const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
     const generation = startGeneration(c, state, prepared);
     if (request.stream) return generation.stream(messagesEncoder(identity), { headers });
-    return c.json(collectMessage(identity, await generation.gather()), 200, headers);
+    return generation.answer((events) => collectMessage(identity, events), { errorBody: anthropicErrorBody, headers });
   });
   app.all("/v1/messages", methodNotAllowed("POST"));
   app.post("/v1/messages/count_tokens", async (c) => {

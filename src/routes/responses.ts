@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { ApiError, toApiError } from "../api-error.ts";
 import type { EngineEvent } from "../engine/events.ts";
+import { openAiErrorBody } from "../openai/errors.ts";
 import { conversationAfter, ResponseStore } from "../openai/response-store.ts";
 import { collectResponse } from "../openai/responses-collect.ts";
 import { responsesEncoder } from "../openai/responses-encoder.ts";
@@ -39,9 +40,11 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
     };
     const generation = startGeneration(c, state, prepared);
     if (request.stream) return generation.stream(responsesEncoder(echo, functionName), { headers, onComplete: keep });
-    const events = await generation.gather();
-    keep(events);
-    return c.json(collectResponse(echo, functionName, events), 200, headers);
+    const build = (events: EngineEvent[]) => {
+      keep(events);
+      return collectResponse(echo, functionName, events);
+    };
+    return generation.answer(build, { errorBody: openAiErrorBody, headers });
   });
   app.all("/v1/responses", methodNotAllowed("POST"));
   app.get("/v1/responses/:id", (c) => c.json(stored(store, c.req.param("id"))));

@@ -6,10 +6,10 @@ import type { KeepalivePolicy } from "./keepalive-policy.ts";
 import { SSE_HEADERS } from "./sse.ts";
 
 /** Every frame of one stream, in order: opening frames, events and ticks, closing frames. */
-export async function* streamFrames<S>(
-  encoder: StreamEncoder<S>,
+export async function* streamFrames<S, E extends EngineEvent>(
+  encoder: StreamEncoder<S, E>,
   policy: KeepalivePolicy,
-  events: AsyncIterable<EngineEvent>,
+  events: AsyncIterable<E>,
 ): AsyncGenerator<string> {
   let { state, frames } = open(encoder, policy.mode);
   yield* frames;

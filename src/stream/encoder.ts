@@ -1,5 +1,5 @@
 // PURE: the contract every protocol's stream encoder meets, and how keepalive modes apply to it.
-import type { EngineEvent, StreamEvent } from "../engine/events.ts";
+import type { EngineEvent, TickEvent } from "../engine/events.ts";
 import { commentFrame } from "./sse.ts";
 import { KEEPALIVE_COMMENT, type KeepaliveMode } from "./keepalive-policy.ts";
 
@@ -12,11 +12,11 @@ export interface Encoded<S> {
  * A protocol's stream, as a reducer from engine events to SSE frames. No timers, no I/O: the same
  * state and event always give the same frames.
  */
-export interface StreamEncoder<S> {
+export interface StreamEncoder<S, E extends EngineEvent = EngineEvent> {
   /** The protocol's opening frames (none for chat completions; `message_start` for Anthropic). */
   start(): Encoded<S>;
   /** Frames for one engine event. */
-  event(state: S, event: EngineEvent): Encoded<S>;
+  event(state: S, event: E): Encoded<S>;
   /** The protocol's data-bearing keepalive, or null where none may be sent (after the finish). */
   keepalive(state: S): Encoded<S> | null;
   /** The closing frames once the events are spent; a stream left without a finish ends as failed. */
@@ -28,7 +28,7 @@ export interface StreamEncoder<S> {
 }
 
 /** One step: an engine event goes to the encoder; a tick becomes the mode's keepalive, if any may go now. */
-export function step<S>(encoder: StreamEncoder<S>, mode: KeepaliveMode, state: S, event: StreamEvent): Encoded<S> {
+export function step<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode, state: S, event: E | TickEvent): Encoded<S> {
   if (encoder.closed(state)) return { state, frames: [] };
   if (event.type !== "tick") return event.type === "error" ? encoder.fail(state, event.message) : encoder.event(state, event);
   if (mode === "off") return { state, frames: [] };
@@ -42,14 +42,14 @@ export function step<S>(encoder: StreamEncoder<S>, mode: KeepaliveMode, state: S
  * The opening frames: the protocol's own, and where it has none, a keepalive at once, so that the
  * first byte never waits for the queue or the prefill.
  */
-export function open<S>(encoder: StreamEncoder<S>, mode: KeepaliveMode): Encoded<S> {
+export function open<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode): Encoded<S> {
   const started = encoder.start();
   if (started.frames.length > 0) return started;
   return step(encoder, mode, started.state, { type: "tick" });
 }
 
 /** All frames of a whole stream: opening, every event and tick, closing. The driver does the same over time. */
-export function encodeStream<S>(encoder: StreamEncoder<S>, mode: KeepaliveMode, events: Iterable<StreamEvent>): string[] {
+export function encodeStream<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode, events: Iterable<E | TickEvent>): string[] {
   let { state, frames } = open(encoder, mode);
   const all = [...frames];
   for (const event of events) {

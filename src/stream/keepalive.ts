@@ -1,15 +1,12 @@
 // The only timer of a stream: merges keepalive ticks into the engine's events.
-import type { EngineEvent, StreamEvent } from "../engine/events.ts";
+import type { TickEvent } from "../engine/events.ts";
 
 /**
  * Yields the source's events as they come and a `tick` whenever `intervalMs` passes without one.
  * With `intervalMs` null, ticks are off and events pass through untouched.
  * (The opening keepalive is the encoder's job: it is sent before the source is even asked.)
  */
-export async function* withKeepalive(
-  source: AsyncIterable<EngineEvent>,
-  intervalMs: number | null,
-): AsyncGenerator<StreamEvent> {
+export async function* withKeepalive<E>(source: AsyncIterable<E>, intervalMs: number | null): AsyncGenerator<E | TickEvent> {
   if (intervalMs === null) {
     yield* source;
     return;

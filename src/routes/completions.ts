@@ -1,0 +1,33 @@
+// POST /v1/completions: raw prompts (one choice each, generated side by side through the slot pool).
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import { toApiError } from "../api-error.ts";
+import type { StreamIdentity } from "../openai/chat-encoder.ts";
+import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";
+import { parseCompletionsRequest } from "../openai/completions-request.ts";
+import { openAiErrorBody } from "../openai/errors.ts";
+import { readJson } from "../request/read-json.ts";
+import type { ServerState } from "../server-state.ts";
+import { startChoices } from "./generation.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+export function completionsRoutes(state: ServerState): Hono {
+  const app = new Hono();
+  app.post("/v1/completions", async (c) => {
+    const engine = state.readyEngine();
+    const request = parseCompletionsRequest(await readJson(c.req.raw));
+    const prepared = [];
+    for (const [i, prompt] of request.prompts.entries()) {
+      const param = request.prompts.length > 1 ? `prompt[${i}]` : "prompt";
+      prepared.push(await engine.prepareCompletion(prompt).catch((error: unknown) => {
+        throw toApiError(error, { prompt: param, format: "prompt" });
+      }));
+    }
+    const identity: StreamIdentity = { id: `cmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: engine.modelId };
+    const generation = startChoices(c, state, prepared);
+    if (!request.stream) return generation.answer((events) => collectCompletion(identity, prepared.length, events), { errorBody: openAiErrorBody });
+    return generation.stream(completionsEncoder(identity, { choices: prepared.length, includeUsage: request.includeUsage }));
+  });
+  app.all("/v1/completions", methodNotAllowed("POST"));
+  return app;
+}

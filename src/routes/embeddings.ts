@@ -1,0 +1,36 @@
+// POST /v1/embeddings: each input measured first (a 400 names any that does not fit), then embedded in turn.
+import { Hono } from "hono";
+import { invalidParam } from "../api-error.ts";
+import { checkDimensions, embeddingList, parseEmbeddingsRequest } from "../openai/embeddings.ts";
+import { readJson } from "../request/read-json.ts";
+import type { ServerState } from "../server-state.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+export function embeddingsRoutes(state: ServerState): Hono {
+  const app = new Hono();
+  app.post("/v1/embeddings", async (c) => {
+    const engine = state.readyEngine();
+    const request = parseEmbeddingsRequest(await readJson(c.req.raw));
+    const { embeddings } = engine;
+    checkDimensions(request.dimensions, embeddings.dimensions);
+    let promptTokens = 0;
+    for (const [i, input] of request.inputs.entries()) {
+      const length = await embeddings.measure(input);
+      if (length >= embeddings.contextSize) {
+        const param = request.inputs.length > 1 ? `input[${i}]` : "input";
+        throw invalidParam(param, `This input is ${length} tokens long, but an input may take at most ${embeddings.contextSize - 1} tokens.`, "context_length_exceeded");
+      }
+      promptTokens += length;
+    }
+    // node-llama-cpp's embedding context evaluates one input at a time (it has a single sequence).
+    const vectors: number[][] = [];
+    for (const input of request.inputs) {
+      if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+      vectors.push(await embeddings.embed(input));
+    }
+    state.readyEngine(); // a shutdown begun meanwhile is a 503, not a partial list
+    return c.json(embeddingList(engine.modelId, vectors, request.encoding, promptTokens));
+  });
+  app.all("/v1/embeddings", methodNotAllowed("POST"));
+  return app;
+}

@@ -1,0 +1,112 @@
+// --keepalive-json behind a real nginx whose proxy_read_timeout is 1 s: a slow non-streamed answer
+// arrives whole; the same request without the keepalive is cut (the control). Skipped without nginx.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { drain, expectAborted, RANDOM, startServer, until, type TestServer } from "./server.ts";
+import { postChat } from "./sse.ts";
+
+const NGINX = ["/usr/sbin/nginx", "nginx"].find((bin) => spawnSync(bin, ["-v"]).status === 0);
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An nginx config proxying to `upstream` with the given read timeout: also the README's example, checked with `nginx -t`. */
+export function nginxConfig(dir: string, port: number, upstream: string, readTimeout: string): string {
+  return `daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass ${upstream};
+      proxy_http_version 1.1;
+      proxy_buffering off;
+      proxy_read_timeout ${readTimeout};
+    }
+  }
+}
+`;
+}
+
+describe("--keepalive-json behind nginx with a 1 s read timeout", { skip: NGINX ? false : "nginx is not installed (.ci/run installs it)" }, () => {
+  let server: TestServer;
+  let nginx: ChildProcess;
+  let proxied: string;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive-json", "on", "--keepalive-interval", "0.3"]);
+    const dir = mkdtempSync(join(tmpdir(), "oserve-nginx-"));
+    const port = await freePort();
+    writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, server.url, "1s"));
+    nginx = spawn(NGINX!, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
+    proxied = `http://127.0.0.1:${port}`;
+    await until(async () => (await fetch(`${proxied}/health`).catch(() => null))?.status === 200, 5000, "nginx proxying");
+  });
+  after(async () => {
+    nginx?.kill("SIGTERM");
+    await server?.stop();
+  });
+
+  /** A non-streamed chat request that waits about 2.5 s for the only slot, held by a stream that is then dropped. */
+  async function slowAnswer<T>(ask: () => Promise<T>): Promise<T> {
+    const holder = new AbortController();
+    const holding = expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0 }, holder.signal)));
+    await sleep(200);
+    const answer = ask();
+    await sleep(2300);
+    holder.abort();
+    await holding;
+    return answer;
+  }
+  const ask = (headers: Record<string, string>) => () =>
+    fetch(`${proxied}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 4 }),
+    });
+
+  test("with the keepalive on, the answer arrives whole after leading spaces", async () => {
+    const response = await slowAnswer(ask({}));
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /^ +\{/, "spaces kept nginx reading");
+    assert.equal(JSON.parse(text).usage.completion_tokens, 4);
+  });
+
+  test("the openai and Anthropic SDKs read such an answer", async () => {
+    const openai = new OpenAI({ baseURL: `${proxied}/v1`, apiKey: "unused", maxRetries: 0 });
+    const completion = await slowAnswer(() => openai.chat.completions.create({ model: "x", messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 4 }));
+    assert.equal(completion.usage!.completion_tokens, 4);
+    const anthropic = new Anthropic({ baseURL: proxied, apiKey: "unused", maxRetries: 0 });
+    const message = await slowAnswer(() => anthropic.messages.create({ model: "x", max_tokens: 4, messages: [{ role: "user", content: "Hi" }] }));
+    assert.equal(message.usage.output_tokens, 4);
+  });
+
+  test("the control: the same request with the keepalive off for it is cut by nginx (504)", async () => {
+    const response = await slowAnswer(ask({ "x-oserve-keepalive": "off" }));
+    assert.equal(response.status, 504);
+  });
+
+  test("nginx -t accepts the README's proxy block", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oserve-nginx-t-"));
+    writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, 8081, "http://127.0.0.1:8080", "3600s"));
+    const check = spawnSync(NGINX!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
+    assert.equal(check.status, 0, check.stderr);
+  });
+});

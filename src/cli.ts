@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The single entry: flags → Config → server listening → model loaded → one ready line.
+// `oserve run [flags] -- CMD ARGS…` does the same on a free port, runs CMD against it, and stops.
+import { spawn } from "node:child_process";
+import { constants as os } from "node:os";
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
-import { loadLlamaEngine } from "./engine/llama.ts";
 import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
-import { checkGgufFile } from "./model-file.ts";
-import { createApp, listen } from "./server.ts";
-import { ServerState } from "./server-state.ts";
+import { startServer, type Started } from "./start.ts";
 import { VERSION } from "./version.ts";
 
 const args = Object.fromEntries(
@@ -17,65 +17,86 @@ const args = Object.fromEntries(
 ) as ArgsDef;
 
 const command = defineCommand({
-  meta: { name: "oserve", version: VERSION, description: "A local, OpenAI-compatible server for GGUF models" },
+  meta: { name: "oserve", version: VERSION, description: "A local server for GGUF models: OpenAI's and Anthropic's APIs. `oserve run [flags] -- CMD` runs CMD against it." },
   args,
 });
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes("--help") || argv.includes("-h")) return showUsage(command);
   if (argv.includes("--version") || argv.includes("-v")) return void console.log(VERSION);
-  checkKnownFlags(argv);
-  const config = resolveConfig(parseArgs(argv, args) as RawFlags, process.env);
-  await checkGgufFile(config.modelPath);
-  await serve(config);
-}
-
-async function serve(config: Config): Promise<void> {
-  const state = new ServerState(config);
-  // Listen before loading, so /health can say 503 while the model loads.
-  const server = await listen(createApp(state), config.host, config.port);
+  if (argv[0] === "run") return run(argv.slice(1));
+  const config = configFrom(argv, process.env);
+  let started: Started | null = null;
   let stopping = false;
-  const stop = async () => {
+  const stop = async (stopServer: () => Promise<void>) => {
     if (stopping) return;
     stopping = true;
-    // Generations in flight end now: each stream gets an error frame and [DONE], each waiting
-    // non-streamed request a 503; then the sockets close and the model is freed.
-    state.shutdown.abort();
     try {
-      await server.close();
-      await state.engine?.close();
+      await stopServer();
       process.exit(0);
     } catch (error) {
       console.error(`oserve: shutdown failed: ${(error as Error)?.message ?? error}`);
       process.exit(1);
     }
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-
-  let shown = -1;
-  const progress = process.stderr.isTTY
-    ? (p: number) => {
-        const percent = Math.round(p * 100);
-        if (percent !== shown) process.stderr.write(`\rloading ${config.modelAlias}: ${(shown = percent)}%`);
-      }
-    : undefined;
-  state.engine = await loadLlamaEngine({
-    modelPath: config.modelPath,
-    modelId: config.modelAlias,
-    contextSize: config.ctxSize,
-    threads: config.threads,
-    gpuLayers: config.gpuLayers,
-    parallel: config.parallel,
-    maxQueue: config.maxQueue,
-    onLoadProgress: progress,
-  }).catch(async (error: unknown) => {
-    await server.close();
-    throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);
+  started = await startServer(config, {
+    // Signal handlers from the moment it listens: SIGTERM while the model loads exits 0 too.
+    onListening: (stopServer) => {
+      process.on("SIGINT", () => void stop(stopServer));
+      process.on("SIGTERM", () => void stop(stopServer));
+    },
+    announce: (line) => console.log(line),
   });
-  if (progress) process.stderr.write("\r\x1b[K");
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  console.log(`oserve listening on http://${host}:${server.port} (model: ${config.modelAlias})`);
+  void started;
+}
+
+/** `oserve run [flags] -- CMD ARGS…`: exits with CMD's exit code, the server stopped and its port free. */
+async function run(argv: string[]): Promise<void> {
+  const split = argv.indexOf("--");
+  const [cmd, ...cmdArgs] = split < 0 ? [] : argv.slice(split + 1);
+  if (!cmd) throw new ConfigError("oserve run needs a command after '--', e.g. oserve run --model m.gguf -- npm test");
+  // A free loopback port unless told otherwise: a test fixture must not collide with anything.
+  const config = configFrom(split < 0 ? argv : argv.slice(0, split), { OSERVE_PORT: "0", ...process.env });
+  let child: ReturnType<typeof spawn> | null = null;
+  let stopServer: () => Promise<void> = async () => {};
+  const forward = (signal: NodeJS.Signals) => {
+    if (child) child.kill(signal);
+    else void stopServer().finally(() => process.exit(128 + (os.signals[signal] ?? 1)));
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  const started = await startServer(config, {
+    onListening: (stop) => (stopServer = stop),
+    // stdout belongs to CMD: the ready line goes to stderr.
+    announce: (line) => console.error(line),
+  });
+  const key = config.apiKey ?? "oserve";
+  child = spawn(cmd, cmdArgs, {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      OSERVE_URL: started.url,
+      OPENAI_BASE_URL: `${started.url}/v1`,
+      OPENAI_API_KEY: key,
+      ANTHROPIC_BASE_URL: started.url,
+      ANTHROPIC_API_KEY: key,
+    },
+  });
+  const code = await new Promise<number>((resolve) => {
+    child!.once("error", (error) => {
+      console.error(`oserve: could not run '${cmd}': ${error.message}`);
+      resolve(127);
+    });
+    child!.once("exit", (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? (os.signals[signal] ?? 1) : 1)));
+  });
+  // Streams still in flight end as on SIGTERM.
+  await started.stop();
+  process.exit(code);
+}
+
+function configFrom(argv: string[], env: Record<string, string | undefined>): Config {
+  checkKnownFlags(argv);
+  return resolveConfig(parseArgs(argv, args) as RawFlags, env);
 }
 
 /** Every flag must be one of FLAGS, followed by its value; citty itself lets strays through. */

@@ -1,5 +1,8 @@
-// The Config type, its defaults, OSERVE_* environment variables and validation. No I/O but env.
-import { basename, extname } from "node:path";
+// The Config type, its defaults, OSERVE_* environment variables and validation. No I/O but env
+// (and reading --api-key-file, through a function the caller may replace).
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, extname, join } from "node:path";
 import { defaultThreads } from "./engine/threads.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode, type KeepalivePolicy } from "./stream/keepalive-policy.ts";
 
@@ -24,6 +27,16 @@ export interface Config {
   maxQueue: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
+  /** Every route but /health needs it (`Authorization: Bearer KEY`, or `x-api-key` on Anthropic routes); null: open. */
+  apiKey: string | null;
+  /** Origins allowed by CORS (`*` for any); empty: CORS off. */
+  corsOrigins: string[];
+  /** One access line per request on stderr, as text or JSON. */
+  logFormat: "text" | "json";
+  /** Where to write `{url, port, model, pid}` once ready; null: nowhere. */
+  readyFile: string | null;
+  /** Where models given by URL (`https://…`, `hf:…`) are downloaded to and found again. */
+  modelsDir: string;
 }
 
 /** A bad flag or environment value: reported as one line, never a stack trace. */
@@ -46,6 +59,12 @@ export const FLAGS = {
   parallel: { description: "Requests decoded at once, each in its own sequence", default: "4" },
   "max-queue": { description: "Requests that may wait for a free slot before 429", default: "64" },
   "max-body": { description: "Largest request body, e.g. 10mb, 512kb, 1048576", default: "10mb" },
+  "api-key": { description: "Require this key (Authorization: Bearer KEY) on every route but /health", default: undefined },
+  "api-key-file": { description: "Read the API key from this file (keeps it out of ps)", default: undefined },
+  cors: { description: "Allow these origins (comma-separated, or *) to call from a browser; off by default", default: undefined },
+  "log-format": { description: "Access log lines on stderr: text | json", default: "text" },
+  "ready-file": { description: "Once ready, write {url, port, model, pid} as JSON to this file", default: undefined },
+  "models-dir": { description: "Where models given by URL are downloaded (default: the platform's cache folder)", default: undefined },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -57,7 +76,11 @@ export function envName(flag: FlagName): string {
 }
 
 /** Flags win over environment variables, which win over defaults. */
-export function resolveConfig(flags: RawFlags, env: Record<string, string | undefined>): Config {
+export function resolveConfig(
+  flags: RawFlags,
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): Config {
   const value = (flag: FlagName): string | undefined => {
     const raw = flags[flag] ?? env[envName(flag)] ?? FLAGS[flag].default;
     return raw === undefined || raw === "" ? undefined : String(raw).trim();
@@ -74,7 +97,7 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
   const gpuLayers = value("gpu-layers");
   return {
     modelPath,
-    modelAlias: value("model-alias") ?? basename(modelPath, extname(modelPath)),
+    modelAlias: value("model-alias") ?? basename(modelPath.split(/[?#]/)[0]!, extname(modelPath.split(/[?#]/)[0]!)),
     host: value("host") as string,
     port: integer("port", value("port"), { min: 0, max: 65535 }),
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
@@ -85,7 +108,38 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
     parallel: integer("parallel", value("parallel"), { min: 1, max: 256 }),
     maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),
     maxBodyBytes: byteSize("max-body", value("max-body") as string),
+    apiKey: apiKey(value("api-key"), value("api-key-file"), readFile),
+    corsOrigins: (value("cors") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean),
+    logFormat: oneOf("log-format", value("log-format"), ["text", "json"] as const),
+    readyFile: value("ready-file") ?? null,
+    modelsDir: value("models-dir") ?? defaultModelsDir(env),
   };
+}
+
+function apiKey(key: string | undefined, file: string | undefined, readFile: (path: string) => string): string | null {
+  if (key && file) throw new ConfigError("give --api-key or --api-key-file, not both");
+  if (!file) return key ?? null;
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    throw new ConfigError(`--api-key-file ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+  const fromFile = text.trim();
+  if (!fromFile) throw new ConfigError(`--api-key-file ${file}: the file is empty`);
+  return fromFile;
+}
+
+function oneOf<T extends string>(flag: FlagName, raw: string | undefined, allowed: readonly T[]): T {
+  if (allowed.includes(raw as T)) return raw as T;
+  throw new ConfigError(`--${flag} must be one of ${allowed.join(", ")}, not '${raw}'`);
+}
+
+/** The platform's cache folder for downloaded models. */
+function defaultModelsDir(env: Record<string, string | undefined>): string {
+  if (process.platform === "darwin") return join(homedir(), "Library", "Caches", "oserve", "models");
+  if (process.platform === "win32") return join(env.LOCALAPPDATA ?? join(homedir(), "AppData", "Local"), "oserve", "models");
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "oserve", "models");
 }
 
 function onOff(flag: FlagName, raw: string | undefined): boolean {

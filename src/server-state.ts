@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Engine } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
+import { Metrics } from "./telemetry/metrics.ts";
 
 /** What the routes share: the config, and the engine once the model has loaded. */
 export class ServerState {
@@ -9,6 +10,7 @@ export class ServerState {
   readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
+  readonly metrics = new Metrics(() => this.engine?.load() ?? null);
 
   constructor(readonly config: Config) {}
 

@@ -1,6 +1,11 @@
 // Builds the hono app from the shared state, and serves it: @hono/node-server on Node, Bun.serve on Bun.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { accessLog } from "./routes/access-log.ts";
+import { requireKey } from "./routes/api-key.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { anthropicErrorBody } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
@@ -18,6 +23,20 @@ const RETRY_AFTER_SECONDS = 1;
 
 export function createApp(state: ServerState): Hono {
   const app = new Hono();
+  // Every response names its request: the client's own x-request-id, or a new one.
+  app.use("*", requestId({ headerName: "x-request-id" }));
+  app.use("*", accessLog(state));
+  if (state.config.corsOrigins.length > 0) {
+    const origins = state.config.corsOrigins;
+    app.use(
+      "*",
+      cors({
+        origin: origins.includes("*") ? "*" : origins,
+        exposeHeaders: ["x-request-id", "x-oserve-ignored-tools", "retry-after"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     "*",
     bodyLimit({
@@ -31,7 +50,9 @@ export function createApp(state: ServerState): Hono {
         ),
     }),
   );
+  if (state.config.apiKey !== null) app.use("*", requireKey(state.config.apiKey, (c, error) => errorResponse(c, error)));
   app.route("/", healthRoutes(state));
+  app.route("/", metricsRoutes(state));
   app.route("/", modelRoutes(state));
   app.route("/", chatRoutes(state));
   app.route("/", completionsRoutes(state));
@@ -50,7 +71,7 @@ export function createApp(state: ServerState): Hono {
 }
 
 /** An error in the shape of the route's API family: Anthropic's under /v1/messages, else OpenAI's. */
-function errorResponse(c: Context, error: ApiError): Response {
+export function errorResponse(c: Context, error: ApiError): Response {
   if (error.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
   // Nobody is left to read it; any status will do, and 499 keeps it out of the failure log.
   if (error.status === CLIENT_GONE_STATUS) return c.body(null, 499 as never);

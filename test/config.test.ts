@@ -27,6 +27,26 @@ describe("resolveConfig", () => {
     assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads(cores)), [1, 1, 2, 7]);
   });
 
+  test("service flags: the key from a file (trimmed), CORS origins, log format, a models folder", () => {
+    const config = resolveConfig(
+      { model: "m.gguf", "api-key-file": "/k", cors: "http://a.test, http://b.test", "log-format": "json", "models-dir": "/models" },
+      {},
+      (path) => (path === "/k" ? "secret\n" : ""),
+    );
+    assert.equal(config.apiKey, "secret");
+    assert.deepEqual(config.corsOrigins, ["http://a.test", "http://b.test"]);
+    assert.equal(config.logFormat, "json");
+    assert.equal(config.modelsDir, "/models");
+    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_API_KEY: "k2" }).apiKey, "k2");
+    assert.equal(resolveConfig({ model: "m.gguf" }, {}).apiKey, null);
+    assert.equal(resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).modelsDir, process.platform === "linux" ? "/c/oserve/models" : resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).modelsDir);
+  });
+
+  test("a model given by URL is named by its file", () => {
+    assert.equal(resolveConfig({ model: "hf:org/repo/tiny-q4.gguf" }, {}).modelAlias, "tiny-q4");
+    assert.equal(resolveConfig({ model: "https://host/x/model.gguf?download=true" }, {}).modelAlias, "model");
+  });
+
   test("sizes take units", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
@@ -40,6 +60,10 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", "keepalive-interval": "-1" }, /--keepalive-interval/],
     [{ model: "m.gguf", "gpu-layers": "many" }, /--gpu-layers/],
     [{ model: "m.gguf", "max-body": "lots" }, /--max-body/],
+    [{ model: "m.gguf", "log-format": "xml" }, /--log-format must be one of text, json/],
+    [{ model: "m.gguf", "keepalive-json": "yes" }, /--keepalive-json must be on or off/],
+    [{ model: "m.gguf", "api-key": "a", "api-key-file": "/k" }, /not both/],
+    [{ model: "m.gguf", "api-key-file": "/nonexistent/oserve-key" }, /--api-key-file \/nonexistent\/oserve-key: no such file/],
   ] as const) {
     test(`rejects ${JSON.stringify(flags)} with one clear line`, () => {
       assert.throws(() => resolveConfig(flags, {}), (error: Error) => error instanceof ConfigError && pattern.test(error.message) && !error.message.includes("\n"));

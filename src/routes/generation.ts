@@ -10,6 +10,7 @@ import type { StreamEncoder } from "../stream/encoder.ts";
 import { mergeTagged } from "../stream/merge.ts";
 import { KEEPALIVE_HEADER, keepalivePolicyFor } from "../request/keepalive-header.ts";
 import { jsonKeptAlive as keptAlive } from "../stream/json-keepalive.ts";
+import { recordOf, type RequestRecord } from "../telemetry/request-record.ts";
 
 export interface AnswerOptions {
   /** The error in the route's API shape, for a failure after the headers went out. */
@@ -47,14 +48,24 @@ export function startChoices(c: Context, state: ServerState, prepared: readonly 
 
 function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
   const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.keepalive);
+  const record = recordOf(c.req.raw);
   const abort = new AbortController();
   const clientSignal = c.req.raw.signal;
-  const clientGone = () => abort.abort(new Error("the client disconnected"));
-  const serverStopping = () => abort.abort(new Error("the server is shutting down"));
+  let over = false;
+  const stop = (why: string) => {
+    if (!over && !abort.signal.aborted) state.metrics.generationAborted();
+    abort.abort(new Error(why));
+  };
+  const clientGone = () => {
+    record.end("client_gone");
+    stop("the client disconnected");
+  };
+  const serverStopping = () => stop("the server is shutting down");
   clientSignal.addEventListener("abort", clientGone, { once: true });
   state.shutdown.signal.addEventListener("abort", serverStopping, { once: true });
   /** The answer is over: whatever still generates (another choice, after one failed) stops. */
   const finish = () => {
+    over = true;
     clientSignal.removeEventListener("abort", clientGone);
     state.shutdown.signal.removeEventListener("abort", serverStopping);
     abort.abort(new Error("the answer is over"));
@@ -62,7 +73,7 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
   // The client may have left, or the server begun to stop, while the prompt was being prepared.
   if (clientSignal.aborted) clientGone();
   if (state.shutdown.signal.aborted) serverStopping();
-  const events = run(abort.signal);
+  const events = observe(run(abort.signal), record);
   /** Every event of the generation, the error event excluded: what a non-streamed answer is made of. */
   const gather = async (): Promise<E[]> => {
     const gathered: E[] = [];
@@ -80,13 +91,29 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
   };
   return {
     answer(build, options) {
+      record.continues();
       const body = gather().then(build);
+      body.then(
+        () => record.end(),
+        () => record.end("error"),
+      );
       if (!state.config.keepaliveJson || policy.mode === "off") return body.then((value) => c.json(value, 200, options.headers));
-      return keptAlive(body, policy.intervalMs, { ...options, errorBody: (error) => options.errorBody(toApiError(error)), onCancel: clientGone });
+      return keptAlive(body, policy.intervalMs, {
+        ...options,
+        errorBody: (error) => options.errorBody(toApiError(error)),
+        onCancel: clientGone,
+        onKeepalive: () => state.metrics.keepaliveSent("json"),
+      });
     },
     stream(encoder, options = {}) {
+      record.continues();
       const source = options.onComplete ? tap(events, options.onComplete) : events;
-      return sseResponse(streamFrames(encoder, policy, source), { onCancel: clientGone, onEnd: finish }, options.headers);
+      const onKeepalive = () => state.metrics.keepaliveSent(policy.mode);
+      const end = () => {
+        finish();
+        record.end();
+      };
+      return sseResponse(streamFrames(encoder, policy, source, onKeepalive), { onCancel: clientGone, onEnd: end }, options.headers);
     },
   };
 }
@@ -99,4 +126,14 @@ async function* tap<E extends EngineEvent>(events: AsyncIterable<E>, done: (even
     yield event;
   }
   if (seen.some((e) => e.type === "finish") && !seen.some((e) => e.type === "error")) done(seen);
+}
+
+/** Notes the first token, the usage and a failure on the request's record as the events pass. */
+async function* observe<E extends EngineEvent>(events: AsyncGenerator<E>, record: RequestRecord): AsyncGenerator<E> {
+  for await (const event of events) {
+    if (event.type === "text" || event.type === "tool_call") record.firstToken();
+    else if (event.type === "usage") record.addUsage(event.usage);
+    else if (event.type === "error") record.end("error");
+    yield event;
+  }
 }

@@ -10,12 +10,16 @@ export async function* streamFrames<S, E extends EngineEvent>(
   encoder: StreamEncoder<S, E>,
   policy: KeepalivePolicy,
   events: AsyncIterable<E>,
+  /** Told of each keepalive sent (for metrics). */
+  onKeepalive: () => void = () => {},
 ): AsyncGenerator<string> {
   let { state, frames } = open(encoder, policy.mode);
+  if (frames.length > 0 && policy.mode !== "off" && encoder.start().frames.length === 0) onKeepalive();
   yield* frames;
   try {
     for await (const event of withKeepalive(events, policy.mode === "off" ? null : policy.intervalMs)) {
       ({ state, frames } = step(encoder, policy.mode, state, event));
+      if (event.type === "tick" && frames.length > 0) onKeepalive();
       yield* frames;
       if (encoder.closed(state)) return;
     }

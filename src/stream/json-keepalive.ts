@@ -8,6 +8,8 @@ export interface JsonKeepaliveOptions {
   headers?: Record<string, string>;
   /** The client went away while the answer was being kept alive. */
   onCancel: () => void;
+  /** Told of each space sent (for metrics). */
+  onKeepalive?: () => void;
 }
 
 export async function jsonKeptAlive(answer: Promise<unknown>, intervalMs: number, options: JsonKeepaliveOptions): Promise<Response> {
@@ -28,8 +30,12 @@ export async function jsonKeptAlive(answer: Promise<unknown>, intervalMs: number
   let timer: NodeJS.Timeout | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(bytes.encode(" "));
-      timer = setInterval(() => controller.enqueue(bytes.encode(" ")), intervalMs);
+      const space = () => {
+        controller.enqueue(bytes.encode(" "));
+        options.onKeepalive?.();
+      };
+      space();
+      timer = setInterval(space, intervalMs);
       void settled.then((result) => {
         clearInterval(timer);
         try {

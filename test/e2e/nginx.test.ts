@@ -2,7 +2,7 @@
 // arrives whole; the same request without the keepalive is cut (the control). Skipped without nginx.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,7 +105,12 @@ describe("--keepalive-json behind nginx with a 1 s read timeout", { skip: NGINX 
 
   test("nginx -t accepts the README's proxy block", () => {
     const dir = mkdtempSync(join(tmpdir(), "oserve-nginx-t-"));
-    writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, 8081, "http://127.0.0.1:8080", "3600s"));
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const block = /```nginx\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, "the README has an nginx block");
+    const config = nginxConfig(dir, 8081, "http://127.0.0.1:8080", "1s").replace(/    location \/ \{[\s\S]*?\n    \}\n/, block.replace(/^/gm, "    "));
+    assert.ok(config.includes("proxy_buffering off") && config.includes("proxy_read_timeout 3600s"), "the README's block replaced the location");
+    writeFileSync(join(dir, "nginx.conf"), config);
     const check = spawnSync(NGINX!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
     assert.equal(check.status, 0, check.stderr);
   });

@@ -1,0 +1,29 @@
+// One access line on stderr per request once its response is over (streams included), and its metrics.
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { CLIENT_GONE_STATUS } from "../api-error.ts";
+import type { ServerState } from "../server-state.ts";
+import { accessLine } from "../telemetry/access-log.ts";
+import { recordOf } from "../telemetry/request-record.ts";
+
+export function accessLog(state: ServerState): MiddlewareHandler {
+  return async (c, next) => {
+    const record = recordOf(c.req.raw);
+    await next();
+    const status = c.res.status;
+    if (status === CLIENT_GONE_STATUS) record.end("client_gone");
+    else if (status >= 500) record.end("error");
+    // The route's pattern, not the raw path, so that metrics' labels stay few.
+    const pattern = routePath(c, -1);
+    const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;
+    void record.ended.then(() => {
+      const durationMs = performance.now() - record.startedAt;
+      state.metrics.requestEnded(route, status, record, durationMs);
+      const line = accessLine(
+        { time: new Date().toISOString(), method: c.req.method, route: c.req.path, status, requestId: c.get("requestId") ?? "", record, durationMs },
+        state.config.logFormat,
+      );
+      process.stderr.write(`${line}\n`);
+    });
+  };
+}

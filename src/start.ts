@@ -1,0 +1,79 @@
+// Starts a server from a Config: listen, find (or download) the model, load it, say so.
+import { rename, writeFile } from "node:fs/promises";
+import { ConfigError, type Config } from "./config.ts";
+import { loadLlamaEngine } from "./engine/llama.ts";
+import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
+import { createApp, listen } from "./server.ts";
+import { ServerState } from "./server-state.ts";
+
+export interface Started {
+  url: string;
+  port: number;
+  /** Ends generations in flight (error frames, 503s), closes the sockets, frees the model. */
+  stop(): Promise<void>;
+}
+
+export interface StartHooks {
+  /** The server listens (answering 503 while the model loads); `stop` stops it. */
+  onListening(stop: () => Promise<void>): void;
+  /** The ready line, once the model is loaded. */
+  announce(line: string): void;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export async function startServer(config: Config, hooks: StartHooks): Promise<Started> {
+  if (!isModelUri(config.modelPath)) await checkGgufFile(config.modelPath);
+  const state = new ServerState(config);
+  // Listen before loading, so /health can say 503 while the model loads.
+  const server = await listen(createApp(state), config.host, config.port);
+  const stop = async () => {
+    state.shutdown.abort();
+    await server.close();
+    await state.engine?.close();
+  };
+  hooks.onListening(stop);
+  if (!LOOPBACK.test(config.host) && config.apiKey === null) {
+    console.error(`oserve: warning: listening on ${config.host} without --api-key: anyone who can reach this address can use the model`);
+  }
+  try {
+    const modelPath = await resolveModel(config.modelPath, config.modelsDir);
+    state.engine = await loadLlamaEngine({
+      modelPath,
+      modelId: config.modelAlias,
+      contextSize: config.ctxSize,
+      threads: config.threads,
+      gpuLayers: config.gpuLayers,
+      parallel: config.parallel,
+      maxQueue: config.maxQueue,
+      onLoadProgress: progress(`loading ${config.modelAlias}`),
+    }).catch((error: unknown) => {
+      throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);
+    });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${server.port}`;
+  if (config.readyFile) {
+    // Written whole or not at all: a script polling for the file never reads half of it.
+    const temporary = `${config.readyFile}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify({ url, port: server.port, model: config.modelAlias, pid: process.pid })}\n`);
+    await rename(temporary, config.readyFile);
+  }
+  // Last, so that whoever waits for this line finds the ready file there too.
+  hooks.announce(`oserve listening on ${url} (model: ${config.modelAlias})`);
+  return { url, port: server.port, stop };
+}
+
+/** A progress line on a terminal (stderr), redrawn only when the percentage changes; nothing elsewhere. */
+export function progress(label: string): ((fraction: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let shown = -1;
+  return (fraction) => {
+    const percent = Math.round(fraction * 100);
+    if (percent !== shown) process.stderr.write(`\r${label}: ${(shown = percent)}%`);
+  };
+}

@@ -1,0 +1,35 @@
+// PURE: one access line per request, as text or JSON.
+import type { RequestRecord } from "./request-record.ts";
+
+export interface AccessEntry {
+  time: string;
+  method: string;
+  route: string;
+  status: number;
+  requestId: string;
+  record: RequestRecord;
+  durationMs: number;
+}
+
+export function accessLine(entry: AccessEntry, format: "text" | "json"): string {
+  const { record } = entry;
+  const fields = {
+    time: entry.time,
+    method: entry.method,
+    route: entry.route,
+    status: entry.status,
+    request_id: entry.requestId,
+    prompt_tokens: record.promptTokens,
+    completion_tokens: record.completionTokens,
+    cached_tokens: record.cachedTokens,
+    ttft_ms: record.ttftMs === null ? null : Math.round(record.ttftMs),
+    duration_ms: Math.round(entry.durationMs),
+    end: record.outcome,
+  };
+  if (format === "json") return JSON.stringify(fields);
+  const rest = Object.entries(fields)
+    .slice(4)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${key}=${value}`);
+  return [fields.time, fields.method, fields.route, fields.status, ...rest].join(" ");
+}

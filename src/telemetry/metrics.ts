@@ -1,0 +1,53 @@
+// Prometheus metrics from prom-client (its own registry, not the process-global one).
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EngineLoad } from "../engine/types.ts";
+import type { KeepaliveMode } from "../stream/keepalive-policy.ts";
+import type { Outcome, RequestRecord } from "./request-record.ts";
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route and status", labelNames: ["route", "status"], registers: [this.registry] });
+  private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations", labelNames: ["route"], registers: [this.registry] });
+  private readonly cachedTokens = new Counter({ name: "oserve_cached_prompt_tokens_total", help: "Prompt tokens reused from a sequence, not evaluated again", labelNames: ["route"], registers: [this.registry] });
+  private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens", labelNames: ["route"], registers: [this.registry] });
+  private readonly ttft = new Histogram({ name: "oserve_time_to_first_token_seconds", help: "From the request to its first generated token", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
+  private readonly duration = new Histogram({ name: "oserve_request_duration_seconds", help: "From the request to the end of its response", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
+  private readonly keepalives = new Counter({ name: "oserve_keepalives_total", help: "Keepalives sent, by mode (json: spaces before a non-streamed answer)", labelNames: ["mode"], registers: [this.registry] });
+  private readonly disconnects = new Counter({ name: "oserve_client_disconnects_total", help: "Requests whose client left before the answer was over", registers: [this.registry] });
+  private readonly aborted = new Counter({ name: "oserve_generations_aborted_total", help: "Generations stopped before their end (client gone, server stopping)", registers: [this.registry] });
+
+  constructor(load: () => EngineLoad | null) {
+    new Gauge({ name: "oserve_slots", help: "Sequences (parallel slots)", registers: [this.registry], collect() { this.set(load()?.slots ?? 0); } });
+    new Gauge({ name: "oserve_slots_in_use", help: "Sequences generating now", registers: [this.registry], collect() { this.set(load()?.slotsInUse ?? 0); } });
+    new Gauge({ name: "oserve_queue_depth", help: "Requests waiting for a sequence", registers: [this.registry], collect() { this.set(load()?.queued ?? 0); } });
+  }
+
+  /** A request is over: its counts, tokens and timings. `route` is the route pattern, never the raw path. */
+  requestEnded(route: string, status: number, record: RequestRecord, durationMs: number): void {
+    this.requests.inc({ route, status: String(status) });
+    this.duration.observe({ route }, durationMs / 1000);
+    if (record.ttftMs !== null) this.ttft.observe({ route }, record.ttftMs / 1000);
+    if (record.promptTokens !== null) this.promptTokens.inc({ route }, record.promptTokens);
+    if (record.cachedTokens) this.cachedTokens.inc({ route }, record.cachedTokens);
+    if (record.completionTokens !== null) this.completionTokens.inc({ route }, record.completionTokens);
+    if (record.outcome === ("client_gone" satisfies Outcome)) this.disconnects.inc();
+  }
+
+  keepaliveSent(mode: KeepaliveMode | "json"): void {
+    this.keepalives.inc({ mode });
+  }
+
+  generationAborted(): void {
+    this.aborted.inc();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

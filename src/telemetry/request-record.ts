@@ -1,0 +1,51 @@
+// What one request did, filled in as it goes and read once it ends: for the access log and metrics.
+
+/** How a request ended: answered whole, its client gone first, or failed (an error status or an error frame). */
+export type Outcome = "done" | "client_gone" | "error";
+
+export class RequestRecord {
+  readonly startedAt = performance.now();
+  promptTokens: number | null = null;
+  completionTokens: number | null = null;
+  cachedTokens: number | null = null;
+  /** Milliseconds from the request to its first generated token. */
+  ttftMs: number | null = null;
+  outcome: Outcome = "done";
+  /** The response body is still being written (a stream, a kept-alive answer): the request ends with it. */
+  private pending: Promise<void> | null = null;
+  private resolveEnd: (() => void) | null = null;
+
+  /** The body goes on after the handler returned; `end()` is called when it is over. */
+  continues(): void {
+    this.pending ??= new Promise((resolve) => (this.resolveEnd = resolve));
+  }
+
+  end(outcome?: Outcome): void {
+    if (outcome && this.outcome === "done") this.outcome = outcome;
+    this.resolveEnd?.();
+  }
+
+  /** Resolves once the response is over (at once where the handler's return was the end). */
+  get ended(): Promise<void> {
+    return this.pending ?? Promise.resolve();
+  }
+
+  firstToken(): void {
+    this.ttftMs ??= performance.now() - this.startedAt;
+  }
+
+  addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number }): void {
+    this.promptTokens = (this.promptTokens ?? 0) + usage.promptTokens;
+    this.completionTokens = (this.completionTokens ?? 0) + usage.completionTokens;
+    this.cachedTokens = (this.cachedTokens ?? 0) + (usage.cachedTokens ?? 0);
+  }
+}
+
+const records = new WeakMap<Request, RequestRecord>();
+
+/** The record of a request: made by the logging middleware, filled in by the generation wiring. */
+export function recordOf(request: Request): RequestRecord {
+  let record = records.get(request);
+  if (!record) records.set(request, (record = new RequestRecord()));
+  return record;
+}

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "../api-error.ts";
-import { sampling } from "../request/sampling.ts";
+import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
 import { validationError } from "../request/validation.ts";
 
@@ -26,21 +26,12 @@ export function parseChatRequest(json: unknown): ChatRequest {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
   return {
     stream: body.stream === true,
-    includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+    includeUsage: includeUsage(body),
     generation: {
       messages: toMessages(body.messages),
       maxTokens,
-      sampling: sampling({
-        temperature: body.temperature,
-        topP: body.top_p,
-        topK: body.top_k,
-        minP: body.min_p,
-        seed: body.seed,
-        presencePenalty: body.presence_penalty,
-        frequencyPenalty: body.frequency_penalty,
-        logitBias: Object.entries(body.logit_bias ?? {}).map(([token, bias]) => ({ token: Number(token), bias })),
-      }),
-      stop: body.stop == null ? [] : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((s) => s !== ""),
+      sampling: toSampling(body),
+      stop: toStops(body.stop),
       ...toolsAndFormat(body),
     },
   };

@@ -1,6 +1,7 @@
 // The zod schema of POST /v1/chat/completions bodies: known fields typed, unknown ones let through
 // (OpenAI's clients send many), so that a wrong type gets a 400 naming its param.
 import { z } from "zod";
+import { samplingFields } from "./sampling-schema.ts";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 // Other part types (image_url, input_audio, file) parse here so that the error can name them.
@@ -59,20 +60,10 @@ export const chatRequestSchema = z.looseObject({
   messages: z.array(message).min(1, "messages must hold at least one message"),
   max_tokens: nullable(z.int().min(1)),
   max_completion_tokens: nullable(z.int().min(1)),
-  temperature: nullable(z.number().min(0).max(2)),
-  top_p: nullable(z.number().min(0).max(1)),
-  top_k: nullable(z.int().min(0)),
-  min_p: nullable(z.number().min(0).max(1)),
-  seed: nullable(z.int()),
-  stop: nullable(z.union([z.string(), z.array(z.string()).max(16)])),
-  logit_bias: nullable(z.record(z.string().regex(/^\d+$/, "logit_bias keys are token ids"), z.number().min(-100).max(100))),
+  ...samplingFields,
   logprobs: nullable(z.boolean()),
   top_logprobs: nullable(z.int().min(0).max(20)),
-  presence_penalty: nullable(z.number().min(-2).max(2)),
-  frequency_penalty: nullable(z.number().min(-2).max(2)),
   n: nullable(z.int()),
-  stream: nullable(z.boolean()),
-  stream_options: nullable(z.looseObject({ include_usage: z.boolean().optional() })),
   user: z.string().optional(),
   tools: nullable(z.array(tool)),
   tool_choice: nullable(toolChoice),

@@ -13,8 +13,9 @@ export async function* streamFrames<S, E extends EngineEvent>(
   /** Told of each keepalive sent (for metrics). */
   onKeepalive: () => void = () => {},
 ): AsyncGenerator<string> {
-  let { state, frames } = open(encoder, policy.mode);
-  if (frames.length > 0 && policy.mode !== "off" && encoder.start().frames.length === 0) onKeepalive();
+  const opened = open(encoder, policy.mode);
+  let { state, frames } = opened;
+  if (opened.keepalive) onKeepalive();
   yield* frames;
   try {
     for await (const event of withKeepalive(events, policy.mode === "off" ? null : policy.intervalMs)) {

@@ -40,12 +40,13 @@ export function step<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mod
 
 /**
  * The opening frames: the protocol's own, and where it has none, a keepalive at once, so that the
- * first byte never waits for the queue or the prefill.
+ * first byte never waits for the queue or the prefill. `keepalive` says which it was.
  */
-export function open<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode): Encoded<S> {
+export function open<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode): Encoded<S> & { keepalive: boolean } {
   const started = encoder.start();
-  if (started.frames.length > 0) return started;
-  return step(encoder, mode, started.state, { type: "tick" });
+  if (started.frames.length > 0) return { ...started, keepalive: false };
+  const opened = step(encoder, mode, started.state, { type: "tick" });
+  return { ...opened, keepalive: opened.frames.length > 0 };
 }
 
 /** All frames of a whole stream: opening, every event and tick, closing. The driver does the same over time. */

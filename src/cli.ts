@@ -6,7 +6,7 @@ import { constants as os } from "node:os";
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
 import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
-import { startServer, type Started } from "./start.ts";
+import { startServer } from "./start.ts";
 import { VERSION } from "./version.ts";
 
 const args = Object.fromEntries(
@@ -26,7 +26,6 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes("--version") || argv.includes("-v")) return void console.log(VERSION);
   if (argv[0] === "run") return run(argv.slice(1));
   const config = configFrom(argv, process.env);
-  let started: Started | null = null;
   let stopping = false;
   const stop = async (stopServer: () => Promise<void>) => {
     if (stopping) return;
@@ -39,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(1);
     }
   };
-  started = await startServer(config, {
+  await startServer(config, {
     // Signal handlers from the moment it listens: SIGTERM while the model loads exits 0 too.
     onListening: (stopServer) => {
       process.on("SIGINT", () => void stop(stopServer));
@@ -47,7 +46,6 @@ async function main(argv: string[]): Promise<void> {
     },
     announce: (line) => console.log(line),
   });
-  void started;
 }
 
 /** `oserve run [flags] -- CMD ARGS…`: exits with CMD's exit code, the server stopped and its port free. */

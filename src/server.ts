@@ -71,7 +71,7 @@ export function createApp(state: ServerState): Hono {
 }
 
 /** An error in the shape of the route's API family: Anthropic's under /v1/messages, else OpenAI's. */
-export function errorResponse(c: Context, error: ApiError): Response {
+function errorResponse(c: Context, error: ApiError): Response {
   if (error.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
   // Nobody is left to read it; any status will do, and 499 keeps it out of the failure log.
   if (error.status === CLIENT_GONE_STATUS) return c.body(null, 499 as never);

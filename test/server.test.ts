@@ -9,6 +9,12 @@ import { ServerState } from "../src/server-state.ts";
 import type { EngineEvent } from "../src/engine/events.ts";
 
 function scriptedEngine(script: EngineEvent[]): Engine {
+  const prepared = async (): Promise<PreparedGeneration> => ({
+    promptTokens: 3,
+    async *run() {
+      yield* script;
+    },
+  });
   return {
     modelId: "scripted",
     contextSize: 1024,
@@ -16,18 +22,8 @@ function scriptedEngine(script: EngineEvent[]): Engine {
     embeddings: { dimensions: 2, contextSize: 8, measure: async () => 1, embed: async () => [0.6, 0.8] },
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),
     close: async () => {},
-    prepare: async (): Promise<PreparedGeneration> => ({
-      promptTokens: 3,
-      async *run() {
-        yield* script;
-      },
-    }),
-    prepareCompletion: async (): Promise<PreparedGeneration> => ({
-      promptTokens: 3,
-      async *run() {
-        yield* script;
-      },
-    }),
+    prepare: prepared,
+    prepareCompletion: prepared,
   };
 }
 

@@ -66,6 +66,13 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   return new LlamaEngine(lib, options, model, context, lib.resolveChatWrapper(model), new Grammars(llama));
 }
 
+/** A raw completion's text as tokens, tokenized once when it is prepared. */
+interface RawPrompt {
+  prompt: Token[];
+  /** With a suffix, the model fills in the middle. */
+  suffix: Token[] | null;
+}
+
 /** How one request is generated: the wrapper, and the functions or grammar that constrain it. */
 interface Plan {
   history: ChatHistoryItem[];
@@ -114,7 +121,7 @@ export class LlamaEngine implements Engine {
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
     const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
     const prompt = this.tokenizePrompt(chatWrapper, history, functions);
-    const room = this.roomAfter(prompt.length);
+    const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
       throw new FormatGrammarError(errorMessage(error));
     });
@@ -125,8 +132,7 @@ export class LlamaEngine implements Engine {
       functions,
       grammar,
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
-      // Past the context's end the answer is cut with finish_reason "length", never shifted silently.
-      maxTokens: Math.min(request.maxTokens ?? room, room),
+      maxTokens,
       prompt,
     };
     return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
@@ -137,13 +143,13 @@ export class LlamaEngine implements Engine {
     if (request.suffix !== null && !this.infillSupported) {
       throw new InvalidInputError("suffix", "This model has no fill-in-the-middle tokens, so it cannot complete text before a suffix.");
     }
-    const prompt = this.completionTokens(request.prompt, request.suffix);
-    const room = this.roomAfter(prompt.length);
+    const text: RawPrompt = { prompt: this.rawTokens(request.prompt), suffix: request.suffix === null ? null : this.rawTokens(request.suffix) };
+    const prompt = this.completionTokens(text);
+    const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
     this.slots.checkCapacity();
-    const maxTokens = Math.min(request.maxTokens ?? room, room);
     return {
       promptTokens: prompt.length,
-      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.complete(request, maxTokens, sequence, events, stop)),
+      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.complete(request, text, maxTokens, sequence, events, stop)),
     };
   }
 
@@ -174,11 +180,15 @@ export class LlamaEngine implements Engine {
     if (badToken) throw new InvalidInputError("logit_bias", `Token id ${badToken.token} is not in this model's vocabulary of ${vocabulary} tokens.`);
   }
 
-  /** Tokens left for the answer; a prompt that fills the context can never run. */
-  private roomAfter(promptTokens: number): number {
+  /**
+   * Most tokens the answer may take: what was asked, at most what the context has left. Past the
+   * context's end the answer is cut with "length", never shifted silently; a prompt that fills the
+   * context can never run.
+   */
+  private answerBudget(promptTokens: number, asked: number | null): number {
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
-    return room;
+    return Math.min(asked ?? room, room);
   }
 
   private tokenizePrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
@@ -195,12 +205,12 @@ export class LlamaEngine implements Engine {
   }
 
   /** What LlamaCompletion evaluates for a prompt (and suffix): to count it and to pick the sequence that holds most of it. */
-  private completionTokens(prompt: string, suffix: string | null): Token[] {
+  private completionTokens({ prompt, suffix }: RawPrompt): Token[] {
     const bos = this.model.tokens.shouldPrependBosToken && this.model.tokens.bos != null ? [this.model.tokens.bos] : [];
-    if (suffix === null) return [...bos, ...this.rawTokens(prompt)];
+    if (suffix === null) return [...bos, ...prompt];
     // Infill: prefix token, the prompt, suffix token, the suffix, middle token (about what node-llama-cpp sends).
     const { prefix, suffix: suffixToken, middle } = this.model.tokens.infill;
-    return [...bos, prefix!, ...this.rawTokens(prompt), suffixToken!, ...this.rawTokens(suffix), middle!];
+    return [...bos, prefix!, ...prompt, suffixToken!, ...suffix, middle!];
   }
 
   /**
@@ -275,14 +285,21 @@ export class LlamaEngine implements Engine {
   }
 
   /** A raw completion through LlamaCompletion: no chat template; with a suffix, fill-in-the-middle. */
-  private async complete(request: CompletionRequest, maxTokens: number, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<FinishReason> {
+  private async complete(
+    request: CompletionRequest,
+    text: RawPrompt,
+    maxTokens: number,
+    sequence: LlamaContextSequence,
+    events: EventQueue<EngineEvent>,
+    stop: AbortSignal,
+  ): Promise<FinishReason> {
     const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
     const options = { ...this.generationOptions(request.sampling, request.stop, stop, events), maxTokens };
     try {
       const { metadata } =
-        request.suffix === null
-          ? await completion.generateCompletionWithMeta(this.rawTokens(request.prompt), options)
-          : await completion.generateInfillCompletionWithMeta(this.rawTokens(request.prompt), this.rawTokens(request.suffix), options);
+        text.suffix === null
+          ? await completion.generateCompletionWithMeta(text.prompt, options)
+          : await completion.generateInfillCompletionWithMeta(text.prompt, text.suffix, options);
       return finishReason(metadata, 0, request.stop);
     } finally {
       completion.dispose();

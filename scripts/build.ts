@@ -1,15 +1,19 @@
-// Usage: npm run build
+// Usage: npm run build [-- --prebuilt-engine]
 // Compiles src/cli.ts with `bun build --compile` into dist/oserve, and installs node-llama-cpp with
-// only this platform's prebuilt binaries into dist/libexec/ beside it (see README: "One binary").
+// only this platform's prebuilt binaries into dist/libexec/ beside it (see README: "One binary"),
+// with the faster engine (scripts/build-engine.ts) as its local build, which the binary loads before
+// the prebuilt; --prebuilt-engine leaves it out (the binary then says so when it starts).
 // Also bundles dist/oserve.mjs, the same program as one JS file for `node` (used by bench-startup).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { compileArgs, hostPlatformPackages } from "./platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DIST = resolve(ROOT, "dist");
 const BUN = resolve(ROOT, "node_modules/.bin/bun");
+const { values } = parseArgs({ options: { "prebuilt-engine": { type: "boolean", default: false } } });
 
 function run(command: string, args: string[], cwd = ROOT): void {
   console.log(`$ ${[command, ...args].join(" ")}`);
@@ -40,8 +44,11 @@ try {
   writeFileSync(resolve(libexec, "package.json"), `${JSON.stringify({ private: true, name: "oserve-libexec" }, null, 2)}\n`);
   const packages = [`node-llama-cpp@${version}`, ...hostPlatformPackages().map((name) => `${name}@${version}`)];
   run("npm", ["install", "--omit=optional", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock", ...packages], libexec);
-  // The llama.cpp sources, only read by a local build from source, which the binary never starts.
-  rmSync(resolve(libexec, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), { force: true });
+  const nodeLlamaCpp = resolve(libexec, "node_modules/node-llama-cpp");
+  if (values["prebuilt-engine"]) console.log("engine: node-llama-cpp's prebuilt only (--prebuilt-engine)");
+  else run("npx", ["tsx", "scripts/build-engine.ts", "--package", nodeLlamaCpp]);
+  // The llama.cpp sources, only read by a build from source, which the binary never starts.
+  rmSync(resolve(nodeLlamaCpp, "llama/gitRelease.bundle"), { force: true });
 
   console.log(`dist/oserve ${mib(resolve(DIST, "oserve"))}; dist/oserve.mjs ${mib(resolve(DIST, "oserve.mjs"))}`);
   console.log(`libexec: ${execFileSync("du", ["-sh", libexec]).toString().split("\t")[0]}`);

@@ -3,7 +3,6 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, extname, join } from "node:path";
-import { defaultThreads } from "./engine/threads.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode, type KeepalivePolicy } from "./stream/keepalive-policy.ts";
 
 export interface Config {
@@ -19,7 +18,8 @@ export interface Config {
   keepaliveJson: boolean;
   /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
   ctxSize: number | null;
-  threads: number;
+  /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
+  threads: number | null;
   gpuLayers: number | "auto";
   /** Requests decoded side by side. */
   parallel: number;
@@ -53,7 +53,7 @@ export const FLAGS = {
   "keepalive-interval": { description: "Seconds between keepalives while nothing else is sent", default: "10" },
   "keepalive-json": { description: "Keep slow non-streamed answers alive with leading spaces: on | off", default: "off" },
   "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
-  threads: { description: "Decoding threads (default: available cores less one)", default: undefined },
+  threads: { description: "Decoding threads (default: every core with oserve's engine build, one less with node-llama-cpp's prebuilt)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
   "model-alias": { description: "Model name reported to clients (default: file name without extension)", default: undefined },
   parallel: { description: "Requests decoded at once, each in its own sequence", default: "4" },
@@ -103,7 +103,7 @@ export function resolveConfig(
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
     keepaliveJson: onOff("keepalive-json", value("keepalive-json")),
     ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
-    threads: threads === undefined ? defaultThreads() : integer("threads", threads, { min: 1 }),
+    threads: threads === undefined ? null : integer("threads", threads, { min: 1 }),
     gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),
     parallel: integer("parallel", value("parallel"), { min: 1, max: 256 }),
     maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),

@@ -1,7 +1,8 @@
 // Starts a server from a Config: listen, find (or download) the model, load it, say so.
 import { rename, writeFile } from "node:fs/promises";
 import { ConfigError, type Config } from "./config.ts";
-import { loadLlamaEngine } from "./engine/llama.ts";
+import { describeEngine } from "./engine/engine-build.ts";
+import { loadLlamaEngine, type LlamaEngine } from "./engine/llama.ts";
 import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
 import { createApp, listen } from "./server.ts";
 import { ServerState } from "./server-state.ts";
@@ -36,9 +37,10 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   if (!LOOPBACK.test(config.host) && config.apiKey === null) {
     console.error(`oserve: warning: listening on ${config.host} without --api-key: anyone who can reach this address can use the model`);
   }
+  let engine: LlamaEngine;
   try {
     const modelPath = await resolveModel(config.modelPath, config.modelsDir);
-    state.engine = await loadLlamaEngine({
+    engine = await loadLlamaEngine({
       modelPath,
       modelId: config.modelAlias,
       contextSize: config.ctxSize,
@@ -54,7 +56,9 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
     await server.close();
     throw error;
   }
+  state.engine = engine;
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+  console.error(`oserve: ${describeEngine(engine.build, engine.threads)}`);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${server.port}`;
   if (config.readyFile) {

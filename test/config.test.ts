@@ -12,7 +12,7 @@ describe("resolveConfig", () => {
     assert.equal(config.modelAlias, "tiny.Q4");
     assert.equal(config.gpuLayers, "auto");
     assert.equal(config.maxBodyBytes, 10 * 1024 * 1024);
-    assert.equal(config.threads, defaultThreads());
+    assert.equal(config.threads, null, "the engine picks them for the build it loads");
   });
 
   test("flags win over OSERVE_* variables, which win over defaults", () => {
@@ -23,8 +23,10 @@ describe("resolveConfig", () => {
     assert.deepEqual(config.keepalive, { mode: "comment", intervalMs: 50 });
   });
 
-  test("default threads: the cores less one, never fewer than one", () => {
-    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads(cores)), [1, 1, 2, 7]);
+  test("default threads: every core with persistent threads; with the prebuilt, the cores less one, never fewer than one", () => {
+    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads("persistent-threads", cores)), [1, 2, 3, 8]);
+    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads("prebuilt", cores)), [1, 1, 2, 7]);
+    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultThreads("local-build", cores)), [1, 1, 2, 7]);
   });
 
   test("service flags: the key from a file (trimmed), CORS origins, log format, a models folder", () => {

@@ -1,5 +1,6 @@
 // The node-llama-cpp adapter: loads a GGUF model and turns generations into events.
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import type {
   ChatHistoryItem,
   ChatModelFunctions,
@@ -9,15 +10,20 @@ import type {
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
+  LlamaText,
   Token,
 } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
+import { BatchWindow } from "./batch-window.ts";
+import { generateDirect, type DirectTurn } from "./direct-chat.ts";
 import { Embedder } from "./embedder.ts";
+import { engineBuild, type EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
+import { defaultThreads } from "./threads.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
@@ -31,7 +37,8 @@ export interface LlamaEngineOptions {
   modelId: string;
   /** Tokens per sequence; null: the model's training context, at most 4096. */
   contextSize: number | null;
-  threads: number;
+  /** null: the default for the native build that loads (engine/threads.ts). */
+  threads: number | null;
   /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
   gpuLayers: number | "auto";
   /** Sequences decoded side by side in one context. */
@@ -50,20 +57,26 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     gpu: options.gpuLayers === 0 ? false : "auto",
     // Prebuilt binaries come from npm; never start a long source build behind the user's back.
     build: "never",
-    maxThreads: options.threads,
+    maxThreads: options.threads ?? availableParallelism(),
     logLevel: lib.LlamaLogLevel.error,
   });
+  const build = engineBuild(llama);
+  const threads = options.threads ?? defaultThreads(build);
   const model = await llama.loadModel({
     modelPath: options.modelPath,
     gpuLayers: options.gpuLayers === "auto" ? "auto" : options.gpuLayers,
     onLoadProgress: options.onLoadProgress,
   });
-  const context = await model.createContext({
+  // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
+  let context: LlamaContext | undefined;
+  const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
+  context = await model.createContext({
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT),
     sequences: options.parallel,
-    threads: { ideal: options.threads, min: 1 },
+    threads: { ideal: threads, min: 1 },
+    batching: { dispatchSchedule: batchWindow.schedule },
   });
-  return new LlamaEngine(lib, options, model, context, lib.resolveChatWrapper(model), new Grammars(llama));
+  return new LlamaEngine(lib, { ...options, threads }, build, model, context, batchWindow, lib.resolveChatWrapper(model), new Grammars(llama));
 }
 
 /** A raw completion's text as tokens, tokenized once when it is prepared. */
@@ -87,6 +100,8 @@ interface Plan {
 
 export class LlamaEngine implements Engine {
   readonly modelId: string;
+  /** Decoding threads. */
+  readonly threads: number;
   readonly slots: SlotPool<LlamaContextSequence>;
   readonly embeddings: Embedder;
   /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
@@ -94,13 +109,17 @@ export class LlamaEngine implements Engine {
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
-    options: LlamaEngineOptions,
+    options: LlamaEngineOptions & { threads: number },
+    /** Which native binary node-llama-cpp loaded. */
+    readonly build: EngineBuild,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
+    private readonly batchWindow: BatchWindow,
     private readonly chatWrapper: ChatWrapper,
     private readonly grammars: Grammars,
   ) {
     this.modelId = options.modelId;
+    this.threads = options.threads;
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
@@ -120,12 +139,20 @@ export class LlamaEngine implements Engine {
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
     const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
-    const prompt = this.tokenizePrompt(chatWrapper, history, functions);
+    const { tokens: prompt, stopTriggers } = this.renderPrompt(chatWrapper, history, functions);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
       throw new FormatGrammarError(errorMessage(error));
     });
     this.slots.checkCapacity();
+    if (functions === undefined && grammar === undefined) {
+      const turn = this.directTurn(chatWrapper, prompt, stopTriggers, maxTokens, request);
+      const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
+        const ended = this.batchWindow.begin();
+        return generateDirect(this.model, sequence, turn, events, stop, () => this.batchWindow.asked()).finally(ended);
+      };
+      return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, produce) };
+    }
     const plan: Plan = {
       history,
       chatWrapper,
@@ -155,7 +182,7 @@ export class LlamaEngine implements Engine {
 
   countPromptTokens(request: GenerationRequest): number {
     const functions = toFunctions(request.tools, request.toolChoice);
-    return this.tokenizePrompt(this.chatWrapper, toChatHistory(request.messages), functions).length;
+    return this.renderPrompt(this.chatWrapper, toChatHistory(request.messages), functions).tokens.length;
   }
 
   load(): EngineLoad {
@@ -191,9 +218,38 @@ export class LlamaEngine implements Engine {
     return Math.min(asked ?? room, room);
   }
 
-  private tokenizePrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
-    const { contextText } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-    return contextText.tokenize(this.model.tokenizer);
+  /** The prompt as the chat wrapper renders it, in tokens, and what ends the model's turn. */
+  private renderPrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): { tokens: Token[]; stopTriggers: LlamaText[] } {
+    const { contextText, stopGenerationTriggers } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
+    return { tokens: contextText.tokenize(this.model.tokenizer), stopTriggers: stopGenerationTriggers };
+  }
+
+  /** A turn for the direct path: the wrapper's stop triggers as tokens (one-token ones) or text, its thought segment. */
+  private directTurn(chatWrapper: ChatWrapper, prompt: Token[], stopTriggers: LlamaText[], maxTokens: number, request: GenerationRequest): DirectTurn {
+    const stopTokens = new Set<Token>();
+    const wrapperStopStrings: string[] = [];
+    for (const trigger of stopTriggers) {
+      const tokens = trigger.tokenize(this.model.tokenizer);
+      if (tokens.length === 1) stopTokens.add(tokens[0]!);
+      else if (tokens.length > 1) wrapperStopStrings.push(this.model.detokenize(tokens, false));
+    }
+    const segment = chatWrapper.settings.segments?.thought;
+    return {
+      prompt,
+      maxTokens,
+      stopStrings: request.stop,
+      wrapperStopStrings: wrapperStopStrings.filter((text) => text !== ""),
+      stopTokens,
+      thought:
+        segment?.suffix === undefined
+          ? null
+          : {
+              // "openedOnStart": the wrapper opens the thought in the prompt; the answer begins inside it.
+              prefix: typeof segment.prefix === "object" && "type" in segment.prefix ? null : this.lib.LlamaText(segment.prefix).toString(),
+              suffix: this.lib.LlamaText(segment.suffix).toString(),
+            },
+      sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
+    };
   }
 
   /**

@@ -1,10 +1,12 @@
 import { availableParallelism } from "node:os";
+import type { EngineBuild } from "./engine-build.ts";
 
 /**
- * Threads for decoding when the user names none: the cores this process may really use, less one
- * for the HTTP side. On the 2-core machine this was measured on, node-llama-cpp's own default
- * oversubscribed the cores (64 tokens in 78 s); 1 thread decoded a small model ~14x faster than 2.
+ * Threads for decoding when the user names none, from the cores this process may really use. With
+ * oserve's engine build (persistent decode threads) every core, as llama-server does. With
+ * node-llama-cpp's prebuilt, whose threads start and stop on every token, one core less, left to
+ * the HTTP side: there, extra threads measured slower on small models (README: Benchmarks).
  */
-export function defaultThreads(cores: number = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+export function defaultThreads(build: EngineBuild, cores: number = availableParallelism()): number {
+  return build === "persistent-threads" ? Math.max(1, cores) : Math.max(1, cores - 1);
 }

@@ -123,3 +123,30 @@ describe("prompt reuse", () => {
     assert.ok(cached < followUp.usage!.prompt_tokens);
   });
 });
+
+describe("a new request among busy streams", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--parallel", "4"]);
+  });
+  after(() => server?.stop());
+
+  test("starts answering while three others stream, not after they end (its slot's old tokens are erased between decodes)", async () => {
+    // Every slot holds an earlier conversation, so that the newcomer's slot has tokens to erase,
+    // which takes node-llama-cpp's context lock (held back by the decode loop before the fix).
+    await Promise.all([0, 1, 2, 3].map((i) => streamedText(server, [{ role: "user", content: `Warm slot ${i}` }], 8)));
+    const started = performance.now();
+    const long = [0, 1, 2].map((i) =>
+      postChat(server.baseURL, { messages: [{ role: "user", content: `Long story ${i}` }], temperature: 0, stream: true, max_tokens: 1500 }).then(async (response) => {
+        await readFrames(response);
+        return performance.now() - started;
+      }),
+    );
+    await until(async () => (await health(server)).slots_in_use === 3, 2000, "three streams running");
+    const newcomer = await readFrames(await postChat(server.baseURL, { messages: [{ role: "user", content: "A newcomer" }], temperature: 0, stream: true, max_tokens: 4 }));
+    const newcomerDone = performance.now() - started;
+    const longDone = await Promise.all(long);
+    assert.equal(newcomer.at(-1)!.data, "[DONE]");
+    assert.ok(newcomerDone < Math.min(...longDone) / 2, `the newcomer ended at ${newcomerDone.toFixed(0)} ms, the long streams at ${longDone.map((ms) => ms.toFixed(0)).join(", ")} ms`);
+  });
+});

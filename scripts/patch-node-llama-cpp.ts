@@ -1,0 +1,50 @@
+// Usage: tsx scripts/patch-node-llama-cpp.ts [--package DIR]   (npm runs it after every install)
+// Applies patches/node-llama-cpp/*.patch to node-llama-cpp (default: this project's node_modules;
+// scripts/build passes the copy in dist/libexec). Each patch is a unified diff against the package
+// root, for the exact version in patches/node-llama-cpp/VERSION. Idempotent: a patch found already
+// applied is left as it is; one that neither applies nor is applied stops with an error, so that a
+// node-llama-cpp upgrade cannot silently drop a fix.
+//   persistent-threads.patch  the native addon keeps its decode threads (used by npm run build:engine)
+//   fair-context-lock.patch   a new request's prompt is not held back until every other stream ends
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { applyPatch, parsePatch, reversePatch } from "diff";
+
+const ROOT = resolve(import.meta.dirname, "..");
+export const PATCHES = resolve(ROOT, "patches/node-llama-cpp");
+
+/** Applies every patch to the node-llama-cpp in `packageDir`; returns what it did, a line each. */
+export function patchNodeLlamaCpp(packageDir: string): string[] {
+  const expected = readFileSync(join(PATCHES, "VERSION"), "utf8").trim();
+  const { version } = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string };
+  if (version !== expected) throw new Error(`the patches are for node-llama-cpp ${expected}, but ${packageDir} is ${version}`);
+  const lines: string[] = [];
+  for (const name of readdirSync(PATCHES).filter((file) => file.endsWith(".patch")).sort()) {
+    for (const filePatch of parsePatch(readFileSync(join(PATCHES, name), "utf8"))) {
+      const relative = filePatch.newFileName!.replace(/^b\//, "");
+      const file = join(packageDir, relative);
+      const current = readFileSync(file, "utf8");
+      const patched = applyPatch(current, filePatch);
+      if (patched !== false) {
+        writeFileSync(file, patched);
+        lines.push(`${name}: patched ${relative}`);
+      } else if (applyPatch(current, reversePatch(filePatch)) !== false) {
+        lines.push(`${name}: ${relative} already patched`);
+      } else {
+        throw new Error(`${name} does not apply to ${file}`);
+      }
+    }
+  }
+  return lines;
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { package: { type: "string", default: resolve(ROOT, "node_modules/node-llama-cpp") } } });
+  try {
+    for (const line of patchNodeLlamaCpp(resolve(values.package!))) console.log(`node-llama-cpp: ${line}`);
+  } catch (error) {
+    console.error(`patch-node-llama-cpp: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,83 @@
+// The direct path for a chat turn without tools or a grammar: the rendered prompt's tokens straight
+// into the sequence's own token iterator, the answer streamed through engine/text-stream.ts.
+// LlamaChat does much per token that such a turn never needs (function-call and segment detection
+// over every token, rerendering checks); measured on a tiny model, this path decodes ~20% more
+// tokens per second. Chat turns with tools or a response format still go through LlamaChat.
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
+import type { EngineEvent, FinishReason } from "./events.ts";
+import type { EventQueue } from "./event-queue.ts";
+import { sharedPrefix } from "./prompt-reuse.ts";
+import { Detokenizer, LeadingThought, StopStrings } from "./text-stream.ts";
+
+/** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
+const PENALTY_WINDOW = 64;
+
+export interface DirectTurn {
+  /** The rendered prompt's tokens. */
+  prompt: Token[];
+  maxTokens: number;
+  /** The client's stop strings (a match is reported as such). */
+  stopStrings: readonly string[];
+  /** The chat wrapper's textual stop triggers (a match is the turn's normal end). */
+  wrapperStopStrings: readonly string[];
+  /** Tokens that end the turn besides the model's end-of-generation tokens (the wrapper's `<|im_end|>`, …). */
+  stopTokens: ReadonlySet<Token>;
+  /** The chat wrapper's thought segment, kept out of the answer when the answer starts with it (prefix null: it starts inside it). */
+  thought: { prefix: string | null; suffix: string } | null;
+  /** Sampling, as node-llama-cpp's options (the penalties' token list is filled in here). */
+  sampling: Omit<SequenceEvaluateOptions, "repeatPenalty"> & {
+    repeatPenalty?: false | { penalty?: number; presencePenalty?: number; frequencyPenalty?: number };
+  };
+}
+
+export async function generateDirect(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  turn: DirectTurn,
+  events: EventQueue<EngineEvent>,
+  stop: AbortSignal,
+  /** Called when the sequence asks for its next token (engine/batch-window.ts). */
+  asked: () => void = () => {},
+): Promise<FinishReason> {
+  // Evaluate only what the sequence does not already hold; at least the last prompt token, whose
+  // logits give the first answer token.
+  const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
+  if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+
+  const generated: Token[] = [];
+  const thought = new LeadingThought(turn.thought);
+  // Special tokens are rendered as text while a thought may begin (its prefix may be one), not in the answer.
+  const detokenizer = new Detokenizer((tokens, lastTokens) => model.detokenize(tokens, !thought.answering, lastTokens));
+  const stops = new StopStrings([...turn.stopStrings, ...turn.wrapperStopStrings]);
+  const stopped = (matched: string): FinishReason =>
+    turn.stopStrings.includes(matched) ? { type: "stop_sequence", sequence: matched } : { type: "end" };
+  const send = (text: string) => {
+    if (text !== "") events.push({ type: "text", text });
+  };
+  const { repeatPenalty, ...sampling } = turn.sampling;
+  const options: SequenceEvaluateOptions = {
+    ...sampling,
+    repeatPenalty: repeatPenalty ? { ...repeatPenalty, punishTokens: () => generated.slice(-PENALTY_WINDOW) } : undefined,
+    yieldEogToken: true,
+  };
+
+  asked();
+  for await (const token of sequence.evaluate(turn.prompt.slice(keep), options)) {
+    if (stop.aborted) return { type: "end" };
+    if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
+    generated.push(token);
+    const scan = stops.push(thought.push(detokenizer.push(token)));
+    send(scan.text);
+    if (scan.stop !== null) return stopped(scan.stop);
+    if (generated.length >= turn.maxTokens) {
+      send(stops.push(thought.push(detokenizer.flush()) + thought.flush()).text + stops.flush());
+      return { type: "length" };
+    }
+    asked();
+  }
+  const scan = stops.push(thought.push(detokenizer.flush()) + thought.flush());
+  send(scan.text);
+  if (scan.stop !== null) return stopped(scan.stop);
+  send(stops.flush());
+  return { type: "end" };
+}

@@ -1,0 +1,164 @@
+// Generated tokens as streamed text, for the direct generation path (engine/direct-chat.ts): whole
+// characters only, stop strings cut where they start and never half-sent, and a leading thought
+// segment (`<think>…</think>`) kept out of the answer. Pure: the model's detokenizer is passed in.
+import type { Token } from "node-llama-cpp";
+
+/** Tokens to text; `lastTokens` are the tokens before, for tokenizers whose text depends on them. */
+export type Detokenize = (tokens: readonly Token[], lastTokens: readonly Token[]) => string;
+
+/** Most tokens one character may span (a 4-byte UTF-8 sequence, one byte a token). */
+const MAX_TOKENS_PER_CHARACTER = 4;
+/** Tokens kept as context for the detokenizer. */
+const CONTEXT_TOKENS = 8;
+
+/**
+ * Token by token to text, holding back tokens that end inside a character (byte-fallback
+ * tokenizers split characters across tokens) until the character is whole.
+ */
+export class Detokenizer {
+  private pending: Token[] = [];
+  private context: Token[] = [];
+
+  constructor(private readonly detokenize: Detokenize) {}
+
+  push(token: Token): string {
+    this.pending.push(token);
+    const text = this.detokenize(this.pending, this.context);
+    if (text.endsWith("\uFFFD") && this.pending.length < MAX_TOKENS_PER_CHARACTER) return "";
+    this.context = [...this.context, ...this.pending].slice(-CONTEXT_TOKENS);
+    this.pending = [];
+    return text;
+  }
+
+  /** What is held back at the end, as it is. */
+  flush(): string {
+    if (this.pending.length === 0) return "";
+    const text = this.detokenize(this.pending, this.context);
+    this.pending = [];
+    return text;
+  }
+}
+
+/** Characters at the end of `text` that begin some stop string (and could grow into it). */
+export function partialStopLength(text: string, stops: readonly string[]): number {
+  let longest = 0;
+  for (const stop of stops) {
+    for (let length = Math.min(stop.length - 1, text.length); length > longest; length--) {
+      if (text.endsWith(stop.slice(0, length))) {
+        longest = length;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/** What to send now, and the stop string that ended the answer, if one did. */
+export interface StopScan {
+  text: string;
+  stop: string | null;
+}
+
+/**
+ * Finds stop strings in streamed text. Text that could still become a stop string is held back,
+ * so a client never sees part of one; the answer ends before the earliest stop found.
+ */
+export class StopStrings {
+  private held = "";
+
+  constructor(private readonly stops: readonly string[]) {}
+
+  push(text: string): StopScan {
+    const all = this.held + text;
+    let at = -1;
+    let stop: string | null = null;
+    for (const candidate of this.stops) {
+      const found = all.indexOf(candidate);
+      if (found >= 0 && (at < 0 || found < at)) [at, stop] = [found, candidate];
+    }
+    if (stop !== null) {
+      this.held = "";
+      return { text: all.slice(0, at), stop };
+    }
+    const keep = partialStopLength(all, this.stops);
+    this.held = all.slice(all.length - keep);
+    return { text: all.slice(0, all.length - keep), stop: null };
+  }
+
+  /** At the end without a stop: what was held back is answer after all. */
+  flush(): string {
+    const rest = this.held;
+    this.held = "";
+    return rest;
+  }
+}
+
+/**
+ * Keeps a thought segment at the very start of the answer out of it, as LlamaChat keeps segments
+ * out of its text chunks: from `prefix` (the answer's first characters) to `suffix`; with
+ * a null prefix the answer starts inside the thought (the prompt opened it). Text is judged as it
+ * comes: while it may still turn into the prefix, it is held back.
+ */
+export class LeadingThought {
+  private state: "undecided" | "thought" | "after-thought" | "answer";
+  private held = "";
+
+  private readonly prefix: string;
+  private readonly suffix: string;
+
+  constructor(segment: { prefix: string | null; suffix: string } | null) {
+    this.prefix = segment?.prefix ?? "";
+    this.suffix = segment?.suffix ?? "";
+    this.state = segment === null || this.suffix === "" ? "answer" : segment.prefix === null ? "thought" : "undecided";
+  }
+
+  /** Whether the answer proper has begun (special tokens may then be rendered as the answer wants them). */
+  get answering(): boolean {
+    return this.state === "answer" || this.state === "after-thought";
+  }
+
+  /** The part of `text` that belongs to the answer. */
+  push(text: string): string {
+    if (this.state === "answer") return text;
+    if (this.state === "after-thought") return this.skipWhitespace(text);
+    this.held += text;
+    if (this.state === "undecided") {
+      const start = this.held;
+      if (start.startsWith(this.prefix)) {
+        this.state = "thought";
+        this.held = start.slice(this.prefix.length);
+      } else if (this.prefix.startsWith(start)) {
+        return "";
+      } else {
+        this.state = "answer";
+        const answer = this.held;
+        this.held = "";
+        return answer;
+      }
+    }
+    const end = this.held.indexOf(this.suffix);
+    if (end < 0) {
+      // Keep only what could be the start of the suffix.
+      this.held = this.held.slice(this.held.length - partialStopLength(this.held, [this.suffix]));
+      return "";
+    }
+    const after = this.held.slice(end + this.suffix.length);
+    this.state = "after-thought";
+    this.held = "";
+    return this.skipWhitespace(after);
+  }
+
+  /** The whitespace between a thought and the answer is neither. */
+  private skipWhitespace(text: string): string {
+    const answer = text.trimStart();
+    if (answer !== "") this.state = "answer";
+    return answer;
+  }
+
+  /** At the end: an undecided start was answer after all; an unfinished thought stays out. */
+  flush(): string {
+    const rest = this.state === "undecided" ? this.held : "";
+    this.held = "";
+    return rest;
+  }
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import type { Token } from "node-llama-cpp";
+import { Detokenizer, LeadingThought, partialStopLength, StopStrings } from "../src/engine/text-stream.ts";
+
+describe("Detokenizer", () => {
+  // A byte-fallback vocabulary: each token one byte of UTF-8.
+  const bytes = (tokens: readonly Token[]) => Buffer.from(tokens.map(Number)).toString("utf8");
+
+  test("holds back a character's first bytes until it is whole", () => {
+    const detokenizer = new Detokenizer(bytes);
+    const out = [...Buffer.from("a€b")].map((byte) => detokenizer.push(byte as Token));
+    assert.deepEqual(out, ["a", "", "", "€", "b"]);
+  });
+
+  test("any text, split into bytes, comes out whole and in order", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => {
+        const detokenizer = new Detokenizer(bytes);
+        const out = [...Buffer.from(text)].map((byte) => detokenizer.push(byte as Token)).join("") + detokenizer.flush();
+        assert.equal(out, text);
+      }),
+    );
+  });
+});
+
+describe("StopStrings", () => {
+  test("partialStopLength: the longest end of the text that begins a stop", () => {
+    assert.equal(partialStopLength("hello wor", ["world"]), 3);
+    assert.equal(partialStopLength("hello", ["world"]), 0);
+    assert.equal(partialStopLength("ab", ["b", "abc"]), 2);
+  });
+
+  test("a stop split over chunks is never half-sent, and the answer ends before it", () => {
+    const stops = new StopStrings(["END"]);
+    assert.deepEqual(stops.push("one E"), { text: "one ", stop: null });
+    assert.deepEqual(stops.push("N"), { text: "", stop: null });
+    assert.deepEqual(stops.push("D two"), { text: "", stop: "END" });
+  });
+
+  test("a held-back start that does not become a stop is sent after all", () => {
+    const stops = new StopStrings(["END"]);
+    assert.deepEqual(stops.push("E"), { text: "", stop: null });
+    assert.deepEqual(stops.push("x"), { text: "Ex", stop: null });
+    assert.deepEqual(stops.push("EN"), { text: "", stop: null });
+    assert.equal(stops.flush(), "EN");
+  });
+
+  test("the earliest stop wins", () => {
+    assert.deepEqual(new StopStrings(["b", "a"]).push("xab"), { text: "x", stop: "a" });
+  });
+
+  test("however the text is chunked, what is sent is the text up to the first stop", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 4, unit: fc.constantFrom("a", "b", "c") }), { maxLength: 12 }), fc.constantFrom("ab", "cab", "bb"), (chunks, stop) => {
+        const stops = new StopStrings([stop]);
+        let sent = "";
+        let matched: string | null = null;
+        for (const chunk of chunks) {
+          const scan = stops.push(chunk);
+          sent += scan.text;
+          if ((matched = scan.stop)) break;
+        }
+        if (!matched) sent += stops.flush();
+        const whole = chunks.join("");
+        const at = whole.indexOf(stop);
+        assert.equal(sent, at >= 0 ? whole.slice(0, at) : whole);
+        assert.equal(matched, at >= 0 ? stop : null);
+      }),
+    );
+  });
+});
+
+describe("LeadingThought", () => {
+  const run = (thought: LeadingThought, chunks: string[]) => chunks.map((chunk) => thought.push(chunk)).join("") + thought.flush();
+  const segment = { prefix: "<think>\n", suffix: "\n</think>" };
+
+  test("a thought at the start stays out of the answer, however it is chunked", () => {
+    assert.equal(run(new LeadingThought(segment), ["<th", "ink>\nplan", "ning\n</th", "ink>\n\n", "The answer."]), "The answer.");
+  });
+
+  test("text that does not start with the thought is all answer", () => {
+    assert.equal(run(new LeadingThought(segment), ["<tool>", " hi"]), "<tool> hi");
+    assert.equal(run(new LeadingThought(segment), ["Hello <think>\n"]), "Hello <think>\n");
+  });
+
+  test("an answer that starts with whitespace is answer at once (only the prefix itself opens a thought)", () => {
+    const thought = new LeadingThought(segment);
+    assert.equal(thought.push("\n"), "\n");
+    assert.equal(thought.push("<think>\n"), "<think>\n");
+  });
+
+  test("an answer shorter than the prefix's start is sent at the end", () => {
+    assert.equal(run(new LeadingThought(segment), ["<"]), "<");
+  });
+
+  test("an unfinished thought stays out; a thought opened by the prompt starts at once", () => {
+    assert.equal(run(new LeadingThought(segment), ["<think>\nstill thinking"]), "");
+    assert.equal(run(new LeadingThought({ prefix: null, suffix: "</think>" }), ["plan</think>", "Answer"]), "Answer");
+  });
+
+  test("without a segment, everything is answer", () => {
+    assert.equal(run(new LeadingThought(null), ["<think>\nx"]), "<think>\nx");
+  });
+});

@@ -1,8 +1,15 @@
-// Usage: npm run bench [-- --model PATH --threads N --rounds 5 --max-tokens 128 --url URL --thread-sweep 1,2]
-// Sends the same streamed chat requests (fixed prompts, temperature 0) to an oserve server at
-// concurrency 1, 2 and 4, through the same hono app called in-process (no socket), and through the
-// engine adapter alone, round by round in turn. Prints time to first token (p50, p95), decode
-// tokens/s per stream and aggregate, the ratios to the engine alone, and the server's peak RSS.
+// Usage: npm run bench [-- --model PATH --threads N --rounds 5 --max-tokens 128 --conc 1,2,4
+//                        --peer URL --unique --url URL --thread-sweep 1,2]
+// Sends the same streamed chat requests (temperature 0) to an oserve server at each concurrency,
+// through the same hono app called in-process (no socket), and through the engine adapter alone,
+// round by round in turn. Prints time to first token (p50, p95), decode tokens/s per stream and
+// aggregate, the ratios to the engine alone, and the server's peak RSS.
+// --peer URL adds another OpenAI-compatible server (llama.cpp's llama-server, started by you with
+// the same model, threads and slots; ../shared/tools/side-by-side.sh shows how) to the rounds, and
+// prints oserve's aggregate tokens/s over the peer's and the TTFT difference: the speed ratio that
+// matters, measured in one run under the same drift.
+// --unique gives every request its own prompt (a long one, as ../shared/tools/bench.mjs sends), so
+// that no server answers from a cached prefix; without it, 8 short prompts take turns.
 // --url sends the load to any running OpenAI-compatible server instead of starting oserve (the
 // in-process sides still run here).
 // --thread-sweep also measures in-process decode speed for each thread count.
@@ -25,13 +32,18 @@ const { values } = parseArgs({
     "max-tokens": { type: "string", default: "128" },
     url: { type: "string" },
     "thread-sweep": { type: "string" },
+    conc: { type: "string", default: "1,2,4" },
+    peer: { type: "string" },
+    unique: { type: "boolean", default: false },
   },
 });
 const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const maxTokens = Number(values["max-tokens"]);
-const CONCURRENCY = [1, 2, 4];
+const CONCURRENCY = values.conc!.split(",").map(Number);
 const PROMPTS = ["Tell me a story.", "Hello", "What is the capital of France?", "Describe the sea.", "What is 3 plus 4?", "List colors.", "Weather in Oslo?", "Say something."];
+const LONG_PROMPT = "Write a detailed, multi-paragraph explanation of how a hash table works, including hashing, collisions, and resizing.";
+const RUN = Date.now();
 
 /** One generation as measured from outside: when its first token came, its last, and how many. */
 interface Sample {
@@ -42,7 +54,7 @@ interface Sample {
 
 const body = (i: number) => ({
   model: "bench",
-  messages: [{ role: "user", content: PROMPTS[i % PROMPTS.length] }],
+  messages: [{ role: "user", content: values.unique ? `[req ${i} ${RUN}] ${LONG_PROMPT}` : PROMPTS[i % PROMPTS.length] }],
   temperature: 0,
   max_tokens: maxTokens,
   stream: true,
@@ -69,12 +81,13 @@ async function streamed(send: (body: object) => Promise<Response>, i: number): P
     }
     text += value;
   }
-  const usage = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
+  // Any server's field order: the usage chunk's completion_tokens.
+  const usage = /"completion_tokens":(\d+)/.exec(text.slice(text.lastIndexOf('"usage":{')));
   return { ttftMs: first, decodeMs: last - first, tokens: Number(usage?.[1] ?? 0) };
 }
 
-/** A chunk with non-empty content. */
-const CONTENT = /"delta":\{"content":"[^"]/;
+/** A chunk with non-empty content (a keepalive chunk's content is empty). */
+const CONTENT = /"content":"[^"]/;
 
 async function inProcess(engine: Engine, i: number): Promise<Sample> {
   const started = performance.now();
@@ -100,9 +113,15 @@ interface Row {
   aggregate: number;
 }
 
+let requestNumber = 1;
+/** The peer's index among the sides (it comes last), and the pause after each of its rounds. */
+const PEER_SIDE = 3;
+const PEER_SETTLE_MS = 1000;
+
 /** Every side, round by round in turn, so that drift in the machine's speed touches all alike. */
 async function measure(sides: Array<(i: number) => Promise<Sample>>): Promise<Array<Map<number, Row>>> {
   for (const run of sides) await run(0); // warm-up
+  await new Promise((resolve) => setTimeout(resolve, PEER_SETTLE_MS));
   const results = sides.map(() => new Map<number, Row>());
   for (const concurrency of CONCURRENCY) {
     const samples: Sample[][] = sides.map(() => []);
@@ -110,8 +129,11 @@ async function measure(sides: Array<(i: number) => Promise<Sample>>): Promise<Ar
     for (let round = 0; round < rounds; round++) {
       for (const [side, run] of sides.entries()) {
         const started = performance.now();
-        samples[side]!.push(...(await Promise.all(Array.from({ length: concurrency }, (_, k) => run(round * concurrency + k)))));
+        samples[side]!.push(...(await Promise.all(Array.from({ length: concurrency }, () => run(requestNumber++)))));
         wallMs[side]! += performance.now() - started;
+        // llama-server's decode threads spin for a while after its last token (its --poll 50, about
+        // 0.3 s on this machine), which would land on the next side's round: let them settle.
+        if (side === PEER_SIDE) await new Promise((resolve) => setTimeout(resolve, PEER_SETTLE_MS));
       }
     }
     for (const [side, sideSamples] of samples.entries()) {
@@ -127,6 +149,7 @@ async function measure(sides: Array<(i: number) => Promise<Sample>>): Promise<Ar
   return results;
 }
 
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -150,16 +173,19 @@ try {
   state.engine = engine;
   const app = createApp(state);
   const appRequest = (json: object) => Promise.resolve(app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(json) }));
-  const [http, inApp, local] = (await measure([
+  const peerURL = values.peer?.replace(/\/$/, "");
+  const sides: Array<(i: number) => Promise<Sample>> = [
     (i) => streamed((json) => postChat(baseURL!, json), i),
     (i) => streamed(appRequest, i),
     (i) => inProcess(engine, i),
-  ])) as [Map<number, Row>, Map<number, Row>, Map<number, Row>];
+  ];
+  if (peerURL) sides.push((i) => streamed((json) => postChat(peerURL, json), i));
+  const [http, inApp, local, peer] = (await measure(sides)) as [Map<number, Row>, Map<number, Row>, Map<number, Row>, Map<number, Row> | undefined];
   const rss = server ? peakRssMiB(server.process.pid!) : NaN;
   await server?.stop();
   await engine.close();
 
-  console.log(`model ${values.model}; threads ${threads}; ${rounds} rounds; max_tokens ${maxTokens}; server ${values.url ?? "oserve (started here)"}\n`);
+  console.log(`model ${values.model}; threads ${threads}; ${rounds} rounds; max_tokens ${maxTokens}; ${values.unique ? "unique prompts" : "8 prompts in turn"}; server ${values.url ?? "oserve (started here)"}\n`);
   const head = ["conc", "side", "TTFT p50", "TTFT p95", "tok/s/stream", "tok/s total"];
   console.log(head.map((h, i) => (i < 2 ? h.padEnd(12) : h.padStart(13))).join(""));
   const ratio = (label: string, side: Row, base: Row) =>
@@ -169,6 +195,7 @@ try {
     );
   for (const concurrency of CONCURRENCY) {
     const rows: Array<[string, Row]> = [["server", http.get(concurrency)!], ["app", inApp.get(concurrency)!], ["in-process", local.get(concurrency)!]];
+    if (peer) rows.push(["peer", peer.get(concurrency)!]);
     for (const [side, row] of rows) {
       console.log(
         [String(concurrency).padEnd(12), side.padEnd(12), `${row.ttftP50.toFixed(1)} ms`, `${row.ttftP95.toFixed(1)} ms`, row.perStream.toFixed(0), row.aggregate.toFixed(0)]
@@ -181,7 +208,19 @@ try {
   }
   console.log("\n(server: over a loopback socket from this process; app: the same hono app and SSE pipeline called in-process;");
   console.log(" ratios are speed over in-process speed, for TTFT in-process time over the side's time: 1.00 costs nothing)");
-  console.log(`aggregate tok/s at 4 vs 1: server ${(http.get(4)!.aggregate / http.get(1)!.aggregate).toFixed(2)}x, in-process ${(local.get(4)!.aggregate / local.get(1)!.aggregate).toFixed(2)}x`);
+  const [low, high] = [CONCURRENCY[0]!, CONCURRENCY.at(-1)!];
+  const scaling = (side: Map<number, Row>) => `${(side.get(high)!.aggregate / side.get(low)!.aggregate).toFixed(2)}x`;
+  console.log(`aggregate tok/s at ${high} vs ${low}: server ${scaling(http)}, in-process ${scaling(local)}${peer ? `, peer ${scaling(peer)}` : ""}`);
+  if (peer) {
+    console.log(`\noserve (server) against the peer at ${peerURL}:`);
+    for (const concurrency of CONCURRENCY) {
+      const [ours, theirs] = [http.get(concurrency)!, peer.get(concurrency)!];
+      console.log(
+        `  conc ${concurrency}: aggregate ${(ours.aggregate / theirs.aggregate).toFixed(2)}x (${ours.aggregate.toFixed(0)} vs ${theirs.aggregate.toFixed(0)} tok/s), ` +
+          `per stream ${(ours.perStream / theirs.perStream).toFixed(2)}x, TTFT p50 ${ours.ttftP50.toFixed(1)} vs ${theirs.ttftP50.toFixed(1)} ms (${signed(ours.ttftP50 - theirs.ttftP50)} ms)`,
+      );
+    }
+  }
   if (server) console.log(`server peak RSS: ${rss.toFixed(0)} MiB`);
 
   if (values["thread-sweep"]) {

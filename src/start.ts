@@ -58,7 +58,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   }
   state.engine = engine;
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-  console.error(`oserve: ${describeEngine(engine.build, engine.threads)}`);
+  console.error(`oserve: ${describeEngine(engine.build)}`);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${server.port}`;
   if (config.readyFile) {

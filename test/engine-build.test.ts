@@ -13,10 +13,9 @@ describe("engineBuild", () => {
     assert.equal(engineBuild({ buildType: "localBuild", cmakeOptions: { GGML_CUDA: "1" } }), "local-build");
   });
 
-  test("the startup line says what a prebuilt costs with several threads, and how to get the faster one", () => {
-    assert.match(describeEngine("prebuilt", 2), /restart every token.*npm run build:engine/);
-    assert.doesNotMatch(describeEngine("prebuilt", 1), /slow/);
-    assert.match(describeEngine("persistent-threads", 2), /persistent decode threads/);
+  test("the startup line names the engine, and for the prebuilt how to get the faster one", () => {
+    assert.match(describeEngine("prebuilt"), /restart every token.*npm run build:engine/);
+    assert.match(describeEngine("persistent-threads"), /persistent decode threads/);
   });
 });
 

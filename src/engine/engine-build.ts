@@ -17,16 +17,14 @@ export function engineBuild(binary: LoadedBinary): EngineBuild {
   return binary.cmakeOptions.OSERVE_PERSISTENT_THREADS === ENGINE_MARKER.OSERVE_PERSISTENT_THREADS ? "persistent-threads" : "local-build";
 }
 
-/** The startup line; with several decode threads on the prebuilt, it says what that costs. */
-export function describeEngine(build: EngineBuild, threads: number): string {
+/** The startup line. */
+export function describeEngine(build: EngineBuild): string {
   switch (build) {
     case "persistent-threads":
       return "engine: oserve build of node-llama-cpp (persistent decode threads)";
     case "local-build":
-      return "engine: a local node-llama-cpp build (not oserve's; decode threads restart every token)";
+      return "engine: a local node-llama-cpp build, not oserve's (decode threads restart every token)";
     case "prebuilt":
-      return threads > 1
-        ? `engine: node-llama-cpp prebuilt (decode threads restart every token, slow with --threads ${threads}; npm run build:engine builds the faster one)`
-        : "engine: node-llama-cpp prebuilt";
+      return "engine: node-llama-cpp prebuilt (decode threads restart every token; npm run build:engine builds the faster one)";
   }
 }

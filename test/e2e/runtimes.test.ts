@@ -1,7 +1,7 @@
 // The same server as users get it: the installed release binary, and the source under Bun and Deno.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -11,9 +11,9 @@ import { postChat, readFrames } from "./sse.ts";
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = resolve(ROOT, "node_modules/.bin");
 
-/** Starts `command`, streams one chat completion, checks its shape, stops it with SIGTERM. */
-async function smoke(command: string[], cwd = ROOT): Promise<void> {
-  const server = await startServer(["--model", TINY_CHAT, "--keepalive", "chunk"], { command, cwd });
+/** Starts `command`, streams one chat completion, checks its shape, stops it with SIGTERM; returns its stderr. */
+async function smoke(command: string[], cwd = ROOT, flags: string[] = []): Promise<string> {
+  const server = await startServer(["--model", TINY_CHAT, "--keepalive", "chunk", ...flags], { command, cwd });
   try {
     const frames = await readFrames(await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, stream: true }));
     const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
@@ -24,6 +24,7 @@ async function smoke(command: string[], cwd = ROOT): Promise<void> {
   } finally {
     assert.equal(await server.stop(), 0, `SIGTERM exits with 0; stderr: ${server.stderr()}`);
   }
+  return server.stderr();
 }
 
 describe("release tarball, installed into a fresh prefix", () => {
@@ -42,8 +43,18 @@ describe("release tarball, installed into a fresh prefix", () => {
     assert.equal(version, JSON.parse(execFileSync("npm", ["pkg", "get", "version"], { cwd: ROOT }).toString()));
   });
 
-  test("PREFIX/bin/oserve serves a streamed chat completion and stops on SIGTERM", async () => {
-    await smoke([join(prefix, "bin/oserve")], prefix);
+  test("PREFIX/bin/oserve serves a streamed chat completion on the engine built with it (persistent threads), and stops on SIGTERM", async () => {
+    const stderr = await smoke([join(prefix, "bin/oserve")], prefix);
+    assert.match(stderr, /^oserve: engine: oserve build of node-llama-cpp \(persistent decode threads\)$/m);
+  });
+
+  test("without that build, PREFIX/bin/oserve falls back to node-llama-cpp's prebuilt and says so in one line", async () => {
+    const [version] = readdirSync(join(prefix, "lib/oserve"));
+    const localBuilds = join(prefix, "lib/oserve", version!, "libexec/node_modules/node-llama-cpp/llama/localBuilds");
+    assert.ok(existsSync(localBuilds), `${localBuilds} is where the release keeps the engine build`);
+    rmSync(localBuilds, { recursive: true });
+    const stderr = await smoke([join(prefix, "bin/oserve")], prefix);
+    assert.match(stderr, /^oserve: engine: node-llama-cpp prebuilt \(decode threads restart every token; npm run build:engine builds the faster one\)$/m);
   });
 });
 

@@ -32,7 +32,9 @@ export async function startServer(
   { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"], cwd = ROOT } = {},
 ): Promise<TestServer> {
   const [bin, ...pre] = command as [string, ...string[]];
-  const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", "--threads", "1", ...flags], {
+  // One decode thread unless the caller names its own: tests share this machine's cores.
+  const threads = flags.includes("--threads") ? [] : ["--threads", "1"];
+  const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", ...threads, ...flags], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -54,6 +54,15 @@ export async function generateDirect(
   const send = (text: string) => {
     if (text !== "") events.push({ type: "text", text });
   };
+  // At the end, what the detokenizer and the thought held back goes through the stop strings too;
+  // a stop found there still wins.
+  const finish = (reason: FinishReason): FinishReason => {
+    const scan = stops.push(thought.push(detokenizer.flush()) + thought.flush());
+    send(scan.text);
+    if (scan.stop !== null) return stopped(scan.stop);
+    send(stops.flush());
+    return reason;
+  };
   const { repeatPenalty, ...sampling } = turn.sampling;
   const options: SequenceEvaluateOptions = {
     ...sampling,
@@ -69,15 +78,8 @@ export async function generateDirect(
     const scan = stops.push(thought.push(detokenizer.push(token)));
     send(scan.text);
     if (scan.stop !== null) return stopped(scan.stop);
-    if (generated.length >= turn.maxTokens) {
-      send(stops.push(thought.push(detokenizer.flush()) + thought.flush()).text + stops.flush());
-      return { type: "length" };
-    }
+    if (generated.length >= turn.maxTokens) return finish({ type: "length" });
     asked();
   }
-  const scan = stops.push(thought.push(detokenizer.flush()) + thought.flush());
-  send(scan.text);
-  if (scan.stop !== null) return stopped(scan.stop);
-  send(stops.flush());
-  return { type: "end" };
+  return finish({ type: "end" });
 }

@@ -6,6 +6,7 @@
 // node-llama-cpp upgrade cannot silently drop a fix.
 //   persistent-threads.patch  the native addon keeps its decode threads (used by npm run build:engine)
 //   fair-context-lock.patch   a new request's prompt is not held back until every other stream ends
+//   sequence-ordered-batch.patch  a decode adds its sequences in ID order, so llama.cpp computes them in one pass
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -148,8 +148,8 @@ export class LlamaEngine implements Engine {
     if (functions === undefined && grammar === undefined) {
       const turn = this.directTurn(chatWrapper, prompt, stopTriggers, maxTokens, request);
       const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
-        const ended = this.batchWindow.begin();
-        return generateDirect(this.model, sequence, turn, events, stop, () => this.batchWindow.asked()).finally(ended);
+        const stream = this.batchWindow.begin();
+        return generateDirect(this.model, sequence, turn, events, stop, stream.asked).finally(stream.end);
       };
       return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, produce) };
     }

@@ -18,6 +18,22 @@ describe("SlotPool", () => {
     assert.equal(await pool.acquire(never), "c", "c was used less recently than a");
   });
 
+  test("among equals, a slot next to the ones in use, so that their tokens decode in one pass", async () => {
+    const pool = new SlotPool(["s0", "s1", "s2", "s3"], 0);
+    assert.equal(await pool.acquire(never), "s0");
+    assert.equal(await pool.acquire(never), "s1");
+    assert.equal(await pool.acquire(never), "s2");
+    pool.release("s0");
+    pool.release("s1");
+    // Free, least recently used first: s3, s0, s1. s3 and s1 both join s2; s3 was used less recently.
+    assert.equal(await pool.acquire(never), "s3");
+    pool.release("s2");
+    // In use: s3. Free: s0, s1, s2; only s2 keeps one run.
+    assert.equal(await pool.acquire(never), "s2");
+    // A held prefix still comes first.
+    assert.equal(await pool.acquire(never, (slot) => (slot === "s0" ? 1 : 0)), "s0");
+  });
+
   test("waiters are served in order; one that aborts leaves the queue", async () => {
     const pool = new SlotPool(["only"], 2);
     await pool.acquire(never);

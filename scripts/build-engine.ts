@@ -1,7 +1,8 @@
 // Usage: npm run build:engine [-- --package DIR] [--jobs N]
 // Builds the faster engine: node-llama-cpp's native addon, compiled from the sources its npm package
-// ships with oserve's patches applied (patches/node-llama-cpp/persistent-threads.patch: decode
-// threads that persist between tokens; scripts/patch-node-llama-cpp.ts), and linked against the llama.cpp and ggml libraries of node-llama-cpp's own CPU
+// ships with oserve's patches applied (patches/node-llama-cpp/: decode threads that persist between
+// tokens, sampling in the decode's worker; scripts/patch-node-llama-cpp.ts), and linked against the
+// llama.cpp and ggml libraries of node-llama-cpp's own CPU
 // prebuilt, so the kernels are the prebuilt's (every CPU variant, picked at run time; never
 // -march=native). Only the addon is compiled (about a minute on 2 cores), offline: llama.cpp's
 // headers come from the source bundle inside the package.

@@ -4,9 +4,13 @@
 // root, for the exact version in patches/node-llama-cpp/VERSION. Idempotent: a patch found already
 // applied is left as it is; one that neither applies nor is applied stops with an error, so that a
 // node-llama-cpp upgrade cannot silently drop a fix.
-//   persistent-threads.patch  the native addon keeps its decode threads (used by npm run build:engine)
-//   fair-context-lock.patch   a new request's prompt is not held back until every other stream ends
-//   sequence-ordered-batch.patch  a decode adds its sequences in ID order, so llama.cpp computes them in one pass
+// Applied in file name order:
+//   1-persistent-threads.patch      the native addon keeps its decode threads (C++: npm run build:engine)
+//   2-fair-context-lock.patch       a new request's prompt is not held back until every other stream ends
+//   3-sequence-ordered-batch.patch  a decode adds its sequences in ID order, so llama.cpp computes them in one pass
+//   4-sample-in-decode.patch        the decode's worker samples each stream's token too (C++ and JS; the JS
+//                                   falls back to a sampling job per stream with an addon that does not)
+//   5-grammars-folder.patch         a local build finds the grammar files the package ships
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

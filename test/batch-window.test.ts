@@ -53,6 +53,21 @@ describe("BatchWindow", () => {
     assert.equal(dispatched, 1);
   });
 
+  test("streams that asked before the decode was scheduled are counted once their tokens are queued", async () => {
+    let queued = 0;
+    const window = new BatchWindow(() => queued, 1000, 1000);
+    const streams = [window.begin(), window.begin(), window.begin()];
+    // One decode sampled all three: each asks, then queues its token in the same turn.
+    for (const stream of streams) stream.asked();
+    queued = 1;
+    let dispatched = 0;
+    window.schedule(() => dispatched++);
+    queued = 3;
+    assert.equal(dispatched, 0);
+    await turn();
+    assert.equal(dispatched, 1, "on the next turn, not after maxWaitMs");
+  });
+
   test("gives up after maxWaitMs on a stream that is neither queued nor decoding", async () => {
     const window = new BatchWindow(() => 1, 5);
     window.begin();

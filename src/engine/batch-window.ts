@@ -77,6 +77,9 @@ export class BatchWindow {
     }
     this.pending = dispatch;
     this.check();
+    // Streams that asked before this decode was scheduled (several sampled by one decode come back
+    // together) queue their tokens in this same turn, without telling the window again: look once more.
+    this.recheck();
   };
 
   /** Look again once the turn's microtasks have run (the stream's token is queued by then). */

@@ -21,6 +21,14 @@ async function smoke(command: string[], cwd = ROOT, flags: string[] = []): Promi
     assert.equal(new Set(chunks.map((c) => c.id)).size, 1, "the keepalive chunk shares the stream's id");
     assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello! How can I help you today?");
     assert.equal(frames.at(-1)!.data, "[DONE]");
+    // Several streams decoded (and sampled) in one batch answer as one alone does.
+    const answers = await Promise.all(
+      [0, 1, 2].map(async () => (await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0 })).json()).choices[0].message.content),
+    );
+    assert.deepEqual(answers, Array(3).fill("Hello! How can I help you today?"));
+    // A grammar: node-llama-cpp finds its grammar files with this engine too.
+    const json = await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 60, response_format: { type: "json_object" } })).json();
+    assert.equal(typeof json.choices?.[0]?.message?.content, "string", JSON.stringify(json));
   } finally {
     assert.equal(await server.stop(), 0, `SIGTERM exits with 0; stderr: ${server.stderr()}`);
   }

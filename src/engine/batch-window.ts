@@ -40,6 +40,8 @@ export class BatchWindow {
   private pending: (() => void) | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private checkScheduled = false;
+  /** When the armed deadline fires (performance.now()); Infinity when none is armed. */
+  private armedFor = Infinity;
 
   /**
    * @param queued how many sequences have a decode queued now; null where node-llama-cpp does not
@@ -102,7 +104,6 @@ export class BatchWindow {
   }
 
   /** (Re)arms the deadline to at most `ms` from now. */
-  private armedFor = Infinity;
   private arm(ms: number): void {
     const at = performance.now() + ms;
     if (this.deadline !== null && this.armedFor <= at) return;

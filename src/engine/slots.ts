@@ -47,7 +47,9 @@ export class SlotPool<T> {
     if (signal.aborted) return Promise.resolve(null);
     if (this.free.length > 0) {
       const scores = this.free.map(score);
-      const runs = this.free.map((slot) => this.runsWith(slot));
+      const busy = new Set(this.position.values());
+      for (const slot of this.free) busy.delete(this.position.get(slot)!);
+      const runs = this.free.map((slot) => runsWith(busy, this.position.get(slot)!));
       let best = 0;
       for (let i = 1; i < this.free.length; i++) {
         if (scores[i]! > scores[best]! || (scores[i] === scores[best] && runs[i]! < runs[best]!)) best = i;
@@ -71,18 +73,17 @@ export class SlotPool<T> {
     });
   }
 
-  /** How many runs of consecutive positions the slots in use would form with `slot` taken too. */
-  private runsWith(slot: T): number {
-    const busy = new Set(this.position.values());
-    for (const free of this.free) if (free !== slot) busy.delete(this.position.get(free)!);
-    let runs = 0;
-    for (const at of busy) if (!busy.has(at - 1)) runs++;
-    return runs;
-  }
-
   release(slot: T): void {
     const next = this.waiters.shift();
     if (next) next.grant(slot);
     else this.free.push(slot);
   }
+}
+
+/** How many runs of consecutive positions the busy ones would form with `taken` busy too. */
+function runsWith(busy: ReadonlySet<number>, taken: number): number {
+  const all = new Set(busy).add(taken);
+  let runs = 0;
+  for (const at of all) if (!all.has(at - 1)) runs++;
+  return runs;
 }

@@ -3,8 +3,9 @@
 // ships with oserve's patches applied (patches/node-llama-cpp/: decode threads that persist between
 // tokens, sampling in the decode's worker; scripts/patch-node-llama-cpp.ts), and linked against the
 // llama.cpp and ggml libraries of node-llama-cpp's own CPU prebuilt, so the kernels are the
-// prebuilt's (every CPU variant, picked at run time; never -march=native). Only the addon is compiled (about a minute on 2 cores), offline: llama.cpp's
-// headers come from the source bundle inside the package.
+// prebuilt's (every CPU variant, picked at run time; never -march=native). Only the addon is
+// compiled (about a minute on 2 cores), offline: llama.cpp's headers come from the source bundle
+// inside the package.
 //
 // Installs the result as node-llama-cpp's local build (llama/localBuilds/<platform>/), which its
 // getLlama() loads before the prebuilt, and falls back from when it cannot load it. --package DIR

@@ -9,8 +9,10 @@
 //   2-fair-context-lock.patch       a new request's prompt is not held back until every other stream ends
 //   3-sequence-ordered-batch.patch  a decode adds its sequences in ID order, so llama.cpp computes them in one pass
 //   4-sample-in-decode.patch        the decode's worker samples each stream's token too (C++ and JS; the JS
-//                                   falls back to a sampling job per stream with an addon that does not)
+//                                   falls back to a sampling job per stream with an addon that does not);
+//                                   a sampler config that cannot change is applied once, not every token
 //   5-grammars-folder.patch         a local build finds the grammar files the package ships
+//   6-checkpoint-need-once.patch    whether a sequence needs checkpoints is worked out once, not every decode
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

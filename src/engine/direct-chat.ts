@@ -71,7 +71,9 @@ export async function generateDirect(
   };
 
   asked();
-  for await (const token of sequence.evaluate(turn.prompt.slice(keep), options)) {
+  // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
+  // async generator, a layer of promises per token on the path from one decode to the next.
+  for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
     if (stop.aborted) return { type: "end" };
     if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
     generated.push(token);

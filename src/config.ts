@@ -16,6 +16,8 @@ export interface Config {
   keepalive: KeepalivePolicy;
   /** Non-streamed answers not ready after one keepalive interval get their headers, then a space every interval. */
   keepaliveJson: boolean;
+  /** A stream writes at most once per this many ms; frames that come sooner go out together. 0: each at once. */
+  flushIntervalMs: number;
   /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
   ctxSize: number | null;
   /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
@@ -52,6 +54,7 @@ export const FLAGS = {
   keepalive: { description: "SSE keepalive: chunk | comment | off", default: "chunk" },
   "keepalive-interval": { description: "Seconds between keepalives while nothing else is sent", default: "10" },
   "keepalive-json": { description: "Keep slow non-streamed answers alive with leading spaces: on | off", default: "off" },
+  "flush-interval-ms": { description: "A stream writes at most once per this many milliseconds; tokens that come faster go out together (0: each at once)", default: "10" },
   "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
   threads: { description: "Decoding threads (default: every core with oserve's engine build, one less with node-llama-cpp's prebuilt)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
@@ -102,6 +105,7 @@ export function resolveConfig(
     port: integer("port", value("port"), { min: 0, max: 65535 }),
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
     keepaliveJson: onOff("keepalive-json", value("keepalive-json")),
+    flushIntervalMs: number("flush-interval-ms", value("flush-interval-ms"), { min: 0, max: 1000 }),
     ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
     threads: threads === undefined ? null : integer("threads", threads, { min: 1 }),
     gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),
@@ -147,10 +151,10 @@ function onOff(flag: FlagName, raw: string | undefined): boolean {
   throw new ConfigError(`--${flag} must be on or off, not '${raw}'`);
 }
 
-function number(flag: FlagName, raw: string | undefined, { min }: { min: number }): number {
+function number(flag: FlagName, raw: string | undefined, { min, max = Infinity }: { min: number; max?: number }): number {
   const parsed = Number(raw);
-  if (raw === undefined || !Number.isFinite(parsed) || parsed < min) {
-    throw new ConfigError(`--${flag} must be a number of at least ${min}, not '${raw}'`);
+  if (raw === undefined || !Number.isFinite(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`--${flag} must be a number ${max < Infinity ? `from ${min} to ${max}` : `of at least ${min}`}, not '${raw}'`);
   }
   return parsed;
 }

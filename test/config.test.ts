@@ -49,6 +49,12 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig({ model: "https://host/x/model.gguf?download=true" }, {}).modelAlias, "model");
   });
 
+  test("the flush interval: 10 ms unless told, 0 allowed", () => {
+    assert.equal(resolveConfig({ model: "m.gguf" }, {}).flushIntervalMs, 10);
+    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_FLUSH_INTERVAL_MS: "0" }).flushIntervalMs, 0);
+    assert.equal(resolveConfig({ model: "m.gguf", "flush-interval-ms": "2.5" }, {}).flushIntervalMs, 2.5);
+  });
+
   test("sizes take units", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
@@ -60,6 +66,7 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", port: "70000" }, /--port must be a whole number from 0 to 65535/],
     [{ model: "m.gguf", threads: "0" }, /--threads/],
     [{ model: "m.gguf", "keepalive-interval": "-1" }, /--keepalive-interval/],
+    [{ model: "m.gguf", "flush-interval-ms": "5000" }, /--flush-interval-ms must be a number from 0 to 1000/],
     [{ model: "m.gguf", "gpu-layers": "many" }, /--gpu-layers/],
     [{ model: "m.gguf", "max-body": "lots" }, /--max-body/],
     [{ model: "m.gguf", "log-format": "xml" }, /--log-format must be one of text, json/],

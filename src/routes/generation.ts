@@ -5,6 +5,7 @@ import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
 import type { ChoiceEvent, EngineEvent } from "../engine/events.ts";
 import type { PreparedGeneration } from "../engine/types.ts";
 import { shuttingDown, type ServerState } from "../server-state.ts";
+import { coalesce } from "../stream/coalesce.ts";
 import { sseResponse, streamFrames } from "../stream/driver.ts";
 import type { StreamEncoder } from "../stream/encoder.ts";
 import { mergeTagged } from "../stream/merge.ts";
@@ -113,7 +114,8 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
         finish();
         record.end();
       };
-      return sseResponse(streamFrames(encoder, policy, source, onKeepalive), { onCancel: clientGone, onEnd: end }, options.headers);
+      const frames = coalesce(streamFrames(encoder, policy, source, onKeepalive), state.config.flushIntervalMs);
+      return sseResponse(frames, { onCancel: clientGone, onEnd: end }, options.headers);
     },
   };
 }

@@ -5,7 +5,10 @@ import { withKeepalive } from "./keepalive.ts";
 import type { KeepalivePolicy } from "./keepalive-policy.ts";
 import { SSE_HEADERS } from "./sse.ts";
 
-/** Every frame of one stream, in order: opening frames, events and ticks, closing frames. */
+/**
+ * Every frame of one stream, in order: opening frames, events and ticks, closing frames; the frames
+ * of one step (the opening, an event, a tick, the end) joined as one string, written together.
+ */
 export async function* streamFrames<S, E extends EngineEvent>(
   encoder: StreamEncoder<S, E>,
   policy: KeepalivePolicy,
@@ -16,20 +19,21 @@ export async function* streamFrames<S, E extends EngineEvent>(
   const opened = open(encoder, policy.mode);
   let { state, frames } = opened;
   if (opened.keepalive) onKeepalive();
-  yield* frames;
+  if (frames.length > 0) yield frames.join("");
   try {
     for await (const event of withKeepalive(events, policy.mode === "off" ? null : policy.intervalMs)) {
       ({ state, frames } = step(encoder, policy.mode, state, event));
       if (event.type === "tick" && frames.length > 0) onKeepalive();
-      yield* frames;
+      if (frames.length > 0) yield frames.join("");
       if (encoder.closed(state)) return;
     }
   } catch (error) {
     // Headers are gone already: the failure can only be told inside the stream.
-    yield* encoder.fail(state, String((error as Error)?.message ?? error)).frames;
+    yield encoder.fail(state, String((error as Error)?.message ?? error)).frames.join("");
     return;
   }
-  yield* encoder.end(state).frames;
+  const closing = encoder.end(state).frames;
+  if (closing.length > 0) yield closing.join("");
 }
 
 export interface StreamHooks {

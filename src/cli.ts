@@ -6,6 +6,7 @@ import { constants as os } from "node:os";
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
 import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
+import { capJitTier } from "./jit-tier.ts";
 import { startServer } from "./start.ts";
 import { VERSION } from "./version.ts";
 
@@ -109,6 +110,7 @@ function checkKnownFlags(argv: string[]): void {
 }
 
 if (!(await runAsForkedScript())) {
+  capJitTier();
   main(process.argv.slice(2)).catch((error: unknown) => {
     const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
     console.error(`oserve: ${message}`);

@@ -19,10 +19,14 @@ import { loadLlamaEngine } from "../src/engine/llama.ts";
 import type { Engine, GenerationRequest } from "../src/engine/types.ts";
 import { resolveConfig } from "../src/config.ts";
 import { parseChatRequest } from "../src/openai/chat-request.ts";
+import { capJitTier } from "../src/jit-tier.ts";
 import { createApp } from "../src/server.ts";
 import { ServerState } from "../src/server-state.ts";
 import { RANDOM, startServer } from "../test/e2e/server.ts";
 import { postChat } from "../test/e2e/sse.ts";
+
+// The in-process sides run at the tier the server runs at (Node's JIT, in the README).
+capJitTier();
 
 const { values } = parseArgs({
   options: {

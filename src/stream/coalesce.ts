@@ -4,22 +4,6 @@
 // send, and wakes the client to read it; at hundreds of tokens a second that is CPU the decode
 // threads want. A stream slower than one frame an interval is written frame by frame, as before.
 
-/** What `coalesce` needs of a clock and a timer; tests may pass their own. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`; `cancel` lets its timer go early. */
-  sleep(ms: number): { done: Promise<void>; cancel(): void };
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  sleep(ms) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    return { done, cancel: () => clearTimeout(timer) };
-  },
-};
-
 const LATE: unique symbol = Symbol("late");
 
 /**
@@ -28,7 +12,7 @@ const LATE: unique symbol = Symbol("late");
  * join it. The first unit (a stream's opening bytes) never holds back the next (its first token), and
  * the last goes out as soon as `units` ends. `intervalMs` 0 passes every unit through as it comes.
  */
-export async function* coalesce(units: AsyncIterator<string>, intervalMs: number, clock: Clock = realClock): AsyncGenerator<string> {
+export async function* coalesce(units: AsyncIterator<string>, intervalMs: number): AsyncGenerator<string> {
   if (intervalMs <= 0) {
     for (let next = await units.next(); !next.done; next = await units.next()) yield next.value;
     return;
@@ -44,10 +28,10 @@ export async function* coalesce(units: AsyncIterator<string>, intervalMs: number
       pending = null;
       if (first.done) return void (finished = true);
       let write = first.value;
-      const wait = lastWrite + intervalMs - clock.now();
+      const wait = lastWrite + intervalMs - performance.now();
       if (wait > 0) {
-        const timer = clock.sleep(wait);
-        const late = timer.done.then((): typeof LATE => LATE);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, wait, LATE)));
         try {
           for (;;) {
             pending = units.next();
@@ -55,14 +39,14 @@ export async function* coalesce(units: AsyncIterator<string>, intervalMs: number
             if (next === LATE || next.done) break;
             pending = null;
             write += next.value;
-            if (clock.now() >= lastWrite + intervalMs) break;
+            if (performance.now() >= lastWrite + intervalMs) break;
           }
         } finally {
-          timer.cancel();
+          clearTimeout(timer);
         }
       }
       yield write;
-      if (opened) lastWrite = clock.now();
+      if (opened) lastWrite = performance.now();
       opened = true;
     }
   } finally {

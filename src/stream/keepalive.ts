@@ -1,4 +1,4 @@
-// The only timer of a stream: merges keepalive ticks into the engine's events.
+// The keepalive timer of a stream: merges keepalive ticks into the engine's events.
 import type { TickEvent } from "../engine/events.ts";
 
 /**

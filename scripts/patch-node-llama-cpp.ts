@@ -13,6 +13,7 @@
 //                                   a sampler config that cannot change is applied once, not every token
 //   5-grammars-folder.patch         a local build finds the grammar files the package ships
 //   6-checkpoint-need-once.patch    whether a sequence needs checkpoints is worked out once, not every decode
+//   7-repack-option.patch           loadModel({ repack: false }) is llama-server's --no-repack (C++ and JS; --repack off)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

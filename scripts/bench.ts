@@ -163,7 +163,7 @@ function peakRssMiB(pid: number): number {
 }
 
 try {
-  const engineOptions = { modelPath: values.model!, modelId: "bench", contextSize: 1024, threads, gpuLayers: "auto" as const, parallel: 4, maxQueue: 64 };
+  const engineOptions = { modelPath: values.model!, modelId: "bench", contextSize: 1024, threads, gpuLayers: "auto" as const, repack: true, parallel: 4, maxQueue: 64 };
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let baseURL = values.url?.replace(/\/$/, "");
   if (!baseURL) {

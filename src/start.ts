@@ -2,6 +2,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import { ConfigError, type Config } from "./config.ts";
 import { describeEngine } from "./engine/engine-build.ts";
+import { describeWeights, isRepacked } from "./engine/weights.ts";
 import { loadLlamaEngine, type LlamaEngine } from "./engine/llama.ts";
 import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
 import { createApp, listen } from "./server.ts";
@@ -46,6 +47,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
       contextSize: config.ctxSize,
       threads: config.threads,
       gpuLayers: config.gpuLayers,
+      repack: config.repack,
       parallel: config.parallel,
       maxQueue: config.maxQueue,
       onLoadProgress: progress(`loading ${config.modelAlias}`),
@@ -59,6 +61,10 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   state.engine = engine;
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
   console.error(`oserve: ${describeEngine(engine.build)}`);
+  console.error(`oserve: ${describeWeights(engine.weights)}`);
+  if (!config.repack && engine.weights.some(isRepacked)) {
+    console.error("oserve: warning: --repack off is not supported by this engine build, which repacked anyway (npm run build:engine builds one that supports it)");
+  }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${server.port}`;
   if (config.readyFile) {

@@ -55,6 +55,12 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "flush-interval-ms": "2.5" }, {}).flushIntervalMs, 2.5);
   });
 
+  test("repacking: on unless told off, by flag or OSERVE_REPACK", () => {
+    assert.equal(resolveConfig({ model: "m.gguf" }, {}).repack, true);
+    assert.equal(resolveConfig({ model: "m.gguf", repack: "off" }, {}).repack, false);
+    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_REPACK: "off" }).repack, false);
+  });
+
   test("sizes take units", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
@@ -71,6 +77,7 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", "max-body": "lots" }, /--max-body/],
     [{ model: "m.gguf", "log-format": "xml" }, /--log-format must be one of text, json/],
     [{ model: "m.gguf", "keepalive-json": "yes" }, /--keepalive-json must be on or off/],
+    [{ model: "m.gguf", repack: "false" }, /--repack must be on or off/],
     [{ model: "m.gguf", "api-key": "a", "api-key-file": "/k" }, /not both/],
     [{ model: "m.gguf", "api-key-file": "/nonexistent/oserve-key" }, /--api-key-file \/nonexistent\/oserve-key: no such file/],
   ] as const) {

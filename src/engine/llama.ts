@@ -24,6 +24,7 @@ import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
 import { defaultThreads } from "./threads.ts";
+import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
@@ -45,6 +46,8 @@ export interface LlamaEngineOptions {
   parallel: number;
   /** Requests that may wait for a free sequence. */
   maxQueue: number;
+  /** Let llama.cpp repack weights for this CPU at load (AMX and its other faster layouts); false is llama-server's --no-repack. */
+  repack: boolean;
   /** Called with 0..1 while the model loads. */
   onLoadProgress?: (progress: number) => void;
 }
@@ -62,11 +65,28 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   });
   const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
-  const model = await llama.loadModel({
-    modelPath: options.modelPath,
-    gpuLayers: options.gpuLayers === "auto" ? "auto" : options.gpuLayers,
-    onLoadProgress: options.onLoadProgress,
-  });
+  // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
+  const weights: WeightBuffer[] = [];
+  const quiet = { level: llama.logLevel, logger: llama.logger };
+  llama.logger = (level, message) => {
+    const buffer = parseWeightBuffer(message);
+    if (buffer) weights.push(buffer);
+    else if (level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal) quiet.logger(level, message);
+  };
+  llama.logLevel = lib.LlamaLogLevel.info;
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({
+      modelPath: options.modelPath,
+      gpuLayers: options.gpuLayers === "auto" ? "auto" : options.gpuLayers,
+      // patches/node-llama-cpp/7-repack-option.patch; an addon built without it ignores the option.
+      repack: options.repack,
+      onLoadProgress: options.onLoadProgress,
+    });
+  } finally {
+    llama.logLevel = quiet.level;
+    llama.logger = quiet.logger;
+  }
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
@@ -76,7 +96,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
   });
-  return new LlamaEngine(lib, { ...options, threads }, build, model, context, batchWindow, lib.resolveChatWrapper(model), new Grammars(llama));
+  return new LlamaEngine(lib, { ...options, threads }, build, weights, model, context, batchWindow, lib.resolveChatWrapper(model), new Grammars(llama));
 }
 
 /** A raw completion's text as tokens, tokenized once when it is prepared. */
@@ -112,6 +132,8 @@ export class LlamaEngine implements Engine {
     options: LlamaEngineOptions & { threads: number },
     /** Which native binary node-llama-cpp loaded. */
     readonly build: EngineBuild,
+    /** Where llama.cpp put the weights (engine/weights.ts). */
+    readonly weights: readonly WeightBuffer[],
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly batchWindow: BatchWindow,

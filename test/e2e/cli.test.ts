@@ -111,6 +111,26 @@ describe("oserve CLI", () => {
       assert.notEqual(server.url.endsWith(":0"), true);
       const models = await (await fetch(`${server.baseURL}/models`)).json();
       assert.equal(models.data[0].id, "from-env");
+      assert.match(server.stderr(), /^oserve: weights: (\S+ \d+ MiB( \(repacked for this CPU\))?(, )?)+$/m, "where the weights went, one line");
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test("--repack off: llama.cpp keeps the weights as stored (or a warning says this engine cannot)", async () => {
+    const server = await startServer(["--model", TINY_CHAT, "--repack", "off"]);
+    try {
+      const stderr = server.stderr();
+      const weights = /^oserve: weights: (.*)$/m.exec(stderr)?.[1] ?? "";
+      assert.match(weights, /CPU_Mapped \d+ MiB/);
+      if (/oserve build of node-llama-cpp/.test(stderr)) assert.doesNotMatch(weights, /repacked/, stderr);
+      else if (/repacked/.test(weights)) assert.match(stderr, /warning: --repack off is not supported by this engine build/);
+      const answer = await fetch(`${server.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "Hello" }], max_tokens: 8, temperature: 0 }),
+      });
+      assert.equal(answer.status, 200);
     } finally {
       assert.equal(await server.stop(), 0);
     }

@@ -23,7 +23,7 @@ export interface Config {
   /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
   threads: number | null;
   gpuLayers: number | "auto";
-  /** Let llama.cpp repack quantized weights for this CPU at load (AMX and other layouts); off: llama-server's --no-repack. */
+  /** Let llama.cpp repack weights for this CPU at load (AMX and other layouts); off: llama-server's --no-repack. */
   repack: boolean;
   /** Requests decoded side by side. */
   parallel: number;
@@ -60,7 +60,7 @@ export const FLAGS = {
   "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
   threads: { description: "Decoding threads (default: every core with oserve's engine build, one less with node-llama-cpp's prebuilt)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
-  repack: { description: "Repack quantized weights at load into this CPU's faster layouts (AMX and others): on | off (llama-server's --no-repack)", default: "on" },
+  repack: { description: "Repack weights at load into this CPU's faster layouts (AMX and others): on | off (llama-server's --no-repack)", default: "on" },
   "model-alias": { description: "Model name reported to clients (default: file name without extension)", default: undefined },
   parallel: { description: "Requests decoded at once, each in its own sequence", default: "4" },
   "max-queue": { description: "Requests that may wait for a free slot before 429", default: "64" },

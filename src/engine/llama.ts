@@ -71,7 +71,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   llama.logger = (level, message) => {
     const buffer = parseWeightBuffer(message);
     if (buffer) weights.push(buffer);
-    else if (level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal) quiet.logger(level, message);
+    else if (lib.LlamaLogLevelGreaterThanOrEqual(level, quiet.level)) quiet.logger(level, message);
   };
   llama.logLevel = lib.LlamaLogLevel.info;
   let model: LlamaModel;

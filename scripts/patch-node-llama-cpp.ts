@@ -14,6 +14,8 @@
 //   5-grammars-folder.patch         a local build finds the grammar files the package ships
 //   6-checkpoint-need-once.patch    whether a sequence needs checkpoints is worked out once, not every decode
 //   7-repack-option.patch           loadModel({ repack: false }) is llama-server's --no-repack (C++ and JS; --repack off)
+//   8-greedy-argmax.patch           greedy sampling alone takes the highest logit without a candidate per vocabulary
+//                                   token (C++; both sampling workers; 4's decode worker calls it)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -16,6 +16,7 @@
 //   7-repack-option.patch           loadModel({ repack: false }) is llama-server's --no-repack (C++ and JS; --repack off)
 //   8-greedy-argmax.patch           greedy sampling alone takes the highest logit without a candidate per vocabulary
 //                                   token (C++; both sampling workers; 4's decode worker calls it)
+//   9-logger-callback-replaced.patch  a second Llama instance in a process keeps llama.cpp's logs going to JS (C++)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -3,7 +3,13 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, extname, join } from "node:path";
+import type { ReasoningEffort } from "./engine/types.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode, type KeepalivePolicy } from "./stream/keepalive-policy.ts";
+
+/** Where chat completions put a thought: `reasoning_content` (separate), in `content` between `<think>` tags (inline), or nowhere (hidden). */
+export type ReasoningFormat = "separate" | "inline" | "hidden";
+export const REASONING_FORMATS = ["separate", "inline", "hidden"] as const;
+export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high"] as const;
 
 export interface Config {
   modelPath: string;
@@ -41,6 +47,12 @@ export interface Config {
   readyFile: string | null;
   /** Where models given by URL (`https://…`, `hf:…`) are downloaded to and found again. */
   modelsDir: string;
+  /** Where chat completions put the thought. */
+  reasoningFormat: ReasoningFormat;
+  /** For requests that name none; null: the model format's own default. */
+  reasoningEffort: ReasoningEffort | null;
+  /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
+  reasoningBudget: number | null;
 }
 
 /** A bad flag or environment value: reported as one line, never a stack trace. */
@@ -71,6 +83,9 @@ export const FLAGS = {
   "log-format": { description: "Access log lines on stderr: text | json", default: "text" },
   "ready-file": { description: "Once ready, write {url, port, model, pid} as JSON to this file", default: undefined },
   "models-dir": { description: "Where models given by URL are downloaded (default: the platform's cache folder)", default: undefined },
+  "reasoning-format": { description: "Where chat completions put a thinking model's thought: separate (reasoning_content) | inline (<think> in content) | hidden", default: "separate" },
+  "reasoning-effort": { description: "Reasoning effort for requests that ask for none: none | minimal | low | medium | high (default: the model's own)", default: undefined },
+  "reasoning-budget": { description: "Most tokens a thought may take, for requests that set no budget; -1: no cap", default: "-1" },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -101,6 +116,8 @@ export function resolveConfig(
   const ctxSize = value("ctx-size");
   const threads = value("threads");
   const gpuLayers = value("gpu-layers");
+  const effort = value("reasoning-effort");
+  const budget = value("reasoning-budget");
   return {
     modelPath,
     modelAlias: value("model-alias") ?? basename(modelPath.split(/[?#]/)[0]!, extname(modelPath.split(/[?#]/)[0]!)),
@@ -121,6 +138,9 @@ export function resolveConfig(
     logFormat: oneOf("log-format", value("log-format"), ["text", "json"] as const),
     readyFile: value("ready-file") ?? null,
     modelsDir: value("models-dir") ?? defaultModelsDir(env),
+    reasoningFormat: reasoningFormat(value("reasoning-format")),
+    reasoningEffort: effort === undefined ? null : oneOf("reasoning-effort", effort, REASONING_EFFORTS),
+    reasoningBudget: budget === "-1" ? null : integer("reasoning-budget", budget, { min: 0 }),
   };
 }
 
@@ -136,6 +156,12 @@ function apiKey(key: string | undefined, file: string | undefined, readFile: (pa
   const fromFile = text.trim();
   if (!fromFile) throw new ConfigError(`--api-key-file ${file}: the file is empty`);
   return fromFile;
+}
+
+/** llama-server's names are taken too: `auto` and `deepseek` are separate, `none` is inline. */
+function reasoningFormat(raw: string | undefined): ReasoningFormat {
+  const aliases: Record<string, ReasoningFormat> = { auto: "separate", deepseek: "separate", none: "inline" };
+  return aliases[raw ?? ""] ?? oneOf("reasoning-format", raw, REASONING_FORMATS);
 }
 
 function oneOf<T extends string>(flag: FlagName, raw: string | undefined, allowed: readonly T[]): T {

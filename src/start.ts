@@ -50,6 +50,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
       repack: config.repack,
       parallel: config.parallel,
       maxQueue: config.maxQueue,
+      reasoning: { effort: config.reasoningEffort, budget: config.reasoningBudget },
       onLoadProgress: progress(`loading ${config.modelAlias}`),
     }).catch((error: unknown) => {
       throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);

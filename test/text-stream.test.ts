@@ -73,34 +73,53 @@ describe("StopStrings", () => {
 });
 
 describe("LeadingThought", () => {
-  const run = (thought: LeadingThought, chunks: string[]) => chunks.map((chunk) => thought.push(chunk)).join("") + thought.flush();
+  /** The thought and the answer of a whole text, and how many pushes said the thought ended. */
+  const run = (thought: LeadingThought, chunks: string[]) => {
+    const splits = [...chunks.map((chunk) => thought.push(chunk)), thought.flush()];
+    return {
+      thought: splits.map((split) => split.thought).join(""),
+      answer: splits.map((split) => split.answer).join(""),
+      ends: splits.filter((split) => split.ended).length,
+    };
+  };
   const segment = { prefix: "<think>\n", suffix: "\n</think>" };
 
-  test("a thought at the start stays out of the answer, however it is chunked", () => {
-    assert.equal(run(new LeadingThought(segment), ["<th", "ink>\nplan", "ning\n</th", "ink>\n\n", "The answer."]), "The answer.");
+  test("a thought at the start is split from the answer, markers and the whitespace between left out, however it is chunked", () => {
+    assert.deepEqual(run(new LeadingThought(segment), ["<th", "ink>\nplan", "ning\n</th", "ink>\n\n", "The answer."]), {
+      thought: "planning",
+      answer: "The answer.",
+      ends: 1,
+    });
+  });
+
+  test("the thought streams as it comes; only what may start the suffix waits", () => {
+    const thought = new LeadingThought(segment);
+    assert.deepEqual(thought.push("<think>\nI plan"), { thought: "I plan", answer: "", ended: false });
+    assert.deepEqual(thought.push(" more\n</"), { thought: " more", answer: "", ended: false });
+    assert.deepEqual(thought.push("think>\n\nDone"), { thought: "", answer: "Done", ended: true });
   });
 
   test("text that does not start with the thought is all answer", () => {
-    assert.equal(run(new LeadingThought(segment), ["<tool>", " hi"]), "<tool> hi");
-    assert.equal(run(new LeadingThought(segment), ["Hello <think>\n"]), "Hello <think>\n");
+    assert.deepEqual(run(new LeadingThought(segment), ["<tool>", " hi"]), { thought: "", answer: "<tool> hi", ends: 0 });
+    assert.deepEqual(run(new LeadingThought(segment), ["Hello <think>\n"]), { thought: "", answer: "Hello <think>\n", ends: 0 });
   });
 
   test("an answer that starts with whitespace is answer at once (only the prefix itself opens a thought)", () => {
     const thought = new LeadingThought(segment);
-    assert.equal(thought.push("\n"), "\n");
-    assert.equal(thought.push("<think>\n"), "<think>\n");
+    assert.equal(thought.push("\n").answer, "\n");
+    assert.equal(thought.push("<think>\n").answer, "<think>\n");
   });
 
   test("an answer shorter than the prefix's start is sent at the end", () => {
-    assert.equal(run(new LeadingThought(segment), ["<"]), "<");
+    assert.deepEqual(run(new LeadingThought(segment), ["<"]), { thought: "", answer: "<", ends: 0 });
   });
 
-  test("an unfinished thought stays out; a thought opened by the prompt starts at once", () => {
-    assert.equal(run(new LeadingThought(segment), ["<think>\nstill thinking"]), "");
-    assert.equal(run(new LeadingThought({ prefix: null, suffix: "</think>" }), ["plan</think>", "Answer"]), "Answer");
+  test("an unfinished thought is all thought; a thought opened by the prompt starts at once", () => {
+    assert.deepEqual(run(new LeadingThought(segment), ["<think>\nstill thinking\n</th"]), { thought: "still thinking\n</th", answer: "", ends: 0 });
+    assert.deepEqual(run(new LeadingThought({ prefix: null, suffix: "</think>" }), ["plan</think>", "Answer"]), { thought: "plan", answer: "Answer", ends: 1 });
   });
 
   test("without a segment, everything is answer", () => {
-    assert.equal(run(new LeadingThought(null), ["<think>\nx"]), "<think>\nx");
+    assert.deepEqual(run(new LeadingThought(null), ["<think>\nx"]), { thought: "", answer: "<think>\nx", ends: 0 });
   });
 });

@@ -20,7 +20,12 @@ export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
         history.push({ type: "user", text: message.content });
         break;
       case "assistant": {
-        const response: ChatModelResponse["response"] = message.content ? [message.content] : [];
+        // The thought first, as a segment: the wrapper renders it its own way (Qwen's <think>, Harmony's
+        // analysis channel) and keeps it where its template does (the last response's thought only).
+        const response: ChatModelResponse["response"] = message.reasoning
+          ? [{ type: "segment", segmentType: "thought", text: message.reasoning, ended: true }]
+          : [];
+        if (message.content) response.push(message.content);
         for (const call of message.toolCalls) {
           const item: ChatModelFunctionCall = { type: "functionCall", name: call.name, params: parseJson(call.arguments), result: undefined };
           callsById.set(call.id, item);

@@ -2,12 +2,13 @@
 // into the sequence's own token iterator, the answer streamed through engine/text-stream.ts.
 // LlamaChat does much per token that such a turn never needs (function-call and segment detection
 // over every token, rerendering checks); measured on a tiny model, this path decodes ~20% more
-// tokens per second. Chat turns with tools or a response format still go through LlamaChat.
+// tokens per second. Chat turns with tools, a response format or a thought budget, and formats with
+// more segments than one leading thought (Harmony's channels), go through LlamaChat.
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
 import type { EngineEvent, FinishReason } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
 import { sharedPrefix } from "./prompt-reuse.ts";
-import { Detokenizer, LeadingThought, StopStrings } from "./text-stream.ts";
+import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./text-stream.ts";
 
 /** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
 const PENALTY_WINDOW = 64;
@@ -20,14 +21,22 @@ export interface DirectTurn {
   stopStrings: readonly string[];
   /** The chat wrapper's textual stop triggers (a match is the turn's normal end). */
   wrapperStopStrings: readonly string[];
+  /** The wrapper's segment markers (engine/segment-events.ts): never answer text. */
+  markers: ReadonlySet<Token>;
   /** Tokens that end the turn besides the model's end-of-generation tokens (the wrapper's `<|im_end|>`, …). */
   stopTokens: ReadonlySet<Token>;
-  /** The chat wrapper's thought segment, kept out of the answer when the answer starts with it (prefix null: it starts inside it). */
+  /** The chat wrapper's thought segment, split from the answer when the answer starts with it (prefix null: it starts inside it). */
   thought: { prefix: string | null; suffix: string } | null;
   /** Sampling, as node-llama-cpp's options (the penalties' token list is filled in here). */
   sampling: Omit<SequenceEvaluateOptions, "repeatPenalty"> & {
     repeatPenalty?: false | { penalty?: number; presencePenalty?: number; frequencyPenalty?: number };
   };
+}
+
+/** How a direct turn ended, and how many of its tokens were thought. */
+export interface DirectOutcome {
+  finish: FinishReason;
+  reasoningTokens: number;
 }
 
 export async function generateDirect(
@@ -38,7 +47,7 @@ export async function generateDirect(
   stop: AbortSignal,
   /** Called when the sequence asks for its next token (engine/batch-window.ts). */
   asked: () => void = () => {},
-): Promise<FinishReason> {
+): Promise<DirectOutcome> {
   // Evaluate only what the sequence does not already hold; at least the last prompt token, whose
   // logits give the first answer token.
   const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
@@ -46,22 +55,36 @@ export async function generateDirect(
 
   const generated: Token[] = [];
   const thought = new LeadingThought(turn.thought);
-  // Special tokens are rendered as text while a thought may begin (its prefix may be one), not in the answer.
+  /** Tokens up to the one that ended the thought, once it ended. */
+  let thoughtTokens: number | null = null;
+  // Special tokens are rendered as text while a thought may begin or end (its markers may be such tokens), not in the answer.
   const detokenizer = new Detokenizer((tokens, lastTokens) => model.detokenize(tokens, !thought.answering, lastTokens));
   const stops = new StopStrings([...turn.stopStrings, ...turn.wrapperStopStrings]);
   const stopped = (matched: string): FinishReason =>
     turn.stopStrings.includes(matched) ? { type: "stop_sequence", sequence: matched } : { type: "end" };
-  const send = (text: string) => {
-    if (text !== "") events.push({ type: "text", text });
+  /** The thought goes out as it comes; the answer through the stop strings. Returns the stop found, if one was. */
+  const send = (split: ThoughtSplit): string | null => {
+    if (split.thought !== "") events.push({ type: "reasoning", text: split.thought });
+    if (split.ended) {
+      thoughtTokens = generated.length;
+      events.push({ type: "reasoning_end" });
+    }
+    const scan = stops.push(split.answer);
+    if (scan.text !== "") events.push({ type: "text", text: scan.text });
+    return scan.stop;
   };
+  const outcome = (finish: FinishReason): DirectOutcome => ({
+    finish,
+    reasoningTokens: thoughtTokens ?? (thought.thinking ? generated.length : 0),
+  });
   // At the end, what the detokenizer and the thought held back goes through the stop strings too;
   // a stop found there still wins.
-  const finish = (reason: FinishReason): FinishReason => {
-    const scan = stops.push(thought.push(detokenizer.flush()) + thought.flush());
-    send(scan.text);
-    if (scan.stop !== null) return stopped(scan.stop);
-    send(stops.flush());
-    return reason;
+  const finish = (reason: FinishReason): DirectOutcome => {
+    const held = send(thought.push(detokenizer.flush())) ?? send(thought.flush());
+    if (held !== null) return outcome(stopped(held));
+    const rest = stops.flush();
+    if (rest !== "") events.push({ type: "text", text: rest });
+    return outcome(reason);
   };
   const { repeatPenalty, ...sampling } = turn.sampling;
   const options: SequenceEvaluateOptions = {
@@ -74,12 +97,13 @@ export async function generateDirect(
   // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
   // async generator, a layer of promises per token on the path from one decode to the next.
   for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
-    if (stop.aborted) return { type: "end" };
+    if (stop.aborted) return outcome({ type: "end" });
     if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
     generated.push(token);
-    const scan = stops.push(thought.push(detokenizer.push(token)));
-    send(scan.text);
-    if (scan.stop !== null) return stopped(scan.stop);
+    if (!thought.answering || !turn.markers.has(token)) {
+      const found = send(thought.push(detokenizer.push(token)));
+      if (found !== null) return outcome(stopped(found));
+    }
     if (generated.length >= turn.maxTokens) return finish({ type: "length" });
     asked();
   }

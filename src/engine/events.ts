@@ -20,10 +20,17 @@ export interface TokenUsage {
   completionTokens: number;
   /** Prompt tokens a sequence already held from an earlier request, so not evaluated again. */
   cachedTokens?: number;
+  /** Of the completion tokens, those the model spent thinking (its thought segment, markers included). */
+  reasoningTokens?: number;
 }
 
 export type EngineEvent =
+  /** Answer text. */
   | { type: "text"; text: string }
+  /** Thought text: what the model writes before it answers (its thought segment or analysis channel), markers left out. */
+  | { type: "reasoning"; text: string }
+  /** The thought is over: answer text or tool calls follow. */
+  | { type: "reasoning_end" }
   /** A new tool call begins; `index` counts the calls of this generation from 0. */
   | { type: "tool_call"; index: number; id: string; name: string }
   /** A fragment of the JSON arguments of the tool call at `index`. */

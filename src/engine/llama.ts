@@ -17,7 +17,7 @@ import type { EngineEvent, FinishReason } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import { BatchWindow } from "./batch-window.ts";
-import { generateDirect, type DirectTurn } from "./direct-chat.ts";
+import { generateDirect, type DirectOutcome, type DirectTurn } from "./direct-chat.ts";
 import { Embedder } from "./embedder.ts";
 import { engineBuild, type EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -28,6 +28,8 @@ import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
+import { planThinking, type ReasoningDefaults, type ThinkingPlan } from "./reasoning.ts";
+import { SegmentEvents, type ResponseChunk } from "./segment-events.ts";
 import { samplingOptions } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
 import type { CompletionRequest, Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
@@ -48,6 +50,8 @@ export interface LlamaEngineOptions {
   maxQueue: number;
   /** Let llama.cpp repack weights for this CPU at load (AMX and its other faster layouts); false is llama-server's --no-repack. */
   repack: boolean;
+  /** The server's reasoning effort and thought budget, for requests that name neither; none: the model's own. */
+  reasoning?: ReasoningDefaults;
   /** Called with 0..1 while the model loads. */
   onLoadProgress?: (progress: number) => void;
 }
@@ -96,7 +100,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
   });
-  return new LlamaEngine(lib, { ...options, threads }, build, weights, model, context, batchWindow, lib.resolveChatWrapper(model), new Grammars(llama));
+  return new LlamaEngine(lib, { ...options, threads }, build, weights, model, context, batchWindow, new Grammars(llama));
 }
 
 /** A raw completion's text as tokens, tokenized once when it is prepared. */
@@ -114,6 +118,8 @@ interface Plan {
   grammar: LlamaGrammar | undefined;
   maxParallelFunctionCalls: number | undefined;
   maxTokens: number;
+  /** Most tokens the thought may take; null: no cap of its own. */
+  thoughtBudget: number | null;
   /** The rendered prompt's tokens: to count them and to pick the sequence that holds most of them. */
   prompt: Token[];
 }
@@ -126,6 +132,9 @@ export class LlamaEngine implements Engine {
   readonly embeddings: Embedder;
   /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
   private readonly vocabularySize: number | null;
+  /** The model's chat wrapper with its default settings, and the variants reasoning efforts ask for, by plan key. */
+  private readonly chatWrappers = new Map<string, ChatWrapper>();
+  private readonly reasoningDefaults: ReasoningDefaults;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -137,11 +146,11 @@ export class LlamaEngine implements Engine {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly batchWindow: BatchWindow,
-    private readonly chatWrapper: ChatWrapper,
     private readonly grammars: Grammars,
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;
+    this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
@@ -160,14 +169,18 @@ export class LlamaEngine implements Engine {
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
-    const chatWrapper = forced ? forceFunctionCall(this.chatWrapper, this.lib.LlamaText) : this.chatWrapper;
+    const thinking = this.thinkingPlan(request);
+    const wrapper = this.wrapperFor(thinking);
+    const chatWrapper = forced ? forceFunctionCall(wrapper, this.lib.LlamaText) : wrapper;
     const { tokens: prompt, stopTriggers } = this.renderPrompt(chatWrapper, history, functions);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
       throw new FormatGrammarError(errorMessage(error));
     });
     this.slots.checkCapacity();
-    if (functions === undefined && grammar === undefined) {
+    // The direct path knows one leading thought; a budget to enforce, and formats with more
+    // segments than that (Harmony's channels), go through LlamaChat and the wrapper's own parsing.
+    if (functions === undefined && grammar === undefined && thinking.thoughtBudget === null && leadingThoughtOnly(wrapper)) {
       const turn = this.directTurn(chatWrapper, prompt, stopTriggers, maxTokens, request);
       const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
         const stream = this.batchWindow.begin();
@@ -182,6 +195,7 @@ export class LlamaEngine implements Engine {
       grammar,
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
       maxTokens,
+      thoughtBudget: thinking.thoughtBudget,
       prompt,
     };
     return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
@@ -204,7 +218,7 @@ export class LlamaEngine implements Engine {
 
   countPromptTokens(request: GenerationRequest): number {
     const functions = toFunctions(request.tools, request.toolChoice);
-    return this.renderPrompt(this.chatWrapper, toChatHistory(request.messages), functions).tokens.length;
+    return this.renderPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
   }
 
   load(): EngineLoad {
@@ -221,6 +235,22 @@ export class LlamaEngine implements Engine {
   get infillSupported(): boolean {
     const { prefix, suffix, middle } = this.model.tokens.infill;
     return prefix != null && suffix != null && middle != null;
+  }
+
+  private thinkingPlan(request: GenerationRequest): ThinkingPlan {
+    return planThinking(this.wrapperFor(null).wrapperName, request.reasoning, this.reasoningDefaults);
+  }
+
+  /** The model's chat wrapper as node-llama-cpp resolves it, with the plan's settings (null: its defaults); made once per plan. */
+  private wrapperFor(plan: ThinkingPlan | null): ChatWrapper {
+    const key = plan?.key ?? "";
+    let wrapper = this.chatWrappers.get(key);
+    if (!wrapper) {
+      const customWrapperSettings = plan?.wrapperSettings ?? undefined;
+      wrapper = this.lib.resolveChatWrapper(this.model, customWrapperSettings ? { customWrapperSettings } : undefined);
+      this.chatWrappers.set(key, wrapper);
+    }
+    return wrapper;
   }
 
   private checkLogitBias(sampling: GenerationRequest["sampling"]): void {
@@ -259,6 +289,7 @@ export class LlamaEngine implements Engine {
     return {
       prompt,
       maxTokens,
+      markers: this.markerTokens(chatWrapper),
       stopStrings: request.stop,
       wrapperStopStrings: wrapperStopStrings.filter((text) => text !== ""),
       stopTokens,
@@ -298,7 +329,7 @@ export class LlamaEngine implements Engine {
   private async *generate(
     prompt: Token[],
     signal: AbortSignal,
-    produce: (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<FinishReason>,
+    produce: (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<DirectOutcome>,
   ): AsyncGenerator<EngineEvent> {
     const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, prompt));
     if (!sequence) return;
@@ -311,15 +342,15 @@ export class LlamaEngine implements Engine {
     const events = new EventQueue<EngineEvent>();
     const generation = produce(sequence, events, stop.signal)
       .then(
-        (reason) => {
+        ({ finish, reasoningTokens }) => {
           if (stop.signal.aborted) {
             // Cut short from outside: a finish reason would pass the partial answer off as whole.
             events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
             return;
           }
-          events.push({ type: "finish", reason });
+          events.push({ type: "finish", reason: finish });
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens } });
+          events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) } });
         },
         (error: unknown) => {
           const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
@@ -338,11 +369,18 @@ export class LlamaEngine implements Engine {
   }
 
   /** A chat turn through LlamaChat and the model's chat wrapper, tools and grammar included. */
-  private async chat(plan: Plan, request: GenerationRequest, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<FinishReason> {
+  private async chat(plan: Plan, request: GenerationRequest, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<DirectOutcome> {
     const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
     const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
+    const before = sequence.tokenMeter.usedOutputTokens;
+    const generated = () => sequence.tokenMeter.usedOutputTokens - before;
+    const segments = new SegmentEvents(this.markerTokens(plan.chatWrapper), (tokens) => this.model.detokenize(tokens, false), generated);
+    const { onTextChunk: _, ...generation } = this.generationOptions(request.sampling, request.stop, stop, events);
     const common = {
-      ...this.generationOptions(request.sampling, request.stop, stop, events),
+      ...generation,
+      onResponseChunk: (chunk: ResponseChunk) => segments.onChunk(chunk).forEach((event) => events.push(event)),
+      // The wrapper's default budget is half the context; the answer's own budget is the only cap unless one was asked for.
+      budgets: { thoughtTokens: plan.thoughtBudget ?? Infinity, commentTokens: Infinity },
       maxTokens: plan.maxTokens,
     };
     try {
@@ -356,7 +394,7 @@ export class LlamaEngine implements Engine {
           })
         : await chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
       if (!stop.aborted) toolCalls.onResponse(response.functionCalls).forEach((event) => events.push(event));
-      return finishReason(response.metadata, toolCalls.count, request.stop);
+      return { finish: finishReason(response.metadata, toolCalls.count, request.stop), reasoningTokens: segments.thoughtTokens(generated()) };
     } finally {
       chat.dispose();
     }
@@ -370,7 +408,7 @@ export class LlamaEngine implements Engine {
     sequence: LlamaContextSequence,
     events: EventQueue<EngineEvent>,
     stop: AbortSignal,
-  ): Promise<FinishReason> {
+  ): Promise<DirectOutcome> {
     const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
     const options = { ...this.generationOptions(request.sampling, request.stop, stop, events), maxTokens };
     try {
@@ -378,10 +416,30 @@ export class LlamaEngine implements Engine {
         text.suffix === null
           ? await completion.generateCompletionWithMeta(text.prompt, options)
           : await completion.generateInfillCompletionWithMeta(text.prompt, text.suffix, options);
-      return finishReason(metadata, 0, request.stop);
+      return { finish: finishReason(metadata, 0, request.stop), reasoningTokens: 0 };
     } finally {
       completion.dispose();
     }
+  }
+
+  /**
+   * The added tokens of the wrapper's segment markers (`<think>`, `</think>`, Harmony's
+   * `<|channel|>`, …): never answer text. Such tokens detokenize as their text even without special
+   * tokens, so they are told apart as the tokens that their own text does not tokenize back to.
+   */
+  private markerTokens(wrapper: ChatWrapper): Set<Token> {
+    const markers = new Set<Token>();
+    const segments = wrapper.settings.segments;
+    for (const segment of [segments?.thought, segments?.comment]) {
+      for (const marker of [segment?.prefix, segment?.suffix]) {
+        if (marker === undefined || (typeof marker === "object" && "type" in marker)) continue;
+        for (const token of this.lib.LlamaText(marker).tokenize(this.model.tokenizer)) {
+          const plain = this.model.tokenize(this.model.detokenize([token], true), false);
+          if (plain.length !== 1 || plain[0] !== token) markers.add(token);
+        }
+      }
+    }
+    return markers;
   }
 
   private generationOptions(sampling: GenerationRequest["sampling"], stops: string[], stop: AbortSignal, events: EventQueue<EngineEvent>) {
@@ -398,6 +456,12 @@ export class LlamaEngine implements Engine {
 type StopMetadata =
   | { stopReason: "eogToken" | "stopGenerationTrigger" | "functionCalls" | "maxTokens" | "abort" }
   | { stopReason: "customStopTrigger"; customStopTrigger: (string | Token)[] };
+
+/** Whether the wrapper's segments are one thought at the start of the answer at most, which the direct path splits itself. */
+function leadingThoughtOnly(wrapper: ChatWrapper): boolean {
+  const segments = wrapper.settings.segments;
+  return segments?.comment === undefined && segments?.closeAllSegments === undefined;
+}
 
 function finishReason(metadata: StopMetadata, toolCalls: number, stops: readonly string[]): FinishReason {
   if (toolCalls > 0 && metadata.stopReason !== "maxTokens") return { type: "tool_calls" };

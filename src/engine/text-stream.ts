@@ -93,11 +93,20 @@ export class StopStrings {
   }
 }
 
+/** Text split by where it belongs: the thought, or the answer after it. */
+export interface ThoughtSplit {
+  thought: string;
+  answer: string;
+  /** The thought's end was found in this text: what follows is answer. */
+  ended: boolean;
+}
+
 /**
- * Keeps a thought segment at the very start of the answer out of it, as LlamaChat keeps segments
- * out of its text chunks: from `prefix` (the answer's first characters) to `suffix`; with
- * a null prefix the answer starts inside the thought (the prompt opened it). Text is judged as it
- * comes: while it may still turn into the prefix, it is held back.
+ * Splits a thought segment at the very start of the answer from it, as LlamaChat splits segments
+ * from its text chunks: from `prefix` (the answer's first characters) to `suffix`; with a null
+ * prefix the answer starts inside the thought (the prompt opened it). Neither marker is part of
+ * either text, nor is the whitespace between thought and answer. Text is judged as it comes: while
+ * it may still turn into the prefix or the suffix, it is held back.
  */
 export class LeadingThought {
   private state: "undecided" | "thought" | "after-thought" | "answer";
@@ -117,10 +126,14 @@ export class LeadingThought {
     return this.state === "answer" || this.state === "after-thought";
   }
 
-  /** The part of `text` that belongs to the answer. */
-  push(text: string): string {
-    if (this.state === "answer") return text;
-    if (this.state === "after-thought") return this.skipWhitespace(text);
+  /** Whether the text so far is inside a thought. */
+  get thinking(): boolean {
+    return this.state === "thought";
+  }
+
+  push(text: string): ThoughtSplit {
+    if (this.state === "answer") return { thought: "", answer: text, ended: false };
+    if (this.state === "after-thought") return { thought: "", answer: this.skipWhitespace(text), ended: false };
     this.held += text;
     if (this.state === "undecided") {
       const start = this.held;
@@ -128,24 +141,26 @@ export class LeadingThought {
         this.state = "thought";
         this.held = start.slice(this.prefix.length);
       } else if (this.prefix.startsWith(start)) {
-        return "";
+        return { thought: "", answer: "", ended: false };
       } else {
         this.state = "answer";
-        const answer = this.held;
         this.held = "";
-        return answer;
+        return { thought: "", answer: start, ended: false };
       }
     }
     const end = this.held.indexOf(this.suffix);
     if (end < 0) {
-      // Keep only what could be the start of the suffix.
-      this.held = this.held.slice(this.held.length - partialStopLength(this.held, [this.suffix]));
-      return "";
+      // Hold back only what could be the start of the suffix; the rest is thought.
+      const keep = partialStopLength(this.held, [this.suffix]);
+      const thought = this.held.slice(0, this.held.length - keep);
+      this.held = this.held.slice(this.held.length - keep);
+      return { thought, answer: "", ended: false };
     }
+    const thought = this.held.slice(0, end);
     const after = this.held.slice(end + this.suffix.length);
     this.state = "after-thought";
     this.held = "";
-    return this.skipWhitespace(after);
+    return { thought, answer: this.skipWhitespace(after), ended: true };
   }
 
   /** The whitespace between a thought and the answer is neither. */
@@ -155,10 +170,12 @@ export class LeadingThought {
     return answer;
   }
 
-  /** At the end: an undecided start was answer after all; an unfinished thought stays out. */
-  flush(): string {
-    const rest = this.state === "undecided" ? this.held : "";
+  /** At the end: an undecided start was answer after all; an unfinished thought keeps what it held. */
+  flush(): ThoughtSplit {
+    const rest = this.held;
     this.held = "";
-    return rest;
+    if (this.state === "undecided") return { thought: "", answer: rest, ended: false };
+    if (this.state === "thought") return { thought: rest, answer: "", ended: false };
+    return { thought: "", answer: "", ended: false };
   }
 }

@@ -12,7 +12,8 @@ export interface ToolCallRecord {
 export type Message =
   | { role: "system"; content: string }
   | { role: "user"; content: string }
-  | { role: "assistant"; content: string | null; toolCalls: ToolCallRecord[] }
+  /** `reasoning`: the thought the model wrote before this turn's text and calls, when the client sent it back. */
+  | { role: "assistant"; content: string | null; toolCalls: ToolCallRecord[]; reasoning?: string }
   | { role: "tool"; content: string; toolCallId: string };
 
 export interface Sampling {
@@ -41,6 +42,19 @@ export type ToolChoice = { type: "auto" } | { type: "none" } | { type: "required
 /** What the text answer must be: free text, any JSON value, or JSON that fits a schema. */
 export type OutputFormat = { type: "text" } | { type: "json" } | { type: "json_schema"; schema: GbnfJsonSchema };
 
+/**
+ * How much the model should think, in every protocol's terms at once (engine/reasoning.ts maps it
+ * to the model format's own knob): `none` turns thinking off where the format can.
+ */
+export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high";
+
+export interface ReasoningRequest {
+  /** null: the server's default (`--reasoning-effort`), else the model's own. */
+  effort: ReasoningEffort | null;
+  /** Most tokens the thought may take; null: the server's `--reasoning-budget`. */
+  budget: number | null;
+}
+
 export interface GenerationRequest {
   messages: Message[];
   /** Most tokens to generate; null: until the model stops or the context is full. */
@@ -53,6 +67,7 @@ export interface GenerationRequest {
   /** More than one tool call in one answer. */
   parallelToolCalls: boolean;
   format: OutputFormat;
+  reasoning: ReasoningRequest;
 }
 
 /** A raw text completion: the prompt as it is, no chat template. */

@@ -20,10 +20,20 @@ export class Conversation {
     this.messages.push({ role: "user", content });
   }
 
-  /** An assistant turn's text; tool calls that follow it (`toolCall`) join the same turn. */
+  /** An assistant turn's text; tool calls that follow it (`toolCall`) join the same turn, and so does it the thought before it. */
   assistant(content: string | null, param: string): void {
     this.expectAnswered(param);
-    this.messages.push({ role: "assistant", content, toolCalls: [] });
+    const last = this.messages.at(-1);
+    if (last?.role === "assistant" && last.content === null && last.toolCalls.length === 0) last.content = content;
+    else this.messages.push({ role: "assistant", content, toolCalls: [] });
+  }
+
+  /** The thought an assistant turn began with: the text and calls that follow join its turn. */
+  reasoning(thought: string, param: string): void {
+    this.expectAnswered(param);
+    const last = this.messages.at(-1);
+    if (last?.role === "assistant" && last.content === null && last.toolCalls.length === 0) last.reasoning = (last.reasoning ?? "") + thought;
+    else this.messages.push({ role: "assistant", content: null, toolCalls: [], reasoning: thought });
   }
 
   /** A tool call: part of the assistant turn before it, or one of its own when results came between. */

@@ -31,4 +31,19 @@ describe("toChatHistory", () => {
     ]);
     assert.deepEqual(history.at(-1), { type: "model", response: ["Let me look.", { type: "functionCall", name: "f", params: {}, result: "sunny" }] });
   });
+
+  test("a thought sent back opens its response as an ended thought segment, before the text and calls", () => {
+    const history = toChatHistory([
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' }], reasoning: "I call get_weather." },
+      { role: "tool", toolCallId: "c1", content: '{"temperature":12}' },
+    ]);
+    assert.deepEqual(history[1], {
+      type: "model",
+      response: [
+        { type: "segment", segmentType: "thought", text: "I call get_weather.", ended: true },
+        { type: "functionCall", name: "get_weather", params: { city: "Oslo" }, result: { temperature: 12 } },
+      ],
+    });
+  });
 });

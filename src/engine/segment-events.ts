@@ -1,0 +1,70 @@
+// Turns LlamaChat's response chunks (main text and segments, as the model's chat wrapper splits
+// them: Qwen's `<think>`, Harmony's analysis and commentary channels, …) into engine events.
+import type { Token } from "node-llama-cpp";
+import type { EngineEvent } from "./events.ts";
+
+/** What this file reads of node-llama-cpp's `LlamaChatResponseChunk`. */
+export interface ResponseChunk {
+  type: "segment" | undefined;
+  segmentType: "thought" | "comment" | undefined;
+  text: string;
+  tokens: Token[];
+  segmentEndTime?: Date;
+}
+
+/**
+ * - a thought segment's text is reasoning, and its end says so (`reasoning_end`; a thought cut
+ *   short by the token budget has none);
+ * - a comment segment (gpt-oss's commentary preamble, meant for the user) and the main text are answer;
+ * - the whitespace between a thought and the answer is neither, so a tool call right after a
+ *   thought carries no stray "\n\n";
+ * - a segment's own marker tokens never reach the answer: a model cut off by a thought budget may
+ *   write the closing marker again after node-llama-cpp closed the thought for it.
+ */
+export class SegmentEvents {
+  private thought = false;
+  /** A thought ended and no answer text has come since. */
+  private afterThought = false;
+  /** Tokens generated when the thought ended, markers included. */
+  private thoughtEndedAt: number | null = null;
+
+  constructor(
+    /** Single-token markers of the wrapper's segments (`</think>`, `<|channel|>`, …). */
+    private readonly markers: ReadonlySet<Token>,
+    /** The model's detokenizer, for a chunk whose markers must be left out. */
+    private readonly detokenize: (tokens: Token[]) => string,
+    /** Tokens generated so far (LlamaChat reports a segment's text, not its markers). */
+    private readonly generated: () => number,
+  ) {}
+
+  /** Of `total` generated tokens, those the thought took: up to its end, or all of them while it is still open. */
+  thoughtTokens(total: number): number {
+    return this.thoughtEndedAt ?? (this.thought ? total : 0);
+  }
+
+  onChunk(chunk: ResponseChunk): EngineEvent[] {
+    const events: EngineEvent[] = [];
+    if (chunk.type === "segment" && chunk.segmentType === "thought") {
+      this.thought = true;
+      if (chunk.text !== "") events.push({ type: "reasoning", text: chunk.text });
+      if (chunk.segmentEndTime !== undefined) events.push(...this.endThought());
+      return events;
+    }
+    events.push(...this.endThought());
+    let text = chunk.tokens.some((token) => this.markers.has(token)) ? this.detokenize(chunk.tokens.filter((token) => !this.markers.has(token))) : chunk.text;
+    if (this.afterThought) {
+      text = text.trimStart();
+      if (text !== "") this.afterThought = false;
+    }
+    if (text !== "") events.push({ type: "text", text });
+    return events;
+  }
+
+  private endThought(): EngineEvent[] {
+    if (!this.thought) return [];
+    this.thought = false;
+    this.thoughtEndedAt = this.generated();
+    this.afterThought = true;
+    return [{ type: "reasoning_end" }];
+  }
+}

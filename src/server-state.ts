@@ -2,6 +2,7 @@ import type { Config } from "./config.ts";
 import type { Engine } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
 import { Metrics } from "./telemetry/metrics.ts";
+import { ThoughtSeal } from "./thought-seal.ts";
 
 /** What the routes share: the config, and the engine once the model has loaded. */
 export class ServerState {
@@ -11,6 +12,8 @@ export class ServerState {
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
   readonly metrics = new Metrics(() => this.engine?.load() ?? null);
+  /** Seals thoughts sent to clients, and opens those they send back. */
+  readonly thoughtSeal = new ThoughtSeal();
 
   constructor(readonly config: Config) {}
 

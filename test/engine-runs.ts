@@ -10,9 +10,15 @@ export const finishReasonArb: fc.Arbitrary<FinishReason> = fc.constantFrom<Finis
   { type: "tool_calls" },
 );
 
-/** A well-formed engine run: text and tool calls (text may come between calls), then finish, then usage. */
+/**
+ * A well-formed engine run: maybe a thought first (its end said, or cut off by the token budget,
+ * which ends the run there), text and tool calls (text may come between calls), then finish, then usage.
+ */
 export const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
   .record({
+    thought: fc.option(fc.record({ chunks: fc.array(fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }), ended: fc.boolean() }), {
+      nil: undefined,
+    }),
     texts: fc.array(fc.string({ unit: "grapheme", maxLength: 12 }), { maxLength: 12 }),
     calls: fc.array(
       fc.record({
@@ -34,7 +40,18 @@ export const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
     completionTokens: fc.nat(5000),
     cachedTokens: fc.option(fc.nat(100), { nil: undefined }),
   })
-  .map(({ texts, calls, reason, promptTokens, completionTokens, cachedTokens }) => [
+  .map(({ thought, texts, calls, reason, promptTokens, completionTokens, cachedTokens }): EngineEvent[] => {
+    const usage = {
+      promptTokens: promptTokens + (cachedTokens ?? 0),
+      completionTokens,
+      ...(cachedTokens !== undefined ? { cachedTokens } : {}),
+      ...(thought ? { reasoningTokens: Math.min(completionTokens, thought.chunks.length) } : {}),
+    };
+    const thinking = (thought?.chunks ?? []).map((text): EngineEvent => ({ type: "reasoning", text }));
+    if (thought && !thought.ended) return [...thinking, { type: "finish", reason: { type: "length" } }, { type: "usage", usage }];
+    return [
+    ...thinking,
+    ...(thought ? [{ type: "reasoning_end" as const }] : []),
     ...texts.map((text): EngineEvent => ({ type: "text", text })),
     ...calls.flatMap((call, index): EngineEvent[] => [
       { type: "tool_call", index, id: `call_${index}`, name: call.name },
@@ -42,8 +59,9 @@ export const engineRunArb: fc.Arbitrary<EngineEvent[]> = fc
       ...(call.textAfter ? [{ type: "text" as const, text: call.textAfter }] : []),
     ]),
     { type: "finish", reason },
-    { type: "usage", usage: { promptTokens: promptTokens + (cachedTokens ?? 0), completionTokens, ...(cachedTokens !== undefined ? { cachedTokens } : {}) } },
-  ]);
+    { type: "usage", usage },
+  ];
+  });
 
 /** Ticks sprinkled anywhere, before, between and after the engine's events. */
 export const withTicksArb = (events: EngineEvent[]): fc.Arbitrary<StreamEvent[]> =>

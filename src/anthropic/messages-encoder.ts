@@ -13,8 +13,21 @@ export interface MessageIdentity {
   inputTokens: number;
 }
 
-/** A block as it stands; a tool_use block keeps its input as the JSON text streamed so far. */
-type OpenBlock = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; json: string };
+/**
+ * A block as it stands; a tool_use block keeps its input as the JSON text streamed so far, a
+ * thinking block its whole thought (sent or not) and, once closed, the signature that seals it.
+ */
+type OpenBlock =
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; json: string };
+
+export interface MessagesEncoderOptions {
+  /** `thinking.display`: `omitted` sends thinking blocks without their text (the signature still carries it). */
+  thinkingDisplay: "summarized" | "omitted";
+  /** Seals a finished thought into the block's `signature`. */
+  sealThought: (thought: string) => string;
+}
 
 export interface MessagesState {
   readonly blocks: readonly OpenBlock[];
@@ -32,9 +45,20 @@ type Payload = Record<string, unknown>;
 
 const frame = (type: string, payload: Payload = {}) => sseFrame({ type, ...payload }, type);
 
-export function messagesEncoder(identity: MessageIdentity): StreamEncoder<MessagesState> {
-  const close = (state: MessagesState): Encoded<MessagesState> =>
-    state.open === null ? { state, frames: [] } : { state: { ...state, open: null }, frames: [frame("content_block_stop", { index: state.open })] };
+export function messagesEncoder(identity: MessageIdentity, options: MessagesEncoderOptions): StreamEncoder<MessagesState> {
+  /** Closes the open block; a thinking block gets its signature first. */
+  const close = (state: MessagesState): Encoded<MessagesState> => {
+    if (state.open === null) return { state, frames: [] };
+    const index = state.open;
+    const block = state.blocks[index]!;
+    const stop = frame("content_block_stop", { index });
+    if (block.type !== "thinking") return { state: { ...state, open: null }, frames: [stop] };
+    const signature = options.sealThought(block.thinking);
+    return {
+      state: { ...state, open: null, blocks: state.blocks.with(index, { ...block, signature }) },
+      frames: [frame("content_block_delta", { index, delta: { type: "signature_delta", signature } }), stop],
+    };
+  };
   const fail = (state: MessagesState, message: string): Encoded<MessagesState> => ({
     state: { ...state, closed: true },
     frames: [frame("error", { error: { type: "api_error", message } })],
@@ -68,6 +92,22 @@ export function messagesEncoder(identity: MessageIdentity): StreamEncoder<Messag
             frames: [...opened.frames, frame("content_block_delta", { index, delta: { type: "text_delta", text: event.text } })],
           };
         }
+        case "reasoning": {
+          if (event.text === "") return { state, frames: [] };
+          let opened: Encoded<MessagesState> = { state, frames: [] };
+          if (state.open === null || state.blocks[state.open]!.type !== "thinking") {
+            opened = openBlock(state, { type: "thinking", thinking: "", signature: "" }, { type: "thinking", thinking: "", signature: "" });
+          }
+          const index = opened.state.open!;
+          const block = opened.state.blocks[index] as { type: "thinking"; thinking: string; signature: string };
+          const delta = options.thinkingDisplay === "omitted" ? [] : [frame("content_block_delta", { index, delta: { type: "thinking_delta", thinking: event.text } })];
+          return {
+            state: { ...opened.state, blocks: opened.state.blocks.with(index, { ...block, thinking: block.thinking + event.text }) },
+            frames: [...opened.frames, ...delta],
+          };
+        }
+        case "reasoning_end":
+          return state.open !== null && state.blocks[state.open]!.type === "thinking" ? close(state) : { state, frames: [] };
         case "tool_call": {
           const id = toolUseId(event.id);
           const opened = openBlock(state, { type: "tool_use", id, name: event.name, json: "" }, { type: "tool_use", id, name: event.name, input: {} });
@@ -110,11 +150,20 @@ export function messagesEncoder(identity: MessageIdentity): StreamEncoder<Messag
   };
 }
 
-/** The whole message as the state holds it: what a non-streamed answer is. */
-export function messageOf(identity: MessageIdentity, state: MessagesState): Message {
+/** The whole message as the state holds it (its blocks closed): what a non-streamed answer is. */
+export function messageOf(identity: MessageIdentity, state: MessagesState, options: MessagesEncoderOptions): Message {
   return {
     ...emptyMessage(identity),
-    content: state.blocks.map((block) => (block.type === "text" ? block : { type: "tool_use", id: block.id, name: block.name, input: parseInput(block.json) })),
+    content: state.blocks.map((block): ContentBlock => {
+      switch (block.type) {
+        case "thinking":
+          return { type: "thinking", thinking: options.thinkingDisplay === "omitted" ? "" : block.thinking, signature: block.signature };
+        case "text":
+          return block;
+        case "tool_use":
+          return { type: "tool_use", id: block.id, name: block.name, input: parseInput(block.json) };
+      }
+    }),
     ...(state.finish ? stopOf(state.finish) : {}),
     usage: toMessageUsage(state.usage ?? { promptTokens: identity.inputTokens, completionTokens: 0 }),
   };

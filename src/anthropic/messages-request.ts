@@ -1,35 +1,62 @@
 // The request body of POST /v1/messages (and /v1/messages/count_tokens): validated once here, in the engine's terms.
 import type { z } from "zod";
 import { invalidParam } from "../api-error.ts";
-import type { GenerationRequest, ToolChoice, ToolSpec } from "../engine/types.ts";
+import type { GenerationRequest, ReasoningRequest, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { Conversation } from "../request/conversation.ts";
 import { sampling } from "../request/sampling.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
 import { parseAt, validationError } from "../request/validation.ts";
-import { anyBlock, countTokensSchema, messagesRequestSchema, toolResultBlock, toolUseBlock, type MessagesRequestBody } from "./messages-schema.ts";
+import {
+  anyBlock,
+  countTokensSchema,
+  messagesRequestSchema,
+  redactedThinkingBlock,
+  thinkingBlock,
+  toolResultBlock,
+  toolUseBlock,
+  type MessagesRequestBody,
+} from "./messages-schema.ts";
+
+/** Opens a thought this server sealed (a thinking block's signature); null for one it cannot. */
+type OpenThought = (sealed: string) => string | null;
 
 export interface MessagesRequest {
   generation: GenerationRequest;
   stream: boolean;
+  /** `thinking.display`: `omitted` leaves the thought's text out of thinking blocks. */
+  thinkingDisplay: "summarized" | "omitted";
   /** Tools of a server-run type (web search, code execution, …) left out: the model here cannot run them. */
   ignoredTools: string[];
 }
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad field. */
-export function parseMessagesRequest(json: unknown): MessagesRequest {
+export function parseMessagesRequest(json: unknown, openThought: OpenThought): MessagesRequest {
   const parsed = messagesRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
-  return toRequest(parsed.data);
+  return toRequest(parsed.data, openThought);
 }
 
 /** The same for count_tokens, where `max_tokens` may be left out. */
-export function parseCountTokensRequest(json: unknown): GenerationRequest {
+export function parseCountTokensRequest(json: unknown, openThought: OpenThought): GenerationRequest {
   const parsed = countTokensSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
-  return toRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }).generation;
+  return toRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }, openThought).generation;
 }
 
-function toRequest(body: MessagesRequestBody): MessagesRequest {
+/**
+ * `thinking: disabled` is effort `none`; `enabled` caps the thought at `budget_tokens`; `adaptive`
+ * (or no `thinking`: a local thinking model thinks by default) leaves it to `output_config.effort`,
+ * whose `xhigh` and `max` are `high`, the most any local format has.
+ */
+function toReasoning(body: MessagesRequestBody): ReasoningRequest {
+  const level = body.output_config?.effort;
+  const effort = level == null ? null : level === "xhigh" || level === "max" ? "high" : level;
+  if (body.thinking?.type === "disabled") return { effort: "none", budget: null };
+  if (body.thinking?.type === "enabled") return { effort, budget: body.thinking.budget_tokens };
+  return { effort, budget: null };
+}
+
+function toRequest(body: MessagesRequestBody, openThought: OpenThought): MessagesRequest {
   const ignoredTools: string[] = [];
   const tools: ToolSpec[] = [];
   (body.tools ?? []).forEach((tool, i) => {
@@ -46,11 +73,13 @@ function toRequest(body: MessagesRequestBody): MessagesRequest {
     choice.type === "any" ? { type: "required" } : choice.type === "tool" ? { type: "function", name: String(choice.name) } : { type: choice.type as "auto" | "none" };
   checkTools(tools, toolChoice, { type: "text" }, { tools: "tools", toolChoice: "tool_choice", format: "tools" });
   const system = typeof body.system === "string" ? body.system : (body.system ?? []).map((block) => block.text).join("\n");
+  const display = body.thinking && "display" in body.thinking ? body.thinking.display : null;
   return {
     stream: body.stream === true,
+    thinkingDisplay: display === "omitted" ? "omitted" : "summarized",
     ignoredTools,
     generation: {
-      messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toConversation(body.messages)],
+      messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toConversation(body.messages, openThought)],
       // More than fits is capped at what fits, as clients such as Claude Code ask for 32000 whatever the model.
       maxTokens: body.max_tokens,
       sampling: sampling({ temperature: body.temperature, topP: body.top_p, topK: body.top_k }),
@@ -59,21 +88,20 @@ function toRequest(body: MessagesRequestBody): MessagesRequest {
       toolChoice,
       parallelToolCalls: !("disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use === true),
       format: { type: "text" },
+      reasoning: toReasoning(body),
     },
   };
 }
 
 type Block = z.infer<typeof anyBlock>;
 
-/** Block types that carry nothing to render: the model's own thinking, which a small local model never wrote. */
-const SKIPPED_BLOCKS = new Set(["thinking", "redacted_thinking"]);
-
-function toConversation(messages: MessagesRequestBody["messages"]) {
+function toConversation(messages: MessagesRequestBody["messages"], openThought: OpenThought) {
   const conversation = new Conversation();
   messages.forEach((message, i) => {
     const param = `messages[${i}]`;
     const blocks: Block[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
     const texts: string[] = [];
+    const thoughts: string[] = [];
     const calls: Array<{ id: string; name: string; arguments: string; param: string }> = [];
     blocks.forEach((block, j) => {
       const at = ["messages", i, "content", j];
@@ -87,12 +115,18 @@ function toConversation(messages: MessagesRequestBody["messages"]) {
         const result = parseAt(toolResultBlock, block, at);
         const text = result.content === undefined ? "" : typeof result.content === "string" ? result.content : textOf(result.content, `${blockParam}.content`);
         conversation.toolResult(result.tool_use_id, result.is_error ? `Error: ${text}` : text, `${blockParam}.tool_use_id`);
-      } else if (!SKIPPED_BLOCKS.has(block.type)) {
+      } else if (block.type === "thinking" || block.type === "redacted_thinking") {
+        // A thought comes back into the history only as this server sealed it; any other is left out.
+        const sealed = block.type === "thinking" ? parseAt(thinkingBlock, block, at).signature : parseAt(redactedThinkingBlock, block, at).data;
+        const thought = sealed ? openThought(sealed) : null;
+        if (thought && message.role === "assistant") thoughts.push(thought);
+      } else {
         throw invalidParam(`${blockParam}.type`, `Content blocks of type '${block.type}' are not supported in ${message.role} turns by this server: it takes text only.`);
       }
     });
     const text = texts.join("\n");
     if (message.role === "assistant") {
+      if (thoughts.length > 0) conversation.reasoning(thoughts.join("\n"), param);
       conversation.assistant(text === "" && calls.length > 0 ? null : text, param);
       for (const call of calls) conversation.toolCall({ id: call.id, name: call.name, arguments: call.arguments }, call.param);
     } else if (message.role === "system") conversation.system(text, param);

@@ -1,5 +1,5 @@
-// The zod schema of POST /v1/messages bodies: what oserve acts on is typed; `metadata`, `thinking`,
-// `cache_control`, `context_management`, `output_config` and the like are let through and ignored.
+// The zod schema of POST /v1/messages bodies: what oserve acts on is typed; `metadata`,
+// `cache_control`, `context_management` and the like are let through and ignored.
 import { z } from "zod";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
@@ -8,6 +8,9 @@ const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 /** A block whose type the request parser checks, so that an unsupported one (image, document) is named. */
 export const anyBlock = z.looseObject({ type: z.string() });
 export const toolUseBlock = z.looseObject({ type: z.literal("tool_use"), id: z.string().min(1), name: z.string().min(1), input: z.unknown() });
+/** A thought sent back: trusted only as far as its signature (sealed by this server) says. */
+export const thinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string(), signature: z.string().optional() });
+export const redactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
 export const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
@@ -47,6 +50,15 @@ export const messagesRequestSchema = z.looseObject({
   top_p: nullable(z.number().min(0).max(1)),
   top_k: nullable(z.int().min(0)),
   stream: nullable(z.boolean()),
+  thinking: nullable(
+    z.discriminatedUnion("type", [
+      z.looseObject({ type: z.literal("enabled"), budget_tokens: z.int().min(0), display: nullable(z.enum(["summarized", "omitted"])) }),
+      z.looseObject({ type: z.literal("adaptive"), display: nullable(z.enum(["summarized", "omitted"])) }),
+      z.looseObject({ type: z.literal("disabled") }),
+      z.looseObject({ type: z.literal("between_tools") }),
+    ]),
+  ),
+  output_config: nullable(z.looseObject({ effort: nullable(z.enum(["low", "medium", "high", "xhigh", "max"])) })),
 });
 
 export const countTokensSchema = messagesRequestSchema.extend({ max_tokens: z.int().min(1).optional() });

@@ -2,7 +2,10 @@
 
 export type StopReason = "end_turn" | "stop_sequence" | "max_tokens" | "tool_use";
 
-export type ContentBlock = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: unknown };
+export type ContentBlock =
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown };
 
 export interface MessageUsage {
   input_tokens: number;

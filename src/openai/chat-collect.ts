@@ -1,12 +1,16 @@
 // PURE: a whole generation's events as one `chat.completion`.
+import type { ReasoningFormat } from "../config.ts";
 import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
+import { thoughtDelta } from "./reasoning-format.ts";
 import type { StreamIdentity } from "./chat-encoder.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import type { ChatCompletion, ToolCall } from "./types.ts";
 import { toChatUsage } from "./usage.ts";
 
-export function collectChat(identity: StreamIdentity, events: readonly EngineEvent[]): ChatCompletion {
+export function collectChat(identity: StreamIdentity, events: readonly EngineEvent[], reasoningFormat: ReasoningFormat): ChatCompletion {
   let content = "";
+  let reasoning = "";
+  let inlineThought = false;
   const toolCalls: ToolCall[] = [];
   let finish: FinishReason = { type: "end" };
   let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
@@ -15,6 +19,14 @@ export function collectChat(identity: StreamIdentity, events: readonly EngineEve
       case "text":
         content += event.text;
         break;
+      case "reasoning":
+      case "reasoning_end": {
+        const placed = thoughtDelta(reasoningFormat, inlineThought, event);
+        inlineThought = placed.inlineOpen;
+        content += placed.delta?.content ?? "";
+        reasoning += placed.delta?.reasoning_content ?? "";
+        break;
+      }
       case "tool_call":
         toolCalls[event.index] = { id: event.id, type: "function", function: { name: event.name, arguments: "" } };
         break;
@@ -44,6 +56,7 @@ export function collectChat(identity: StreamIdentity, events: readonly EngineEve
         message: {
           role: "assistant",
           content: toolCalls.length > 0 && content === "" ? null : content,
+          ...(reasoning !== "" ? { reasoning_content: reasoning } : {}),
           refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },

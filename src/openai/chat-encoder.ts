@@ -7,6 +7,8 @@ import { chatFinishReason, type ChatFinishReason } from "./finish-reason.ts";
 import type { ChatCompletionChunk, ChunkDelta } from "./types.ts";
 import { toChatUsage } from "./usage.ts";
 import type { TokenUsage } from "../engine/events.ts";
+import type { ReasoningFormat } from "../config.ts";
+import { thoughtDelta } from "./reasoning-format.ts";
 
 /** Minted once per stream, before its first frame; every chunk of the stream carries it. */
 export interface StreamIdentity {
@@ -18,6 +20,8 @@ export interface StreamIdentity {
 export interface ChatEncoderOptions {
   /** `stream_options.include_usage`: a last chunk with `choices: []` and `usage`. */
   includeUsage: boolean;
+  /** Where a thought goes (`--reasoning-format`). */
+  reasoningFormat: ReasoningFormat;
 }
 
 export interface ChatState {
@@ -27,6 +31,8 @@ export interface ChatState {
   readonly finished: boolean;
   /** Usage to send in the last chunk, when asked for. */
   readonly usage: TokenUsage | null;
+  /** An inline thought's `<think>` went out and its `</think>` not yet. */
+  readonly inlineThought: boolean;
   /** `[DONE]` went out: the stream is over and every further event is dropped. */
   readonly closed: boolean;
 }
@@ -42,7 +48,7 @@ export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOption
     frames: [sseFrame(serverErrorBody(message)), DONE_FRAME],
   });
   return {
-    start: () => ({ state: { roleSent: false, finished: false, usage: null, closed: false }, frames: [] }),
+    start: () => ({ state: { roleSent: false, finished: false, usage: null, inlineThought: false, closed: false }, frames: [] }),
     event(state, event: EngineEvent) {
       const sent = (delta: ChunkDelta, finishReason: ChatFinishReason | null = null): Encoded<ChatState> => ({
         state: { ...state, roleSent: true, finished: finishReason !== null || state.finished },
@@ -52,6 +58,13 @@ export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOption
       switch (event.type) {
         case "text":
           return state.finished || event.text === "" ? { state, frames: [] } : sent({ content: event.text });
+        case "reasoning":
+        case "reasoning_end": {
+          if (state.finished) return { state, frames: [] };
+          const { delta, inlineOpen } = thoughtDelta(options.reasoningFormat, state.inlineThought, event);
+          if (delta === null) return { state: { ...state, inlineThought: inlineOpen }, frames: [] };
+          return { state: { ...state, roleSent: true, inlineThought: inlineOpen }, frames: [frame(withRole(state, delta))] };
+        }
         case "tool_call":
           if (state.finished) return { state, frames: [] };
           return sent({ tool_calls: [{ index: event.index, id: event.id, type: "function", function: { name: event.name, arguments: "" } }] });

@@ -1,6 +1,6 @@
 // The request body of POST /v1/chat/completions: validated once here, trusted inside.
 import type { z } from "zod";
-import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
+import type { GenerationRequest, Message, OutputFormat, ReasoningEffort, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
@@ -33,8 +33,15 @@ export function parseChatRequest(json: unknown): ChatRequest {
       sampling: toSampling(body),
       stop: toStops(body.stop),
       ...toolsAndFormat(body),
+      reasoning: { effort: toEffort(body), budget: null },
     },
   };
+}
+
+/** `reasoning_effort` (`xhigh` is above any level a local format has); else `enable_thinking: false` is `none`. */
+function toEffort(body: ChatRequestBody): ReasoningEffort | null {
+  if (body.reasoning_effort) return body.reasoning_effort === "xhigh" ? "high" : body.reasoning_effort;
+  return body.chat_template_kwargs?.enable_thinking === false ? "none" : null;
 }
 
 function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" | "toolChoice" | "parallelToolCalls" | "format"> {
@@ -78,7 +85,12 @@ function toMessages(bodies: ChatMessageBody[]): Message[] {
           arguments: call.function.arguments,
         }));
         unanswered = new Map(toolCalls.map((call, j) => [call.id, j]));
-        messages.push({ role: "assistant", content: body.content == null ? null : flatten(body.content, i), toolCalls });
+        messages.push({
+          role: "assistant",
+          content: body.content == null ? null : flatten(body.content, i),
+          toolCalls,
+          ...(body.reasoning_content ? { reasoning: body.reasoning_content } : {}),
+        });
         break;
       }
       case "tool":

@@ -23,6 +23,8 @@ const message = z.discriminatedUnion("role", [
     content: content.nullish(),
     name: z.string().optional(),
     tool_calls: z.array(toolCall).nullish(),
+    /** The thought of this turn, as this server (llama-server, DeepSeek) sent it. */
+    reasoning_content: z.string().nullish(),
   }),
   z.looseObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
 ]);
@@ -69,6 +71,9 @@ export const chatRequestSchema = z.looseObject({
   tool_choice: nullable(toolChoice),
   parallel_tool_calls: nullable(z.boolean()),
   response_format: nullable(responseFormat),
+  reasoning_effort: nullable(z.enum(["none", "minimal", "low", "medium", "high", "xhigh"])),
+  /** llama-server's and vLLM's way to switch a Qwen3-style model's thinking: `{enable_thinking: false}`. */
+  chat_template_kwargs: nullable(z.looseObject({ enable_thinking: z.boolean().optional() })),
 });
 
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;

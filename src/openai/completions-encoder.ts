@@ -62,7 +62,9 @@ export function completionsEncoder(identity: StreamIdentity, options: { choices:
           return fail(state, event.message);
         case "tool_call":
         case "tool_call_arguments":
-          // A raw completion has no tools.
+        case "reasoning":
+        case "reasoning_end":
+          // A raw completion has no tools, and no chat template to tell a thought from the text.
           return { state, frames: [] };
       }
     },

@@ -57,11 +57,15 @@ export class ResponseStore {
   }
 }
 
-/** The conversation after a response: the assistant's turn (its text and calls) appended, calls named as the model knows them. */
+/** The conversation after a response: the assistant's turn (its thought, text and calls) appended, calls named as the model knows them. */
 export function conversationAfter(conversation: readonly Message[], output: ResponseObject["output"]): Message[] {
   const text = output.flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : [])).join("");
+  const reasoning = output.flatMap((item) => (item.type === "reasoning" ? item.content.map((part) => part.text) : [])).join("");
   const toolCalls = output.flatMap((item) =>
     item.type === "function_call" ? [{ id: item.call_id, name: item.namespace ? `${item.namespace}.${item.name}` : item.name, arguments: item.arguments }] : [],
   );
-  return [...conversation, { role: "assistant", content: text === "" && toolCalls.length > 0 ? null : text, toolCalls }];
+  return [
+    ...conversation,
+    { role: "assistant", content: text === "" && toolCalls.length > 0 ? null : text, toolCalls, ...(reasoning !== "" ? { reasoning } : {}) },
+  ];
 }

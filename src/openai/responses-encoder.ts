@@ -4,7 +4,25 @@ import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts"
 import type { Encoded, StreamEncoder } from "../stream/encoder.ts";
 import { sseFrame } from "../stream/sse.ts";
 import type { ApiFunctionName } from "./responses-request.ts";
-import type { FunctionCallItem, MessageItem, OutputItem, OutputText, ResponseEcho, ResponseObject, ResponseStatus, ResponseUsage } from "./responses-types.ts";
+import type {
+  FunctionCallItem,
+  MessageItem,
+  OutputItem,
+  OutputText,
+  ReasoningItem,
+  ReasoningText,
+  ResponseEcho,
+  ResponseObject,
+  ResponseStatus,
+  ResponseUsage,
+} from "./responses-types.ts";
+
+export interface ResponsesEncoderOptions {
+  /** The model's name for a function → the API's name and namespace. */
+  functionName: (modelName: string) => ApiFunctionName;
+  /** Seals a finished thought into `encrypted_content` (`include: ["reasoning.encrypted_content"]`); null: not asked for. */
+  sealThought: ((thought: string) => string) | null;
+}
 
 export interface ResponsesState {
   /** The next event's sequence_number: they count from 0 without gaps. */
@@ -23,7 +41,7 @@ export interface ResponsesState {
 
 type Payload = Record<string, unknown>;
 
-export function responsesEncoder(echo: ResponseEcho, functionName: (modelName: string) => ApiFunctionName): StreamEncoder<ResponsesState> {
+export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought }: ResponsesEncoderOptions): StreamEncoder<ResponsesState> {
   /** Frames for a series of events, each stamped with the next sequence number. */
   const emit = (state: ResponsesState, events: Array<[string, Payload]>, changes: Partial<ResponsesState> = {}): Encoded<ResponsesState> => {
     let seq = state.seq;
@@ -46,6 +64,13 @@ export function responsesEncoder(echo: ResponseEcho, functionName: (modelName: s
       done = { ...item, status };
       events.push(
         ["response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }],
+        ["response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }],
+      );
+    } else if (item.type === "reasoning") {
+      const part = item.content[0]!;
+      done = { ...item, status, ...(sealThought ? { encrypted_content: sealThought(part.text) } : {}) };
+      events.push(
+        ["response.reasoning_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text }],
         ["response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }],
       );
     } else {
@@ -90,6 +115,32 @@ export function responsesEncoder(echo: ResponseEcho, functionName: (modelName: s
           const part = message.content[0]!;
           events.push(["response.output_text.delta", { item_id: message.id, output_index: index, content_index: 0, delta: event.text, logprobs: [] }]);
           return emit(current, events, { output: current.output.with(index, { ...message, content: [{ ...part, text: part.text + event.text }] }) });
+        }
+        case "reasoning": {
+          if (event.text === "") return { state, frames: [] };
+          let events: Array<[string, Payload]> = [];
+          let current = state;
+          if (current.open === null || current.output[current.open]!.type !== "reasoning") {
+            ({ state: current, events } = close(current, "completed"));
+            const index = current.output.length;
+            const part: ReasoningText = { type: "reasoning_text", text: "" };
+            const item: ReasoningItem = { type: "reasoning", id: itemId("rs", index), status: "in_progress", summary: [], content: [] };
+            events.push(
+              ["response.output_item.added", { output_index: index, item }],
+              ["response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }],
+            );
+            current = { ...current, open: index, output: [...current.output, { ...item, content: [part] }] };
+          }
+          const index = current.open!;
+          const reasoning = current.output[index] as ReasoningItem;
+          const part = reasoning.content[0]!;
+          events.push(["response.reasoning_text.delta", { item_id: reasoning.id, output_index: index, content_index: 0, delta: event.text }]);
+          return emit(current, events, { output: current.output.with(index, { ...reasoning, content: [{ ...part, text: part.text + event.text }] }) });
+        }
+        case "reasoning_end": {
+          if (state.open === null || state.output[state.open]!.type !== "reasoning") return { state, frames: [] };
+          const { state: current, events } = close(state, "completed");
+          return emit(current, events);
         }
         case "tool_call": {
           const { state: current, events } = close(state, "completed");
@@ -166,7 +217,7 @@ function toResponseUsage(usage: TokenUsage): ResponseUsage {
     input_tokens: usage.promptTokens,
     input_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
     output_tokens: usage.completionTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
     total_tokens: usage.promptTokens + usage.completionTokens,
   };
 }

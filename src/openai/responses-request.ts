@@ -1,4 +1,5 @@
 // The request body of POST /v1/responses: validated once here, in the engine's terms.
+import type { z } from "zod";
 import { invalidParam } from "../api-error.ts";
 import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { Conversation } from "../request/conversation.ts";
@@ -11,6 +12,7 @@ import {
   functionTool,
   messageItem,
   namespaceTool,
+  reasoningItem,
   responsesRequestSchema,
   type FunctionToolBody,
   type ResponsesRequestBody,
@@ -36,6 +38,8 @@ export interface ResponsesRequest {
   functionNames: ReadonlyMap<string, ApiFunctionName>;
   /** Hosted tools (web_search, …) left out because the model cannot run them. */
   ignoredTools: string[];
+  /** `include: ["reasoning.encrypted_content"]`: reasoning items carry their thought sealed. */
+  includeEncryptedReasoning: boolean;
 }
 
 /** A namespace's functions are shown to the model as `namespace.function`, and called back by name and namespace. */
@@ -45,7 +49,12 @@ const modelName = (fn: ApiFunctionName) => (fn.namespace ? `${fn.namespace}.${fn
  * Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`.
  * `earlier(id)` gives the conversation a stored response ended with, for `previous_response_id`.
  */
-export function parseResponsesRequest(json: unknown, earlier: (id: string) => Message[] | undefined): ResponsesRequest {
+export function parseResponsesRequest(
+  json: unknown,
+  earlier: (id: string) => Message[] | undefined,
+  /** Opens a sealed thought (`encrypted_content`) of this server's; null for one it cannot. */
+  openThought: (sealed: string) => string | null,
+): ResponsesRequest {
   const parsed = responsesRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;
@@ -67,7 +76,7 @@ export function parseResponsesRequest(json: unknown, earlier: (id: string) => Me
   const offered = toolChoice.allowed ? tools.filter((t) => toolChoice.allowed!.has(t.name)) : tools;
   const format = toFormat(body);
   checkTools(offered, toolChoice.choice, format, { tools: "tools", toolChoice: "tool_choice", format: "text.format" });
-  const conversation = [...previous, ...toConversation(body, previous)];
+  const conversation = [...previous, ...toConversation(body, previous, openThought)];
   return {
     stream: body.stream === true,
     store: body.store !== false,
@@ -81,6 +90,8 @@ export function parseResponsesRequest(json: unknown, earlier: (id: string) => Me
       toolChoice: toolChoice.choice,
       parallelToolCalls: body.parallel_tool_calls ?? true,
       format,
+      // `xhigh` is above what any local format has a level for.
+      reasoning: { effort: body.reasoning?.effort === "xhigh" ? "high" : (body.reasoning?.effort ?? null), budget: null },
     },
     echo: {
       instructions: body.instructions ?? null,
@@ -97,6 +108,7 @@ export function parseResponsesRequest(json: unknown, earlier: (id: string) => Me
     },
     functionNames,
     ignoredTools,
+    includeEncryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
   };
 }
 
@@ -153,10 +165,7 @@ function toFormat(body: ResponsesRequestBody): OutputFormat {
   return { type: "text" };
 }
 
-/** Item types that carry nothing the model here can read back: reasoning it never wrote, kept by the client. */
-const SKIPPED_ITEMS = new Set(["reasoning"]);
-
-function toConversation(body: ResponsesRequestBody, previous: readonly Message[]): Message[] {
+function toConversation(body: ResponsesRequestBody, previous: readonly Message[], openThought: (sealed: string) => string | null): Message[] {
   const conversation = new Conversation();
   // A follow-up may open with the results of the calls the stored response ended with.
   const last = previous.at(-1);
@@ -181,11 +190,25 @@ function toConversation(body: ResponsesRequestBody, previous: readonly Message[]
     } else if (item.type === "function_call_output") {
       const output = parseAt(functionCallOutputItem, item, at);
       conversation.toolResult(output.call_id, flatten(output.output, `${param}.output`), `${param}.call_id`);
-    } else if (!SKIPPED_ITEMS.has(item.type)) {
+    } else if (item.type === "reasoning") {
+      const thought = thoughtOf(parseAt(reasoningItem, item, at), openThought);
+      if (thought !== "") conversation.reasoning(thought, param);
+    } else {
       throw invalidParam(`${param}.type`, `Input items of type '${item.type}' are not supported by this server.`, "unsupported_item_type");
     }
   });
   return conversation.done("input");
+}
+
+/**
+ * The thought a reasoning item carries: sealed by this server (whole and unaltered), else its
+ * `reasoning_text` content as the client kept it. A summary alone, or a sealed thought from
+ * another server or an earlier run, restores nothing: the model goes on without it.
+ */
+function thoughtOf(item: z.infer<typeof reasoningItem>, openThought: (sealed: string) => string | null): string {
+  const sealed = item.encrypted_content ? openThought(item.encrypted_content) : null;
+  if (sealed !== null) return sealed;
+  return (item.content ?? []).flatMap((part) => (part.type === "reasoning_text" && part.text ? [part.text] : [])).join("");
 }
 
 /** Text parts are joined by newlines; images, files and audio are not supported. */

@@ -26,6 +26,13 @@ export const functionCallOutputItem = z.looseObject({
   call_id: z.string().min(1),
   output: content,
 });
+/** A thought the client sends back: its text, or the sealed `encrypted_content` this server gave it. */
+export const reasoningItem = z.looseObject({
+  type: z.literal("reasoning"),
+  content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).nullish(),
+  summary: z.array(z.looseObject({ type: z.string().optional(), text: z.string().optional() })).nullish(),
+  encrypted_content: z.string().nullish(),
+});
 /** Any item: the request parser picks the schema by its `type` (a message may leave it out), so errors name the right field. */
 const anyItem = z.looseObject({ type: z.string().optional() });
 
@@ -79,6 +86,8 @@ export const responsesRequestSchema = z.looseObject({
   previous_response_id: nullable(z.string()),
   metadata: nullable(z.record(z.string(), z.string())),
   top_logprobs: nullable(z.int().min(0).max(20)),
+  reasoning: nullable(z.looseObject({ effort: nullable(z.enum(["none", "minimal", "low", "medium", "high", "xhigh"])) })),
+  include: nullable(z.array(z.string())),
 });
 
 export type ResponsesRequestBody = z.infer<typeof responsesRequestSchema>;

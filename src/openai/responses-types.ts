@@ -28,7 +28,22 @@ export interface FunctionCallItem {
   status: ItemStatus;
 }
 
-export type OutputItem = MessageItem | FunctionCallItem;
+export interface ReasoningText {
+  type: "reasoning_text";
+  text: string;
+}
+
+/** The model's thought. `encrypted_content` (when the request included it) carries it back sealed. */
+export interface ReasoningItem {
+  type: "reasoning";
+  id: string;
+  status: ItemStatus;
+  summary: [];
+  content: ReasoningText[];
+  encrypted_content?: string;
+}
+
+export type OutputItem = ReasoningItem | MessageItem | FunctionCallItem;
 
 export interface ResponseUsage {
   input_tokens: number;

@@ -7,6 +7,8 @@ export interface Usage {
   total_tokens: number;
   /** How many prompt tokens were reused from an earlier request's evaluation. */
   prompt_tokens_details?: { cached_tokens: number };
+  /** Of the completion tokens, those the model spent thinking. */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export interface ToolCall {
@@ -22,7 +24,8 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: 0;
-    message: { role: "assistant"; content: string | null; refusal: null; tool_calls?: ToolCall[] };
+    /** `reasoning_content`: the model's thought, as llama-server and DeepSeek name it (with `--reasoning-format separate`). */
+    message: { role: "assistant"; content: string | null; reasoning_content?: string; refusal: null; tool_calls?: ToolCall[] };
     logprobs: null;
     finish_reason: FinishReason;
   }>;
@@ -39,6 +42,7 @@ export interface ToolCallDelta {
 export interface ChunkDelta {
   role?: "assistant";
   content?: string;
+  reasoning_content?: string;
   tool_calls?: ToolCallDelta[];
 }
 

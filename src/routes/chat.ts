@@ -22,8 +22,9 @@ export function chatRoutes(state: ServerState): Hono {
       model: engine.modelId,
     };
     const generation = startGeneration(c, state, prepared);
-    if (!request.stream) return generation.answer((events) => collectChat(identity, events), { errorBody: openAiErrorBody });
-    return generation.stream(chatEncoder(identity, { includeUsage: request.includeUsage }));
+    const { reasoningFormat } = state.config;
+    if (!request.stream) return generation.answer((events) => collectChat(identity, events, reasoningFormat), { errorBody: openAiErrorBody });
+    return generation.stream(chatEncoder(identity, { includeUsage: request.includeUsage, reasoningFormat }));
   });
   app.all("/v1/chat/completions", methodNotAllowed("POST"));
   return app;

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { toApiError } from "../api-error.ts";
 import { anthropicErrorBody } from "../anthropic/errors.ts";
 import { collectMessage } from "../anthropic/messages-collect.ts";
-import { messagesEncoder, type MessageIdentity } from "../anthropic/messages-encoder.ts";
+import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
@@ -18,20 +18,23 @@ export function messagesRoutes(state: ServerState): Hono {
   // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
   app.post("/v1/messages", async (c) => {
     const engine = state.readyEngine();
-    const request = parseMessagesRequest(await readJson(c.req.raw));
+    const seal = state.thoughtSeal;
+    const request = parseMessagesRequest(await readJson(c.req.raw), (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
       throw toApiError(error, PARAMS);
     });
     const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: engine.modelId, inputTokens: prepared.promptTokens };
     const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
+    const options: MessagesEncoderOptions = { thinkingDisplay: request.thinkingDisplay, sealThought: (thought) => seal.seal(thought) };
     const generation = startGeneration(c, state, prepared);
-    if (request.stream) return generation.stream(messagesEncoder(identity), { headers });
-    return generation.answer((events) => collectMessage(identity, events), { errorBody: anthropicErrorBody, headers });
+    if (request.stream) return generation.stream(messagesEncoder(identity, options), { headers });
+    return generation.answer((events) => collectMessage(identity, options, events), { errorBody: anthropicErrorBody, headers });
   });
   app.all("/v1/messages", methodNotAllowed("POST"));
   app.post("/v1/messages/count_tokens", async (c) => {
     const engine = state.readyEngine();
-    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(await readJson(c.req.raw))) });
+    const seal = state.thoughtSeal;
+    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(await readJson(c.req.raw), (sealed) => seal.open(sealed))) });
   });
   app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
   return app;

@@ -6,7 +6,7 @@ import type { EngineEvent } from "../engine/events.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
 import { conversationAfter, ResponseStore } from "../openai/response-store.ts";
 import { collectResponse } from "../openai/responses-collect.ts";
-import { responsesEncoder } from "../openai/responses-encoder.ts";
+import { responsesEncoder, type ResponsesEncoderOptions } from "../openai/responses-encoder.ts";
 import { parseResponsesRequest, type ApiFunctionName } from "../openai/responses-request.ts";
 import type { ResponseEcho } from "../openai/responses-types.ts";
 import { readJson } from "../request/read-json.ts";
@@ -20,7 +20,8 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
   const app = new Hono();
   app.post("/v1/responses", async (c) => {
     const engine = state.readyEngine();
-    const request = parseResponsesRequest(await readJson(c.req.raw), (id) => store.conversation(id));
+    const seal = state.thoughtSeal;
+    const request = parseResponsesRequest(await readJson(c.req.raw), (id) => store.conversation(id), (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
       throw toApiError(error, PARAMS);
     });
@@ -30,19 +31,22 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
       created_at: Math.floor(Date.now() / 1000),
       model: engine.modelId,
     };
-    const functionName = (name: string): ApiFunctionName => request.functionNames.get(name) ?? { name };
+    const options: ResponsesEncoderOptions = {
+      functionName: (name: string): ApiFunctionName => request.functionNames.get(name) ?? { name },
+      sealThought: request.includeEncryptedReasoning ? (thought) => seal.seal(thought) : null,
+    };
     // Hosted tools the model cannot run were left out; say which, so that a client can tell.
     const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
     const keep = (events: EngineEvent[]) => {
       if (!request.store) return;
-      const response = collectResponse(echo, functionName, events);
+      const response = collectResponse(echo, options, events);
       store.put(response, conversationAfter(request.conversation, response.output));
     };
     const generation = startGeneration(c, state, prepared);
-    if (request.stream) return generation.stream(responsesEncoder(echo, functionName), { headers, onComplete: keep });
+    if (request.stream) return generation.stream(responsesEncoder(echo, options), { headers, onComplete: keep });
     const build = (events: EngineEvent[]) => {
       keep(events);
-      return collectResponse(echo, functionName, events);
+      return collectResponse(echo, options, events);
     };
     return generation.answer(build, { errorBody: openAiErrorBody, headers });
   });

@@ -4,13 +4,15 @@ import Anthropic from "@anthropic-ai/sdk";
 import fc from "fast-check";
 import type { StreamEvent } from "../../src/engine/events.ts";
 import { collectMessage } from "../../src/anthropic/messages-collect.ts";
-import { messagesEncoder, type MessageIdentity } from "../../src/anthropic/messages-encoder.ts";
+import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../../src/anthropic/messages-encoder.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
 
 const identity: MessageIdentity = { id: "msg_abc", model: "m", inputTokens: 42 };
-const encode = (mode: KeepaliveMode, events: StreamEvent[]) => encodeStream(messagesEncoder(identity), mode, events);
+/** A seal that shows what it sealed, so that a stream and its collected message can be compared. */
+const options: MessagesEncoderOptions = { thinkingDisplay: "summarized", sealThought: (thought) => `sealed:${thought}` };
+const encode = (mode: KeepaliveMode, events: StreamEvent[], with_: MessagesEncoderOptions = options) => encodeStream(messagesEncoder(identity, with_), mode, events);
 const events = namedEvents;
 
 describe("messages encoder (property)", () => {
@@ -77,7 +79,7 @@ describe("messages encoder (property)", () => {
         assert.deepEqual(finals[1], finals[0]);
         // The SDK adds fields of its own (`parsed_output`, an undefined `stop_details`) to what it received.
         const received = JSON.parse(JSON.stringify(finals[0], (key, value) => (key === "parsed_output" ? undefined : value)));
-        assert.deepEqual(received, collectMessage(identity, run));
+        assert.deepEqual(received, collectMessage(identity, options, run));
       }),
       { numRuns: 40 },
     );
@@ -86,7 +88,7 @@ describe("messages encoder (property)", () => {
 
 describe("messages encoder (examples)", () => {
   test("stop reasons in Anthropic's words, the matched stop sequence named, cache reads apart from input", () => {
-    const message = collectMessage(identity, [
+    const message = collectMessage(identity, options, [
       { type: "text", text: "The capital of" },
       { type: "finish", reason: { type: "stop_sequence", sequence: " France" } },
       { type: "usage", usage: { promptTokens: 42, completionTokens: 3, cachedTokens: 40 } },
@@ -97,7 +99,7 @@ describe("messages encoder (examples)", () => {
   });
 
   test("tool calls become tool_use blocks with toolu_ ids and parsed input", () => {
-    const message = collectMessage(identity, [
+    const message = collectMessage(identity, options, [
       { type: "tool_call", index: 0, id: "call_9", name: "get_weather" },
       { type: "tool_call_arguments", index: 0, arguments: '{"city":' },
       { type: "tool_call_arguments", index: 0, arguments: '"Oslo"}' },
@@ -110,5 +112,52 @@ describe("messages encoder (examples)", () => {
   test("the keepalive is Anthropic's own ping event", () => {
     const frames = encode("chunk", [{ type: "tick" }, { type: "finish", reason: { type: "end" } }]);
     assert.equal(frames[1], 'event: ping\ndata: {"type":"ping"}\n\n');
+  });
+});
+
+describe("messages encoder: thinking", () => {
+  const thought: StreamEvent[] = [
+    { type: "reasoning", text: "The user asks" },
+    { type: "tick" },
+    { type: "reasoning", text: " for Paris." },
+    { type: "reasoning_end" },
+    { type: "text", text: "Paris." },
+    { type: "finish", reason: { type: "end" } },
+  ];
+
+  test("a thought is a thinking block first: its deltas, then a signature_delta sealing the whole thought, then its stop", () => {
+    const all = events(encode("chunk", thought)).map((e) => e!);
+    const block = all.filter((e) => e.data.index === 0 || e.name === "ping");
+    assert.deepEqual(
+      block.map((e) => (e.name === "content_block_delta" ? e.data.delta.type : e.name)),
+      ["content_block_start", "thinking_delta", "ping", "thinking_delta", "signature_delta", "content_block_stop"],
+    );
+    assert.deepEqual(block[0]!.data.content_block, { type: "thinking", thinking: "", signature: "" });
+    assert.equal(block.at(-2)!.data.delta.signature, "sealed:The user asks for Paris.");
+    assert.deepEqual(collectMessage(identity, options, thought.filter((e) => e.type !== "tick") as never).content, [
+      { type: "thinking", thinking: "The user asks for Paris.", signature: "sealed:The user asks for Paris." },
+      { type: "text", text: "Paris." },
+    ]);
+  });
+
+  test("display omitted: no thinking text is sent, and the signature still carries the whole thought", () => {
+    const omitted: MessagesEncoderOptions = { ...options, thinkingDisplay: "omitted" };
+    const all = events(encode("off", thought, omitted)).map((e) => e!);
+    assert.ok(!all.some((e) => e.data.delta?.type === "thinking_delta"));
+    assert.equal(all.find((e) => e.data.delta?.type === "signature_delta")!.data.delta.signature, "sealed:The user asks for Paris.");
+    assert.deepEqual(collectMessage(identity, omitted, thought.filter((e) => e.type !== "tick") as never).content[0], {
+      type: "thinking",
+      thinking: "",
+      signature: "sealed:The user asks for Paris.",
+    });
+  });
+
+  test("a length cut inside the thought stops at max_tokens with the thinking block, signed", () => {
+    const message = collectMessage(identity, options, [
+      { type: "reasoning", text: "The user" },
+      { type: "finish", reason: { type: "length" } },
+    ]);
+    assert.equal(message.stop_reason, "max_tokens");
+    assert.deepEqual(message.content, [{ type: "thinking", thinking: "The user", signature: "sealed:The user" }]);
   });
 });

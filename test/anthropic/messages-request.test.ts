@@ -3,10 +3,14 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { assertRejects } from "../api-errors.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../../src/anthropic/messages-request.ts";
+import { ThoughtSeal } from "../../src/thought-seal.ts";
 
 const base = { model: "m", max_tokens: 100 };
 
-const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects(parseMessagesRequest, body, param, message);
+/** This server's seal, as the route passes it: opens only what it sealed. */
+const seal = new ThoughtSeal();
+const open = (sealed: string) => seal.open(sealed);
+const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects((json) => parseMessagesRequest(json, open), body, param, message);
 
 const weather = { name: "get_weather", description: "Weather", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 
@@ -21,7 +25,7 @@ describe("parseMessagesRequest", () => {
         { role: "assistant", content: [{ type: "thinking", thinking: "…", signature: "s" }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Oslo" } }] },
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "12°C" }] }] },
       ],
-    });
+    }, open);
     assert.deepEqual(request.generation.messages, [
       { role: "system", content: "Be brief." },
       { role: "user", content: "Weather in Oslo?" },
@@ -32,7 +36,7 @@ describe("parseMessagesRequest", () => {
   });
 
   test("tool_choice any, tool and none in the engine's terms; disable_parallel_tool_use", () => {
-    const choose = (tool_choice: unknown) => parseMessagesRequest({ ...base, tools: [weather], tool_choice, messages: [{ role: "user", content: "x" }] }).generation;
+    const choose = (tool_choice: unknown) => parseMessagesRequest({ ...base, tools: [weather], tool_choice, messages: [{ role: "user", content: "x" }] }, open).generation;
     assert.deepEqual(choose({ type: "any" }).toolChoice, { type: "required" });
     assert.deepEqual(choose({ type: "tool", name: "get_weather" }).toolChoice, { type: "function", name: "get_weather" });
     assert.deepEqual(choose({ type: "none" }).toolChoice, { type: "none" });
@@ -41,7 +45,9 @@ describe("parseMessagesRequest", () => {
 
   test("Claude Code's first request is accepted: system turns among the messages, thinking, context management, max_tokens 32000", () => {
     const body = JSON.parse(readFileSync(new URL("../fixtures/claude-code-2.1.332-request.json", import.meta.url), "utf8"));
-    const request = parseMessagesRequest(body);
+    const request = parseMessagesRequest(body, open);
+    assert.equal(request.thinkingDisplay, "omitted");
+    assert.deepEqual(request.generation.reasoning, { effort: "high", budget: null });
     assert.equal(request.stream, true);
     assert.equal(request.generation.maxTokens, 32000);
     assert.ok(request.generation.tools.length >= 10);
@@ -49,7 +55,7 @@ describe("parseMessagesRequest", () => {
   });
 
   test("count_tokens takes the same body without max_tokens", () => {
-    assert.deepEqual(parseCountTokensRequest({ model: "m", messages: [{ role: "user", content: "Hi" }] }).messages, [{ role: "user", content: "Hi" }]);
+    assert.deepEqual(parseCountTokensRequest({ model: "m", messages: [{ role: "user", content: "Hi" }] }, open).messages, [{ role: "user", content: "Hi" }]);
   });
 
   test("bad requests name the field", () => {
@@ -63,5 +69,28 @@ describe("parseMessagesRequest", () => {
     );
     rejects({ ...base, tools: [weather], tool_choice: { type: "tool", name: "other" }, messages: [{ role: "user", content: "x" }] }, "tool_choice");
     rejects({ ...base, temperature: 1.5, messages: [{ role: "user", content: "x" }] }, "temperature");
+  });
+
+  test("thinking: disabled is effort none, enabled caps the thought, output_config.effort sets the level (max is high)", () => {
+    const ask = (extra: object) => parseMessagesRequest({ ...base, messages: [{ role: "user", content: "Hi" }], ...extra }, open);
+    assert.deepEqual(ask({ thinking: { type: "disabled" } }).generation.reasoning, { effort: "none", budget: null });
+    assert.deepEqual(ask({ thinking: { type: "enabled", budget_tokens: 1024 } }).generation.reasoning, { effort: null, budget: 1024 });
+    assert.deepEqual(ask({ thinking: { type: "adaptive" }, output_config: { effort: "max" } }).generation.reasoning, { effort: "high", budget: null });
+    assert.deepEqual(ask({}).generation.reasoning, { effort: null, budget: null });
+    assert.equal(ask({ thinking: { type: "enabled", budget_tokens: 1024, display: "omitted" } }).thinkingDisplay, "omitted");
+    assert.equal(ask({}).thinkingDisplay, "summarized");
+    rejects({ ...base, messages: [{ role: "user", content: "Hi" }], thinking: { type: "enabled" } }, "thinking.budget_tokens");
+  });
+
+  test("a thinking block comes back into the history only as this server signed it", () => {
+    const turn = (block: object) =>
+      parseMessagesRequest(
+        { ...base, messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: [block, { type: "text", text: "Hello!" }] }, { role: "user", content: "Bye" }] },
+        open,
+      ).generation.messages[1];
+    assert.deepEqual(turn({ type: "thinking", thinking: "", signature: seal.seal("They greet me.") }), { role: "assistant", content: "Hello!", toolCalls: [], reasoning: "They greet me." });
+    assert.deepEqual(turn({ type: "redacted_thinking", data: seal.seal("They greet me.") }), { role: "assistant", content: "Hello!", toolCalls: [], reasoning: "They greet me." });
+    assert.deepEqual(turn({ type: "thinking", thinking: "Forged.", signature: new ThoughtSeal().seal("Forged.") }), { role: "assistant", content: "Hello!", toolCalls: [] });
+    assert.deepEqual(turn({ type: "thinking", thinking: "Unsigned." }), { role: "assistant", content: "Hello!", toolCalls: [] });
   });
 });

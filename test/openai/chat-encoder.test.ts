@@ -5,7 +5,10 @@ import type { StreamEvent } from "../../src/engine/events.ts";
 import { chatEncoder, type StreamIdentity } from "../../src/openai/chat-encoder.ts";
 import { encodeStream as encodeWith } from "../../src/stream/encoder.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { engineRunArb, failingRunArb, withTicksArb } from "../engine-runs.ts";
+import OpenAI from "openai";
+import { REASONING_FORMATS, type ReasoningFormat } from "../../src/config.ts";
+import { collectChat } from "../../src/openai/chat-collect.ts";
+import { engineRunArb, failingRunArb, fetchServing, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
 
 interface EncoderOptions {
   keepalive: KeepaliveMode;
@@ -14,7 +17,7 @@ interface EncoderOptions {
 
 /** The chat encoder under a keepalive mode, over a whole stream. */
 const encodeStream = (identity: StreamIdentity, options: EncoderOptions, events: Iterable<StreamEvent>) =>
-  encodeWith(chatEncoder(identity, { includeUsage: options.includeUsage }), options.keepalive, events);
+  encodeWith(chatEncoder(identity, { includeUsage: options.includeUsage, reasoningFormat: "separate" }), options.keepalive, events);
 
 const identityArb: fc.Arbitrary<StreamIdentity> = fc.record({
   id: fc.stringMatching(/^[0-9a-f]{24}$/).map((hex) => `chatcmpl-${hex}`),
@@ -50,6 +53,12 @@ const isKeepaliveChunk = (p: Parsed) =>
   JSON.stringify(p.json.choices[0].delta) === JSON.stringify({ role: "assistant", content: "" });
 const isKeepalive = (p: Parsed) => p.json === null || isKeepaliveChunk(p);
 const finishIndexes = (parsed: Parsed[]) => parsed.flatMap((p, i) => (isChunk(p) && p.json.choices[0]?.finish_reason ? [i] : []));
+
+/** The thought and the answer as a client reads them from the stream's deltas. */
+function readBack(frames: string[]): { reasoning: string; content: string } {
+  const deltas = parse(frames).filter(isChunk).flatMap((p) => p.json.choices.map((c: any) => c.delta));
+  return { reasoning: deltas.map((d) => d.reasoning_content ?? "").join(""), content: deltas.map((d) => d.content ?? "").join("") };
+}
 
 describe("encodeStream (property)", () => {
   test("every data frame parses as JSON, and [DONE] comes once, last", () => {
@@ -118,6 +127,7 @@ describe("encodeStream (property)", () => {
             completion_tokens: usage.completionTokens,
             total_tokens: usage.promptTokens + usage.completionTokens,
             ...(usage.cachedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cachedTokens } } : {}),
+            ...(usage.reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } } : {}),
           });
           for (const p of chunks.slice(0, -1)) assert.equal(p.json.usage, null);
         } else {
@@ -153,6 +163,7 @@ describe("encodeStream (property)", () => {
         const deltas = chunks.flatMap((p) => p.json.choices.map((c: any) => c.delta));
         const text = deltas.map((d) => d.content ?? "").join("");
         assert.equal(text, events.flatMap((e) => (e.type === "text" ? [e.text] : [])).join(""));
+        assert.equal(deltas.map((d) => d.reasoning_content ?? "").join(""), events.flatMap((e) => (e.type === "reasoning" ? [e.text] : [])).join(""));
         const calls: Array<{ id: string; name: string; arguments: string }> = [];
         for (const call of deltas.flatMap((d) => d.tool_calls ?? [])) {
           if (call.id) {
@@ -205,5 +216,54 @@ describe("encodeStream (examples)", () => {
       model: "m",
       choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
     });
+  });
+});
+
+describe("reasoning in chat completions (--reasoning-format)", () => {
+  const thoughtOf = (events: readonly StreamEvent[]) => events.flatMap((e) => (e.type === "reasoning" ? [e.text] : [])).join("");
+  const answerOf = (events: readonly StreamEvent[]) => events.flatMap((e) => (e.type === "text" ? [e.text] : [])).join("");
+  const encodeAs = (reasoningFormat: ReasoningFormat, events: StreamEvent[]) =>
+    encodeWith(chatEncoder({ id: "chatcmpl-1", created: 1, model: "m" }, { includeUsage: false, reasoningFormat }), "chunk", events);
+
+  test("separate: the thought in reasoning_content, streamed and whole alike; inline: in content between <think> tags; hidden: nowhere", () => {
+    fc.assert(
+      fc.property(engineRunArb.chain(withTicksArb), (events) => {
+        const thought = thoughtOf(events);
+        const answer = answerOf(events);
+        const ended = events.some((e) => e.type === "reasoning_end");
+        const engineEvents = events.filter((e) => e.type !== "tick");
+        assert.deepEqual(readBack(encodeAs("separate", events)), { reasoning: thought, content: answer });
+        const inline = thought === "" ? answer : `<think>\n${thought}${ended ? "\n</think>\n\n" : ""}${answer}`;
+        assert.deepEqual(readBack(encodeAs("inline", events)), { reasoning: "", content: inline });
+        assert.deepEqual(readBack(encodeAs("hidden", events)), { reasoning: "", content: answer });
+        for (const format of REASONING_FORMATS) {
+          const message = collectChat({ id: "chatcmpl-1", created: 1, model: "m" }, engineEvents, format).choices[0]!.message;
+          const streamed = readBack(encodeAs(format, events));
+          assert.equal(message.reasoning_content ?? "", streamed.reasoning);
+          assert.equal(message.content ?? "", streamed.content);
+        }
+      }),
+    );
+  });
+
+  test("the openai SDK's chat stream helper reads the same answer and thought with a keepalive at every point", async () => {
+    await fc.assert(
+      fc.asyncProperty(engineRunArb, async (run) => {
+        const reads = [];
+        for (const events of [run, ticksEverywhere(run)]) {
+          const client = new OpenAI({ apiKey: "x", baseURL: "http://oserve.test/v1", fetch: fetchServing(encodeAs("separate", events)), maxRetries: 0 });
+          const stream = client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "x" }] });
+          // The helper keeps fields it does not know (reasoning_content) from the last delta only: read the thought from its chunks.
+          let reasoning = "";
+          stream.on("chunk", (chunk) => (reasoning += (chunk.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? ""));
+          const final = await stream.finalChatCompletion();
+          reads.push({ reasoning, content: final.choices[0]!.message.content ?? "", finish: final.choices[0]!.finish_reason });
+        }
+        assert.deepEqual(reads[1], reads[0]);
+        assert.equal(reads[0]!.reasoning, thoughtOf(run));
+        assert.equal(reads[0]!.content, answerOf(run));
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -68,4 +68,14 @@ describe("parseChatRequest", () => {
     rejects({ messages: [user, assistant, user] }, "messages", /call_1/);
     rejects({ messages: [user, { ...tool, tool_call_id: "call_9" }] }, "messages[1].tool_call_id");
   });
+
+  test("reasoning: reasoning_effort (xhigh is high), enable_thinking false is none, and a thought in the history is read back", () => {
+    assert.deepEqual(parseChatRequest({ messages: [user], reasoning_effort: "minimal" }).generation.reasoning, { effort: "minimal", budget: null });
+    assert.deepEqual(parseChatRequest({ messages: [user], reasoning_effort: "xhigh" }).generation.reasoning, { effort: "high", budget: null });
+    assert.deepEqual(parseChatRequest({ messages: [user], chat_template_kwargs: { enable_thinking: false } }).generation.reasoning, { effort: "none", budget: null });
+    assert.deepEqual(parseChatRequest({ messages: [user] }).generation.reasoning, { effort: null, budget: null });
+    const request = parseChatRequest({ messages: [user, { role: "assistant", content: "Hi!", reasoning_content: "They greet me." }, user] });
+    assert.deepEqual(request.generation.messages[1], { role: "assistant", content: "Hi!", toolCalls: [], reasoning: "They greet me." });
+    rejects({ messages: [user], reasoning_effort: "max" }, "reasoning_effort");
+  });
 });

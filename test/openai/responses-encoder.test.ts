@@ -4,7 +4,7 @@ import fc from "fast-check";
 import OpenAI from "openai";
 import type { EngineEvent, StreamEvent } from "../../src/engine/events.ts";
 import { collectResponse } from "../../src/openai/responses-collect.ts";
-import { responsesEncoder } from "../../src/openai/responses-encoder.ts";
+import { responsesEncoder, type ResponsesEncoderOptions } from "../../src/openai/responses-encoder.ts";
 import type { ResponseEcho } from "../../src/openai/responses-types.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
@@ -27,7 +27,9 @@ const echo: ResponseEcho = {
   top_p: 1,
 };
 const functionName = (name: string) => (name.includes(".") ? { namespace: name.split(".")[0]!, name: name.split(".")[1]! } : { name });
-const encode = (mode: KeepaliveMode, events: StreamEvent[]) => encodeStream(responsesEncoder(echo, functionName), mode, events);
+/** A seal that shows what it sealed, so that a stream and its collected response can be compared. */
+const options: ResponsesEncoderOptions = { functionName, sealThought: (thought) => `sealed:${thought}` };
+const encode = (mode: KeepaliveMode, events: StreamEvent[]) => encodeStream(responsesEncoder(echo, options), mode, events);
 const TERMINAL = ["response.completed", "response.incomplete", "response.failed"];
 
 const events = namedEvents;
@@ -88,12 +90,10 @@ describe("responses encoder (property)", () => {
         if (mode === "off") assert.equal(keepalives.length, 0);
         if (mode === "comment") assert.ok(keepalives.every((e) => e === null));
         if (mode === "chunk") assert.ok(keepalives.every((e) => e !== null && e.data.response.status === "in_progress"));
-        const lastItemDone = all.findLastIndex((e) => e?.name === "response.output_item.done");
+        // Ticks after the finish event send nothing: what the events after it add (before the terminal event) holds no keepalive.
         const finishAt = run.findIndex((e) => e.type === "finish");
-        // Ticks after the finish event send nothing: count them against the frames after the last item closed.
-        if (lastItemDone >= 0 && run.slice(finishAt).some((e) => e.type === "tick")) {
-          assert.ok(all.slice(lastItemDone + 1, -1).every((e) => e !== null && e.name !== "response.in_progress"));
-        }
+        const upToFinish = events(encode(mode, run.slice(0, finishAt + 1)));
+        assert.ok(all.slice(upToFinish.length - 1, -1).every((e) => e !== null && e.name !== "response.in_progress"));
       }),
     );
   });
@@ -108,11 +108,14 @@ describe("responses encoder (property)", () => {
           finals.push(final);
         }
         assert.deepEqual(finals[1], finals[0]);
-        const expected = collectResponse(echo, functionName, run);
+        const expected = collectResponse(echo, options, run);
         // The SDK adds its own parse results (`parsed`, `parsed_arguments`) to what it received.
         const received = JSON.parse(JSON.stringify(finals[0]!.output, (key, value) => (key === "parsed" || key === "parsed_arguments" ? undefined : value)));
         assert.deepEqual(received, expected.output);
         assert.equal(finals[0]!.output_text, run.flatMap((e: EngineEvent) => (e.type === "text" ? [e.text] : [])).join(""));
+        const thought = run.flatMap((e: EngineEvent) => (e.type === "reasoning" ? [e.text] : [])).join("");
+        const reasoning = finals[0]!.output.filter((item) => item.type === "reasoning");
+        assert.deepEqual(reasoning.map((item) => item.content?.map((part) => part.text).join("")), thought === "" ? [] : [thought]);
       }),
       { numRuns: 40 },
     );
@@ -121,7 +124,7 @@ describe("responses encoder (property)", () => {
 
 describe("responses encoder (examples)", () => {
   test("a namespace's function is called back by its own name and namespace", () => {
-    const response = collectResponse(echo, functionName, [
+    const response = collectResponse(echo, options, [
       { type: "tool_call", index: 0, id: "call_1", name: "crm.lookup" },
       { type: "tool_call_arguments", index: 0, arguments: "{}" },
       { type: "finish", reason: { type: "tool_calls" } },
@@ -135,5 +138,67 @@ describe("responses encoder (examples)", () => {
     const last = events(encode("off", [{ type: "text", text: "hi" }])).at(-1)!;
     assert.equal(last.name, "response.failed");
     assert.equal(last.data.response.error.code, "server_error");
+  });
+});
+
+describe("responses encoder: reasoning", () => {
+  const thought: EngineEvent[] = [
+    { type: "reasoning", text: "The user asks" },
+    { type: "reasoning", text: " for Paris." },
+    { type: "reasoning_end" },
+    { type: "text", text: "Paris." },
+    { type: "finish", reason: { type: "end" } },
+    { type: "usage", usage: { promptTokens: 5, completionTokens: 9, reasoningTokens: 6 } },
+  ];
+
+  test("a thought is a reasoning item before the message: its part opened before its deltas, the whole text in .done, closed at its end", () => {
+    const names = events(encode("off", thought)).map((e) => `${e!.name}@${e!.data.output_index ?? ""}`);
+    assert.deepEqual(names, [
+      "response.created@",
+      "response.in_progress@",
+      "response.output_item.added@0",
+      "response.content_part.added@0",
+      "response.reasoning_text.delta@0",
+      "response.reasoning_text.delta@0",
+      "response.reasoning_text.done@0",
+      "response.content_part.done@0",
+      "response.output_item.done@0",
+      "response.output_item.added@1",
+      "response.content_part.added@1",
+      "response.output_text.delta@1",
+      "response.output_text.done@1",
+      "response.content_part.done@1",
+      "response.output_item.done@1",
+      "response.completed@",
+    ]);
+    const done = events(encode("off", thought)).find((e) => e?.name === "response.reasoning_text.done")!;
+    assert.equal(done.data.text, "The user asks for Paris.");
+  });
+
+  test("encrypted_content seals the whole thought when asked for, and is absent otherwise; reasoning tokens are counted apart", () => {
+    const sealed = collectResponse(echo, options, thought);
+    assert.deepEqual(sealed.output[0], {
+      type: "reasoning",
+      id: "rs_abc_0",
+      status: "completed",
+      summary: [],
+      content: [{ type: "reasoning_text", text: "The user asks for Paris." }],
+      encrypted_content: "sealed:The user asks for Paris.",
+    });
+    assert.equal(sealed.usage?.output_tokens_details.reasoning_tokens, 6);
+    const plain = collectResponse(echo, { ...options, sealThought: null }, thought);
+    assert.ok(!("encrypted_content" in plain.output[0]!));
+  });
+
+  test("a length cut inside the thought is incomplete, with the thought delivered as a reasoning item", () => {
+    const response = collectResponse(echo, options, [
+      { type: "reasoning", text: "The user" },
+      { type: "finish", reason: { type: "length" } },
+      { type: "usage", usage: { promptTokens: 5, completionTokens: 2, reasoningTokens: 2 } },
+    ]);
+    assert.equal(response.status, "incomplete");
+    assert.deepEqual(response.incomplete_details, { reason: "max_output_tokens" });
+    assert.equal(response.output.length, 1);
+    assert.equal(response.output[0]!.type, "reasoning");
   });
 });

@@ -4,9 +4,11 @@ import { describe, test } from "node:test";
 import { assertRejects } from "../api-errors.ts";
 import type { Message } from "../../src/engine/types.ts";
 import { parseResponsesRequest } from "../../src/openai/responses-request.ts";
+import { ThoughtSeal } from "../../src/thought-seal.ts";
 
 const nothingStored = () => undefined;
-const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored) => parseResponsesRequest(body, earlier);
+const seal = new ThoughtSeal();
+const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored) => parseResponsesRequest(body, earlier, (sealed) => seal.open(sealed));
 
 const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects((body) => parse(body), body, param, message);
 
@@ -98,5 +100,43 @@ describe("parseResponsesRequest", () => {
     rejects({ input: [{ type: "item_reference", id: "x" }] }, "input[0].type");
     rejects({ input: "x", max_output_tokens: 0 }, "max_output_tokens");
     rejects({ input: "x", tools: [{ type: "function", name: "bad name" }] }, "tools[0].name");
+  });
+
+  test("reasoning: the effort is read, and a thought sent back joins the assistant turn it opened", () => {
+    const sealed = seal.seal("I call get_weather.");
+    const request = parse({
+      reasoning: { effort: "low", summary: "auto" },
+      include: ["reasoning.encrypted_content"],
+      input: [
+        { role: "user", content: "Weather in Oslo?" },
+        { type: "reasoning", id: "rs_1", summary: [], encrypted_content: sealed },
+        { type: "function_call", call_id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+        { type: "function_call_output", call_id: "c1", output: "12C" },
+        { type: "reasoning", id: "rs_2", summary: [], content: [{ type: "reasoning_text", text: "It is 12C." }] },
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "12C in Oslo." }] },
+        { role: "user", content: "Thanks" },
+      ],
+    });
+    assert.deepEqual(request.generation.reasoning, { effort: "low", budget: null });
+    assert.equal(request.includeEncryptedReasoning, true);
+    assert.deepEqual(request.conversation.slice(1, 4), [
+      { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' }], reasoning: "I call get_weather." },
+      { role: "tool", content: "12C", toolCallId: "c1" },
+      { role: "assistant", content: "12C in Oslo.", toolCalls: [], reasoning: "It is 12C." },
+    ]);
+  });
+
+  test("a sealed thought this server cannot open (another run's, altered) restores nothing; the rest of the request stands", () => {
+    const request = parse({
+      input: [
+        { role: "user", content: "Hi" },
+        { type: "reasoning", summary: [{ type: "summary_text", text: "a summary" }], encrypted_content: new ThoughtSeal().seal("elsewhere") },
+        { role: "assistant", content: "Hello!" },
+        { role: "user", content: "Bye" },
+      ],
+    });
+    assert.deepEqual(request.conversation[1], { role: "assistant", content: "Hello!", toolCalls: [] });
+    assert.equal(request.includeEncryptedReasoning, false);
+    assert.deepEqual(parse({ input: "x", reasoning: { effort: "xhigh" } }).generation.reasoning, { effort: "high", budget: null });
   });
 });

@@ -61,6 +61,17 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_REPACK: "off" }).repack, false);
   });
 
+  test("reasoning: the thought apart in chat by default (llama-server's names too), effort and budget the model's own unless told", () => {
+    const defaults = resolveConfig({ model: "m.gguf" }, {});
+    assert.deepEqual([defaults.reasoningFormat, defaults.reasoningEffort, defaults.reasoningBudget], ["separate", null, null]);
+    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-format": "none" }, {}).reasoningFormat, "inline");
+    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-format": "deepseek" }, {}).reasoningFormat, "separate");
+    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_REASONING_FORMAT: "hidden" }).reasoningFormat, "hidden");
+    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-effort": "low", "reasoning-budget": "256" }, {}).reasoningEffort, "low");
+    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-budget": "256" }, {}).reasoningBudget, 256);
+    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-budget": "0" }, {}).reasoningBudget, 0);
+  });
+
   test("sizes take units", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
@@ -78,6 +89,9 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", "log-format": "xml" }, /--log-format must be one of text, json/],
     [{ model: "m.gguf", "keepalive-json": "yes" }, /--keepalive-json must be on or off/],
     [{ model: "m.gguf", repack: "false" }, /--repack must be on or off/],
+    [{ model: "m.gguf", "reasoning-format": "raw" }, /--reasoning-format must be one of separate, inline, hidden/],
+    [{ model: "m.gguf", "reasoning-effort": "max" }, /--reasoning-effort must be one of none, minimal, low, medium, high/],
+    [{ model: "m.gguf", "reasoning-budget": "-2" }, /--reasoning-budget/],
     [{ model: "m.gguf", "api-key": "a", "api-key-file": "/k" }, /not both/],
     [{ model: "m.gguf", "api-key-file": "/nonexistent/oserve-key" }, /--api-key-file \/nonexistent\/oserve-key: no such file/],
   ] as const) {

@@ -133,7 +133,7 @@ async function* tap<E extends EngineEvent>(events: AsyncIterable<E>, done: (even
 /** Notes the first token, the usage and a failure on the request's record as the events pass. */
 async function* observe<E extends EngineEvent>(events: AsyncGenerator<E>, record: RequestRecord): AsyncGenerator<E> {
   for await (const event of events) {
-    if (event.type === "text" || event.type === "tool_call") record.firstToken();
+    if (event.type === "text" || event.type === "reasoning" || event.type === "tool_call") record.firstToken();
     else if (event.type === "usage") record.addUsage(event.usage);
     else if (event.type === "error") record.end("error");
     yield event;

@@ -5,7 +5,7 @@
 // tokens per second. Chat turns with tools, a response format or a thought budget, and formats with
 // more segments than one leading thought (Harmony's channels), go through LlamaChat.
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
-import type { EngineEvent, FinishReason } from "./events.ts";
+import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
 import { sharedPrefix } from "./prompt-reuse.ts";
 import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./text-stream.ts";
@@ -33,12 +33,6 @@ export interface DirectTurn {
   };
 }
 
-/** How a direct turn ended, and how many of its tokens were thought. */
-export interface DirectOutcome {
-  finish: FinishReason;
-  reasoningTokens: number;
-}
-
 export async function generateDirect(
   model: LlamaModel,
   sequence: LlamaContextSequence,
@@ -47,7 +41,7 @@ export async function generateDirect(
   stop: AbortSignal,
   /** Called when the sequence asks for its next token (engine/batch-window.ts). */
   asked: () => void = () => {},
-): Promise<DirectOutcome> {
+): Promise<GenerationOutcome> {
   // Evaluate only what the sequence does not already hold; at least the last prompt token, whose
   // logits give the first answer token.
   const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
@@ -73,13 +67,13 @@ export async function generateDirect(
     if (scan.text !== "") events.push({ type: "text", text: scan.text });
     return scan.stop;
   };
-  const outcome = (finish: FinishReason): DirectOutcome => ({
+  const outcome = (finish: FinishReason): GenerationOutcome => ({
     finish,
     reasoningTokens: thoughtTokens ?? (thought.thinking ? generated.length : 0),
   });
   // At the end, what the detokenizer and the thought held back goes through the stop strings too;
   // a stop found there still wins.
-  const finish = (reason: FinishReason): DirectOutcome => {
+  const finish = (reason: FinishReason): GenerationOutcome => {
     const held = send(thought.push(detokenizer.flush())) ?? send(thought.flush());
     if (held !== null) return outcome(stopped(held));
     const rest = stops.flush();

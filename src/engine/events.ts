@@ -14,6 +14,12 @@ export type FinishReason =
   | { type: "length" }
   | { type: "tool_calls" };
 
+/** How a generation ended, and how many of its tokens were thought (what the engine's paths report). */
+export interface GenerationOutcome {
+  finish: FinishReason;
+  reasoningTokens: number;
+}
+
 /** Token counts of one generation. */
 export interface TokenUsage {
   promptTokens: number;

@@ -13,11 +13,11 @@ import type {
   LlamaText,
   Token,
 } from "node-llama-cpp";
-import type { EngineEvent, FinishReason } from "./events.ts";
+import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import { BatchWindow } from "./batch-window.ts";
-import { generateDirect, type DirectOutcome, type DirectTurn } from "./direct-chat.ts";
+import { generateDirect, type DirectTurn } from "./direct-chat.ts";
 import { Embedder } from "./embedder.ts";
 import { engineBuild, type EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -120,6 +120,8 @@ interface Plan {
   maxTokens: number;
   /** Most tokens the thought may take; null: no cap of its own. */
   thoughtBudget: number | null;
+  /** The wrapper's segment marker tokens: never answer text. */
+  markers: ReadonlySet<Token>;
   /** The rendered prompt's tokens: to count them and to pick the sequence that holds most of them. */
   prompt: Token[];
 }
@@ -134,6 +136,8 @@ export class LlamaEngine implements Engine {
   private readonly vocabularySize: number | null;
   /** The model's chat wrapper with its default settings, and the variants reasoning efforts ask for, by plan key. */
   private readonly chatWrappers = new Map<string, ChatWrapper>();
+  /** Each of those wrappers' segment marker tokens, worked out once. */
+  private readonly markers = new WeakMap<ChatWrapper, Set<Token>>();
   private readonly reasoningDefaults: ReasoningDefaults;
 
   constructor(
@@ -196,6 +200,7 @@ export class LlamaEngine implements Engine {
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
       maxTokens,
       thoughtBudget: thinking.thoughtBudget,
+      markers: this.markerTokens(wrapper),
       prompt,
     };
     return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
@@ -329,7 +334,7 @@ export class LlamaEngine implements Engine {
   private async *generate(
     prompt: Token[],
     signal: AbortSignal,
-    produce: (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<DirectOutcome>,
+    produce: (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<GenerationOutcome>,
   ): AsyncGenerator<EngineEvent> {
     const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, prompt));
     if (!sequence) return;
@@ -369,12 +374,12 @@ export class LlamaEngine implements Engine {
   }
 
   /** A chat turn through LlamaChat and the model's chat wrapper, tools and grammar included. */
-  private async chat(plan: Plan, request: GenerationRequest, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<DirectOutcome> {
+  private async chat(plan: Plan, request: GenerationRequest, sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal): Promise<GenerationOutcome> {
     const chat = new this.lib.LlamaChat({ contextSequence: sequence, chatWrapper: plan.chatWrapper });
     const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const before = sequence.tokenMeter.usedOutputTokens;
     const generated = () => sequence.tokenMeter.usedOutputTokens - before;
-    const segments = new SegmentEvents(this.markerTokens(plan.chatWrapper), (tokens) => this.model.detokenize(tokens, false), generated);
+    const segments = new SegmentEvents(plan.markers, (tokens) => this.model.detokenize(tokens, false), generated);
     const { onTextChunk: _, ...generation } = this.generationOptions(request.sampling, request.stop, stop, events);
     const common = {
       ...generation,
@@ -408,7 +413,7 @@ export class LlamaEngine implements Engine {
     sequence: LlamaContextSequence,
     events: EventQueue<EngineEvent>,
     stop: AbortSignal,
-  ): Promise<DirectOutcome> {
+  ): Promise<GenerationOutcome> {
     const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
     const options = { ...this.generationOptions(request.sampling, request.stop, stop, events), maxTokens };
     try {
@@ -428,7 +433,10 @@ export class LlamaEngine implements Engine {
    * tokens, so they are told apart as the tokens that their own text does not tokenize back to.
    */
   private markerTokens(wrapper: ChatWrapper): Set<Token> {
+    const known = this.markers.get(wrapper);
+    if (known) return known;
     const markers = new Set<Token>();
+    this.markers.set(wrapper, markers);
     const segments = wrapper.settings.segments;
     for (const segment of [segments?.thought, segments?.comment]) {
       for (const marker of [segment?.prefix, segment?.suffix]) {

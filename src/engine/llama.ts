@@ -428,9 +428,9 @@ export class LlamaEngine implements Engine {
   }
 
   /**
-   * The added tokens of the wrapper's segment markers (`<think>`, `</think>`, Harmony's
-   * `<|channel|>`, …): never answer text. Such tokens detokenize as their text even without special
-   * tokens, so they are told apart as the tokens that their own text does not tokenize back to.
+   * The special and added (user-defined) tokens of the wrapper's segment markers (`<think>`,
+   * `</think>`, Harmony's `<|channel|>`, …): never answer text. Such tokens detokenize as their
+   * text even without special tokens; the words between them (Harmony's `analysis`) are ordinary.
    */
   private markerTokens(wrapper: ChatWrapper): Set<Token> {
     const known = this.markers.get(wrapper);
@@ -442,8 +442,7 @@ export class LlamaEngine implements Engine {
       for (const marker of [segment?.prefix, segment?.suffix]) {
         if (marker === undefined || (typeof marker === "object" && "type" in marker)) continue;
         for (const token of this.lib.LlamaText(marker).tokenize(this.model.tokenizer)) {
-          const plain = this.model.tokenize(this.model.detokenize([token], true), false);
-          if (plain.length !== 1 || plain[0] !== token) markers.add(token);
+          if (this.model.isSpecialToken(token) || this.model.getTokenAttributes(token).userDefined) markers.add(token);
         }
       }
     }

@@ -70,6 +70,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
+  // Log lines reach JS through a queue that the event loop drains when it can, so some of the
+  // load's lines may arrive after the load itself: the logger stays, and lets through only what the
+  // quiet level would have. (Restoring node-llama-cpp's own logger let such late lines out on
+  // stdout, "[node-llama-cpp] ......" with no newline, in front of the ready line a script waits for.)
   const weights: WeightBuffer[] = [];
   const quiet = { level: llama.logLevel, logger: llama.logger };
   llama.logger = (level, message) => {
@@ -89,7 +93,8 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     });
   } finally {
     llama.logLevel = quiet.level;
-    llama.logger = quiet.logger;
+    // One turn of the event loop: the lines queued during the load (the weights' among them) arrive.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;

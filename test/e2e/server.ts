@@ -44,14 +44,21 @@ export async function startServer(
   let stderr = "";
   child.stderr!.on("data", (data) => (stderr += data));
   const lines = createInterface({ input: child.stdout! });
+  // Kept for the error: a ready line that never matched says more than a timeout alone.
+  let stdout = "";
+  lines.on("line", (line) => (stdout += `${line}\n`));
   const exited = once(child, "exit").then(([code]) => {
     running.delete(child);
     return code as number | null;
   });
   const ready = new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`oserve did not get ready in ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`oserve did not get ready in ${timeoutMs} ms:\n${stderr}\nstdout:\n${stdout}`)), timeoutMs);
+    let first = true;
     lines.on("line", (line) => {
       const match = /^oserve listening on (http:\/\/\S+) \(model: .+\)$/.exec(line);
+      // The ready line is stdout's first: a script that waits for it must never find it behind other output.
+      if (first && !match) reject(new Error(`oserve wrote to stdout before its ready line: ${JSON.stringify(line)}\n${stderr}`));
+      first = false;
       if (match) {
         clearTimeout(timer);
         resolveUrl(match[1]!);

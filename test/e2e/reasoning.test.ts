@@ -339,3 +339,31 @@ for (const model of MODELS) {
     });
   });
 }
+
+describe("--reasoning-format inline and hidden: where chat completions put the thought", { timeout: SUITE_TIMEOUT_MS }, () => {
+  let server: TestServer;
+  let openai: OpenAI;
+  before(async () => {
+    server = await startServer(["--model", TINY_THINK, "--ctx-size", "2048", "--reasoning-format", "inline"]);
+    openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+  });
+  after(async () => assert.equal(await server?.stop(), 0));
+
+  test("inline: the thought in content between <think> tags as the model wrote it, streamed and not; Responses and Messages keep their own items", async () => {
+    const question = [{ role: "user" as const, content: CAPITAL }];
+    const expected = `<think>\n${CAPITAL_THOUGHT}\n</think>\n\n${CAPITAL_ANSWER}`;
+    const message = (await openai.chat.completions.create({ model: "x", messages: question, temperature: 0 })).choices[0]!.message as ChatMessage;
+    assert.equal(message.content, expected);
+    assert.equal(message.reasoning_content, undefined);
+    let streamed = "";
+    for await (const chunk of await openai.chat.completions.create({ model: "x", messages: question, temperature: 0, stream: true })) {
+      const delta = chunk.choices[0]?.delta as ChatDelta | undefined;
+      assert.equal(delta?.reasoning_content, undefined);
+      streamed += delta?.content ?? "";
+    }
+    assert.equal(streamed, expected);
+    const response = await openai.responses.create({ model: "x", input: CAPITAL, temperature: 0 });
+    assert.deepEqual(response.output.map((item) => item.type), ["reasoning", "message"]);
+    assert.equal(response.output_text, CAPITAL_ANSWER);
+  });
+});

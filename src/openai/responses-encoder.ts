@@ -41,6 +41,28 @@ export interface ResponsesState {
 
 type Payload = Record<string, unknown>;
 
+/** An item of one text part, written by deltas: a message's answer, a reasoning item's thought. */
+type TextItem = MessageItem | ReasoningItem;
+
+/** What tells the two kinds of text item apart in the stream. */
+const TEXT_ITEMS = {
+  message: {
+    idPrefix: "msg",
+    item: (id: string): MessageItem => ({ type: "message", id, status: "in_progress", role: "assistant", content: [] }),
+    part: (): OutputText => ({ type: "output_text", text: "", annotations: [], logprobs: [] }),
+    events: "response.output_text",
+    /** What OpenAI adds to its text events. */
+    extra: { logprobs: [] } as Payload,
+  },
+  reasoning: {
+    idPrefix: "rs",
+    item: (id: string): ReasoningItem => ({ type: "reasoning", id, status: "in_progress", summary: [], content: [] }),
+    part: (): ReasoningText => ({ type: "reasoning_text", text: "" }),
+    events: "response.reasoning_text",
+    extra: {} as Payload,
+  },
+} as const;
+
 export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought }: ResponsesEncoderOptions): StreamEncoder<ResponsesState> {
   /** Frames for a series of events, each stamped with the next sequence number. */
   const emit = (state: ResponsesState, events: Array<[string, Payload]>, changes: Partial<ResponsesState> = {}): Encoded<ResponsesState> => {
@@ -59,18 +81,12 @@ export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought
     const item = state.output[index]!;
     const events: Array<[string, Payload]> = [];
     let done: OutputItem;
-    if (item.type === "message") {
+    if (item.type === "message" || item.type === "reasoning") {
       const part = item.content[0]!;
-      done = { ...item, status };
+      const kind = TEXT_ITEMS[item.type];
+      done = { ...item, status, ...(item.type === "reasoning" && sealThought ? { encrypted_content: sealThought(part.text) } : {}) };
       events.push(
-        ["response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }],
-        ["response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }],
-      );
-    } else if (item.type === "reasoning") {
-      const part = item.content[0]!;
-      done = { ...item, status, ...(sealThought ? { encrypted_content: sealThought(part.text) } : {}) };
-      events.push(
-        ["response.reasoning_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text }],
+        [`${kind.events}.done`, { item_id: item.id, output_index: index, content_index: 0, text: part.text, ...kind.extra }],
         ["response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }],
       );
     } else {
@@ -79,6 +95,30 @@ export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought
     }
     events.push(["response.output_item.done", { output_index: index, item: done }]);
     return { state: { ...state, open: null, output: state.output.with(index, done) }, events };
+  };
+
+  /** Text for the open item of `type`, opened first (after closing any other) if it is not the open one. */
+  const appendText = (state: ResponsesState, type: TextItem["type"], text: string): Encoded<ResponsesState> => {
+    if (text === "") return { state, frames: [] };
+    const kind = TEXT_ITEMS[type];
+    let events: Array<[string, Payload]> = [];
+    let current = state;
+    if (current.open === null || current.output[current.open]!.type !== type) {
+      ({ state: current, events } = close(current, "completed"));
+      const index = current.output.length;
+      const part = kind.part();
+      const item = kind.item(itemId(kind.idPrefix, index));
+      events.push(
+        ["response.output_item.added", { output_index: index, item }],
+        ["response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }],
+      );
+      current = { ...current, open: index, output: [...current.output, { ...item, content: [part] } as TextItem] };
+    }
+    const index = current.open!;
+    const item = current.output[index] as TextItem;
+    const part = item.content[0]!;
+    events.push([`${kind.events}.delta`, { item_id: item.id, output_index: index, content_index: 0, delta: text, ...kind.extra }]);
+    return emit(current, events, { output: current.output.with(index, { ...item, content: [{ ...part, text: part.text + text }] } as TextItem) });
   };
 
   const fail = (state: ResponsesState, message: string): Encoded<ResponsesState> =>
@@ -95,48 +135,10 @@ export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought
     event(state, event: EngineEvent) {
       if (state.closed || (state.finish && event.type !== "usage")) return { state, frames: [] };
       switch (event.type) {
-        case "text": {
-          if (event.text === "") return { state, frames: [] };
-          let events: Array<[string, Payload]> = [];
-          let current = state;
-          if (current.open === null || current.output[current.open]!.type !== "message") {
-            ({ state: current, events } = close(current, "completed"));
-            const index = current.output.length;
-            const part: OutputText = { type: "output_text", text: "", annotations: [], logprobs: [] };
-            const item: MessageItem = { type: "message", id: itemId("msg", index), status: "in_progress", role: "assistant", content: [] };
-            events.push(
-              ["response.output_item.added", { output_index: index, item }],
-              ["response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }],
-            );
-            current = { ...current, open: index, output: [...current.output, { ...item, content: [part] }] };
-          }
-          const index = current.open!;
-          const message = current.output[index] as MessageItem;
-          const part = message.content[0]!;
-          events.push(["response.output_text.delta", { item_id: message.id, output_index: index, content_index: 0, delta: event.text, logprobs: [] }]);
-          return emit(current, events, { output: current.output.with(index, { ...message, content: [{ ...part, text: part.text + event.text }] }) });
-        }
-        case "reasoning": {
-          if (event.text === "") return { state, frames: [] };
-          let events: Array<[string, Payload]> = [];
-          let current = state;
-          if (current.open === null || current.output[current.open]!.type !== "reasoning") {
-            ({ state: current, events } = close(current, "completed"));
-            const index = current.output.length;
-            const part: ReasoningText = { type: "reasoning_text", text: "" };
-            const item: ReasoningItem = { type: "reasoning", id: itemId("rs", index), status: "in_progress", summary: [], content: [] };
-            events.push(
-              ["response.output_item.added", { output_index: index, item }],
-              ["response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }],
-            );
-            current = { ...current, open: index, output: [...current.output, { ...item, content: [part] }] };
-          }
-          const index = current.open!;
-          const reasoning = current.output[index] as ReasoningItem;
-          const part = reasoning.content[0]!;
-          events.push(["response.reasoning_text.delta", { item_id: reasoning.id, output_index: index, content_index: 0, delta: event.text }]);
-          return emit(current, events, { output: current.output.with(index, { ...reasoning, content: [{ ...part, text: part.text + event.text }] }) });
-        }
+        case "text":
+          return appendText(state, "message", event.text);
+        case "reasoning":
+          return appendText(state, "reasoning", event.text);
         case "reasoning_end": {
           if (state.open === null || state.output[state.open]!.type !== "reasoning") return { state, frames: [] };
           const { state: current, events } = close(state, "completed");

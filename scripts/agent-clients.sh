@@ -96,7 +96,7 @@ thoughts_sent_back() {
   ' "$2"
 }
 codex=(env CODEX_HOME="$work/codex-home" "$CACHE/node_modules/.bin/codex" exec --skip-git-repo-check)
-claude=(env ANTHROPIC_BASE_URL="$url" ANTHROPIC_API_KEY=unused "$CACHE/node_modules/.bin/claude" -p --model "$model")
+claude=(env ANTHROPIC_BASE_URL="$url" ANTHROPIC_API_KEY=unused CLAUDE_CODE_MAX_OUTPUT_TOKENS="${CLAUDE_CODE_MAX_OUTPUT_TOKENS:-512}" "$CACHE/node_modules/.bin/claude" -p --model "$model")
 run codex "${codex[@]}" "Say hello"
 mark=$(($(wc -l <"$work/requests.jsonl" 2>/dev/null || echo 0) + 1))
 run codex-turn-2 "${codex[@]}" resume --last "What is the capital of France?"

@@ -21,12 +21,15 @@ export interface DirectTurn {
   stopStrings: readonly string[];
   /** The chat wrapper's textual stop triggers (a match is the turn's normal end). */
   wrapperStopStrings: readonly string[];
-  /** The wrapper's segment markers (engine/segment-events.ts): never answer text. */
+  /** The chat format's own tokens (engine/format-tokens.ts): never answer text. */
   markers: ReadonlySet<Token>;
   /** Tokens that end the turn besides the model's end-of-generation tokens (the wrapper's `<|im_end|>`, …). */
   stopTokens: ReadonlySet<Token>;
-  /** The chat wrapper's thought segment, split from the answer when the answer starts with it (prefix null: it starts inside it). */
-  thought: { prefix: string | null; suffix: string } | null;
+  /**
+   * The chat wrapper's thought segment, split from the answer when the answer starts with it (prefix
+   * null: it starts inside it); the format tokens of its prefix and suffix, which may open and close it.
+   */
+  thought: { prefix: string | null; suffix: string; prefixTokens: ReadonlySet<Token>; suffixTokens: ReadonlySet<Token> } | null;
   /** Sampling, as node-llama-cpp's options (the penalties' token list is filled in here). */
   sampling: Omit<SequenceEvaluateOptions, "repeatPenalty"> & {
     repeatPenalty?: false | { penalty?: number; presencePenalty?: number; frequencyPenalty?: number };
@@ -94,7 +97,9 @@ export async function generateDirect(
     if (stop.aborted) return outcome({ type: "end" });
     if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
     generated.push(token);
-    if (!thought.answering || !turn.markers.has(token)) {
+    // A format token is text only where it opens or closes the thought; anywhere else it is left out.
+    const formatToken = turn.markers.has(token);
+    if (!formatToken || (thought.opening && turn.thought?.prefixTokens.has(token)) || (thought.thinking && turn.thought?.suffixTokens.has(token))) {
       const found = send(thought.push(detokenizer.push(token)));
       if (found !== null) return outcome(stopped(found));
     }

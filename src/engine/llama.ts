@@ -31,6 +31,7 @@ import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import { planThinking, type ReasoningDefaults, type ThinkingPlan } from "./reasoning.ts";
 import { SegmentEvents, type ResponseChunk } from "./segment-events.ts";
 import { samplingOptions } from "./sampling.ts";
+import { formatTokens } from "./format-tokens.ts";
 import { SlotPool } from "./slots.ts";
 import type { CompletionRequest, Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
 
@@ -125,7 +126,7 @@ interface Plan {
   maxTokens: number;
   /** Most tokens the thought may take; null: no cap of its own. */
   thoughtBudget: number | null;
-  /** The wrapper's segment marker tokens: never answer text. */
+  /** The chat format's own tokens: never answer text. */
   markers: ReadonlySet<Token>;
   /** The rendered prompt's tokens: to count them and to pick the sequence that holds most of them. */
   prompt: Token[];
@@ -141,8 +142,8 @@ export class LlamaEngine implements Engine {
   private readonly vocabularySize: number | null;
   /** The model's chat wrapper with its default settings, and the variants reasoning efforts ask for, by plan key. */
   private readonly chatWrappers = new Map<string, ChatWrapper>();
-  /** Each of those wrappers' segment marker tokens, worked out once. */
-  private readonly markers = new WeakMap<ChatWrapper, Set<Token>>();
+  /** The chat format's own tokens (control and user-defined): never answer text (engine/format-tokens.ts). */
+  private readonly formatTokens: ReadonlySet<Token>;
   private readonly reasoningDefaults: ReasoningDefaults;
 
   constructor(
@@ -162,6 +163,7 @@ export class LlamaEngine implements Engine {
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
+    this.formatTokens = formatTokens(model.fileInfo.metadata.tokenizer?.ggml?.token_type);
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
@@ -205,7 +207,7 @@ export class LlamaEngine implements Engine {
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
       maxTokens,
       thoughtBudget: thinking.thoughtBudget,
-      markers: this.markerTokens(wrapper),
+      markers: this.formatTokens,
       prompt,
     };
     return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
@@ -299,20 +301,22 @@ export class LlamaEngine implements Engine {
     return {
       prompt,
       maxTokens,
-      markers: this.markerTokens(chatWrapper),
+      markers: this.formatTokens,
       stopStrings: request.stop,
       wrapperStopStrings: wrapperStopStrings.filter((text) => text !== ""),
       stopTokens,
-      thought:
-        segment?.suffix === undefined
-          ? null
-          : {
-              // "openedOnStart": the wrapper opens the thought in the prompt; the answer begins inside it.
-              prefix: typeof segment.prefix === "object" && "type" in segment.prefix ? null : this.lib.LlamaText(segment.prefix).toString(),
-              suffix: this.lib.LlamaText(segment.suffix).toString(),
-            },
+      thought: segment?.suffix === undefined ? null : this.thoughtMarkers(segment.prefix, segment.suffix),
       sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
     };
+  }
+
+  /** A thought segment's prefix (null: "openedOnStart", the wrapper opens the thought in the prompt) and suffix, as text and format tokens. */
+  private thoughtMarkers(prefix: string | LlamaText | { type: "openedOnStart" }, suffix: string | LlamaText): NonNullable<DirectTurn["thought"]> {
+    const text = (marker: string | LlamaText) => this.lib.LlamaText(marker).toString();
+    const tokens = (marker: string | null) => new Set(marker === null ? [] : this.model.tokenize(marker, true).filter((token) => this.formatTokens.has(token)));
+    const prefixText = typeof prefix === "object" && "type" in prefix ? null : text(prefix);
+    const suffixText = text(suffix);
+    return { prefix: prefixText, suffix: suffixText, prefixTokens: tokens(prefixText), suffixTokens: tokens(suffixText) };
   }
 
   /**
@@ -430,28 +434,6 @@ export class LlamaEngine implements Engine {
     } finally {
       completion.dispose();
     }
-  }
-
-  /**
-   * The special and added (user-defined) tokens of the wrapper's segment markers (`<think>`,
-   * `</think>`, Harmony's `<|channel|>`, …): never answer text. Such tokens detokenize as their
-   * text even without special tokens; the words between them (Harmony's `analysis`) are ordinary.
-   */
-  private markerTokens(wrapper: ChatWrapper): Set<Token> {
-    const known = this.markers.get(wrapper);
-    if (known) return known;
-    const markers = new Set<Token>();
-    this.markers.set(wrapper, markers);
-    const segments = wrapper.settings.segments;
-    for (const segment of [segments?.thought, segments?.comment]) {
-      for (const marker of [segment?.prefix, segment?.suffix]) {
-        if (marker === undefined || (typeof marker === "object" && "type" in marker)) continue;
-        for (const token of this.lib.LlamaText(marker).tokenize(this.model.tokenizer)) {
-          if (this.model.isSpecialToken(token) || this.model.getTokenAttributes(token).userDefined) markers.add(token);
-        }
-      }
-    }
-    return markers;
   }
 
   private generationOptions(sampling: GenerationRequest["sampling"], stops: string[], stop: AbortSignal, events: EventQueue<EngineEvent>) {

@@ -18,8 +18,9 @@ export interface ResponseChunk {
  * - a comment segment (gpt-oss's commentary preamble, meant for the user) and the main text are answer;
  * - the whitespace between a thought and the answer is neither, so a tool call right after a
  *   thought carries no stray "\n\n";
- * - a segment's own marker tokens never reach the answer: a model cut off by a thought budget may
- *   write the closing marker again after node-llama-cpp closed the thought for it.
+ * - the format's own tokens (engine/format-tokens.ts) never reach the answer: a model cut off by a
+ *   thought budget may write the closing marker again after node-llama-cpp closed the thought for
+ *   it, one lost in a long prompt may write Harmony's `<|start|>` where no message may start.
  */
 export class SegmentEvents {
   private thought = false;
@@ -29,7 +30,7 @@ export class SegmentEvents {
   private thoughtEndedAt: number | null = null;
 
   constructor(
-    /** Single-token markers of the wrapper's segments (`</think>`, `<|channel|>`, …). */
+    /** The chat format's own tokens (`</think>`, `<|channel|>`, `<|start|>`, …). */
     private readonly markers: ReadonlySet<Token>,
     /** The model's detokenizer, for a chunk whose markers must be left out. */
     private readonly detokenize: (tokens: Token[]) => string,

@@ -126,6 +126,11 @@ export class LeadingThought {
     return this.state === "answer" || this.state === "after-thought";
   }
 
+  /** Whether the text so far may still open a thought. */
+  get opening(): boolean {
+    return this.state === "undecided";
+  }
+
   /** Whether the text so far is inside a thought. */
   get thinking(): boolean {
     return this.state === "thought";

@@ -326,6 +326,25 @@ for (const model of MODELS) {
       });
     }
 
+    test("a format token the model is pushed to write (logit_bias) never reaches the answer, on the direct path and through LlamaChat", async () => {
+      // </think> (Qwen3's), <|start|> (Harmony's): a model that writes one where its format has no place for it.
+      for (const token of ["151668", "151646"]) {
+        for (const tools of [undefined, [GET_WEATHER]]) {
+          const completion = await openai.chat.completions.create({
+            model: "x",
+            messages: [{ role: "user", content: CAPITAL }],
+            temperature: 0,
+            max_tokens: 6,
+            logit_bias: { [token]: 100 },
+            tools,
+          });
+          const message = completion.choices[0]!.message as ChatMessage;
+          assertClean(`${message.content ?? ""}${message.reasoning_content ?? ""}`, `forced token ${token}${tools ? " with tools" : ""}`);
+          assert.doesNotMatch(message.content ?? "", /\[PAD\d+\]/);
+        }
+      }
+    });
+
     test("no answer text carries a format's markers, whatever the route", async () => {
       const chat = await openai.chat.completions.create({ model: "x", messages: [{ role: "user", content: "Hello" }], temperature: 0 });
       const message = chat.choices[0]!.message as ChatMessage;

@@ -4,6 +4,7 @@ import { planThinking } from "../../src/engine/reasoning.ts";
 import { SegmentEvents, type ResponseChunk } from "../../src/engine/segment-events.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
 import { ThoughtSeal } from "../../src/thought-seal.ts";
+import { formatTokens } from "../../src/engine/format-tokens.ts";
 
 import type { Token } from "node-llama-cpp";
 
@@ -64,7 +65,7 @@ describe("SegmentEvents: LlamaChat's chunks as engine events", () => {
     assert.deepEqual(run([chunk("Plan.", [1], "thought", true), chunk("\n\n", [2])]).events, [{ type: "reasoning", text: "Plan." }, { type: "reasoning_end" }]);
   });
 
-  test("a segment marker the model writes again never reaches the answer", () => {
+  test("a format token the model writes where its format does not expect it never reaches the answer", () => {
     assert.deepEqual(run([chunk("a</think>b", [1, MARKER, 2])]).events, [{ type: "text", text: "<1><2>" }]);
   });
 
@@ -88,5 +89,13 @@ describe("ThoughtSeal", () => {
     assert.equal(seal.open(altered), null);
     assert.equal(seal.open("The user asks for Paris."), null);
     assert.equal(seal.open("oserve1.AAAA"), null);
+  });
+});
+
+describe("formatTokens", () => {
+  test("the control and user-defined tokens of GGUF's token types; none without types", () => {
+    // normal 1, unknown 2, control 3, user-defined 4, unused 5, byte 6
+    assert.deepEqual([...formatTokens([1, 3, 4, 1, 6, 5, 4])], [1, 2, 6]);
+    assert.equal(formatTokens(undefined).size, 0);
   });
 });

@@ -72,6 +72,23 @@ export function messagesEncoder(identity: MessageIdentity, options: MessagesEnco
       frames: [...closed.frames, frame("content_block_start", { index, content_block: contentBlock })],
     };
   };
+  /**
+   * Text for the open block of `type` (a text block's answer, a thinking block's thought), opened
+   * first if it is not the open one; `sent`: whether the delta goes out (an omitted thought's does not).
+   */
+  const appendText = (state: MessagesState, type: "text" | "thinking", text: string, sent: boolean): Encoded<MessagesState> => {
+    if (text === "") return { state, frames: [] };
+    const empty = type === "text" ? ({ type, text: "" } as const) : ({ type, thinking: "", signature: "" } as const);
+    const opened = state.open !== null && state.blocks[state.open]!.type === type ? { state, frames: [] } : openBlock(state, empty, empty);
+    const index = opened.state.open!;
+    const block = opened.state.blocks[index]!;
+    const grown: OpenBlock = block.type === "text" ? { ...block, text: block.text + text } : block.type === "thinking" ? { ...block, thinking: block.thinking + text } : block;
+    const delta = type === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text };
+    return {
+      state: { ...opened.state, blocks: opened.state.blocks.with(index, grown) },
+      frames: [...opened.frames, ...(sent ? [frame("content_block_delta", { index, delta })] : [])],
+    };
+  };
   return {
     start() {
       const state: MessagesState = { blocks: [], open: null, calls: [], finish: null, usage: null, closed: false };
@@ -81,31 +98,10 @@ export function messagesEncoder(identity: MessageIdentity, options: MessagesEnco
     event(state, event: EngineEvent) {
       if (state.closed || (state.finish && event.type !== "usage")) return { state, frames: [] };
       switch (event.type) {
-        case "text": {
-          if (event.text === "") return { state, frames: [] };
-          let opened: Encoded<MessagesState> = { state, frames: [] };
-          if (state.open === null || state.blocks[state.open]!.type !== "text") opened = openBlock(state, { type: "text", text: "" }, { type: "text", text: "" });
-          const index = opened.state.open!;
-          const block = opened.state.blocks[index] as { type: "text"; text: string };
-          return {
-            state: { ...opened.state, blocks: opened.state.blocks.with(index, { ...block, text: block.text + event.text }) },
-            frames: [...opened.frames, frame("content_block_delta", { index, delta: { type: "text_delta", text: event.text } })],
-          };
-        }
-        case "reasoning": {
-          if (event.text === "") return { state, frames: [] };
-          let opened: Encoded<MessagesState> = { state, frames: [] };
-          if (state.open === null || state.blocks[state.open]!.type !== "thinking") {
-            opened = openBlock(state, { type: "thinking", thinking: "", signature: "" }, { type: "thinking", thinking: "", signature: "" });
-          }
-          const index = opened.state.open!;
-          const block = opened.state.blocks[index] as { type: "thinking"; thinking: string; signature: string };
-          const delta = options.thinkingDisplay === "omitted" ? [] : [frame("content_block_delta", { index, delta: { type: "thinking_delta", thinking: event.text } })];
-          return {
-            state: { ...opened.state, blocks: opened.state.blocks.with(index, { ...block, thinking: block.thinking + event.text }) },
-            frames: [...opened.frames, ...delta],
-          };
-        }
+        case "text":
+          return appendText(state, "text", event.text, true);
+        case "reasoning":
+          return appendText(state, "thinking", event.text, options.thinkingDisplay !== "omitted");
         case "reasoning_end":
           return state.open !== null && state.blocks[state.open]!.type === "thinking" ? close(state) : { state, frames: [] };
         case "tool_call": {

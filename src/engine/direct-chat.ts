@@ -1,5 +1,6 @@
-// The direct path for a chat turn without tools or a grammar: the rendered prompt's tokens straight
-// into the sequence's own token iterator, the answer streamed through engine/text-stream.ts.
+// The direct path for a chat turn without tools, a grammar or a thought budget, in a format whose only
+// segment is a leading thought: the rendered prompt's tokens straight into the sequence's own token
+// iterator, the thought and the answer streamed through engine/text-stream.ts.
 // LlamaChat does much per token that such a turn never needs (function-call and segment detection
 // over every token, rerendering checks); measured on a tiny model, this path decodes ~20% more
 // tokens per second. Chat turns with tools, a response format or a thought budget, and formats with
@@ -66,6 +67,7 @@ export async function generateDirect(
       thoughtTokens = generated.length;
       events.push({ type: "reasoning_end" });
     }
+    if (split.answer === "") return null;
     const scan = stops.push(split.answer);
     if (scan.text !== "") events.push({ type: "text", text: scan.text });
     return scan.stop;

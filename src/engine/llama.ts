@@ -93,9 +93,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       onLoadProgress: options.onLoadProgress,
     });
   } finally {
-    llama.logLevel = quiet.level;
-    // One turn of the event loop: the lines queued during the load (the weights' among them) arrive.
+    // One turn of the event loop first: the lines queued during the load (the weights' among them)
+    // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
     await new Promise((resolve) => setImmediate(resolve));
+    llama.logLevel = quiet.level;
   }
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
@@ -142,8 +143,8 @@ export class LlamaEngine implements Engine {
   private readonly vocabularySize: number | null;
   /** The model's chat wrapper with its default settings, and the variants reasoning efforts ask for, by plan key. */
   private readonly chatWrappers = new Map<string, ChatWrapper>();
-  /** The chat format's own tokens (control and user-defined): never answer text (engine/format-tokens.ts). */
-  private readonly formatTokens: ReadonlySet<Token>;
+  /** Each of those wrappers' format tokens (engine/format-tokens.ts): never answer text. Worked out once. */
+  private readonly formatTokensOf = new WeakMap<ChatWrapper, ReadonlySet<Token>>();
   private readonly reasoningDefaults: ReasoningDefaults;
 
   constructor(
@@ -163,7 +164,6 @@ export class LlamaEngine implements Engine {
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
-    this.formatTokens = formatTokens(model.fileInfo.metadata.tokenizer?.ggml?.token_type);
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
@@ -192,7 +192,10 @@ export class LlamaEngine implements Engine {
     // The direct path knows one leading thought; a budget to enforce, and formats with more
     // segments than that (Harmony's channels), go through LlamaChat and the wrapper's own parsing.
     if (functions === undefined && grammar === undefined && thinking.thoughtBudget === null && leadingThoughtOnly(wrapper)) {
-      const turn = this.directTurn(chatWrapper, prompt, stopTriggers, maxTokens, request);
+      // A model response the history ends with (a prefill, the answer after tool results) goes on where it is.
+      const last = history.at(-1);
+      const continuing = last?.type === "model" && last.response.length > 0;
+      const turn = this.directTurn(chatWrapper, prompt, stopTriggers, maxTokens, request, continuing);
       const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
         const stream = this.batchWindow.begin();
         return generateDirect(this.model, sequence, turn, events, stop, stream.asked).finally(stream.end);
@@ -207,7 +210,7 @@ export class LlamaEngine implements Engine {
       maxParallelFunctionCalls: request.parallelToolCalls ? undefined : 1,
       maxTokens,
       thoughtBudget: thinking.thoughtBudget,
-      markers: this.formatTokens,
+      markers: this.formatTokens(wrapper),
       prompt,
     };
     return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.chat(plan, request, sequence, events, stop)) };
@@ -250,7 +253,17 @@ export class LlamaEngine implements Engine {
   }
 
   private thinkingPlan(request: GenerationRequest): ThinkingPlan {
-    return planThinking(this.wrapperFor(null).wrapperName, request.reasoning, this.reasoningDefaults);
+    const wrapper = this.wrapperFor(null);
+    return planThinking(wrapper.wrapperName, wrapper.settings.segments?.thought !== undefined, request.reasoning, this.reasoningDefaults);
+  }
+
+  private formatTokens(wrapper: ChatWrapper): ReadonlySet<Token> {
+    let tokens = this.formatTokensOf.get(wrapper);
+    if (!tokens) {
+      tokens = formatTokens(this.model.fileInfo.metadata.tokenizer?.ggml?.token_type, wrapper, (marker) => this.lib.LlamaText(marker).tokenize(this.model.tokenizer));
+      this.formatTokensOf.set(wrapper, tokens);
+    }
+    return tokens;
   }
 
   /** The model's chat wrapper as node-llama-cpp resolves it, with the plan's settings (null: its defaults); made once per plan. */
@@ -289,7 +302,7 @@ export class LlamaEngine implements Engine {
   }
 
   /** A turn for the direct path: the wrapper's stop triggers as tokens (one-token ones) or text, its thought segment. */
-  private directTurn(chatWrapper: ChatWrapper, prompt: Token[], stopTriggers: LlamaText[], maxTokens: number, request: GenerationRequest): DirectTurn {
+  private directTurn(chatWrapper: ChatWrapper, prompt: Token[], stopTriggers: LlamaText[], maxTokens: number, request: GenerationRequest, continuing: boolean): DirectTurn {
     const stopTokens = new Set<Token>();
     const wrapperStopStrings: string[] = [];
     for (const trigger of stopTriggers) {
@@ -301,11 +314,15 @@ export class LlamaEngine implements Engine {
     return {
       prompt,
       maxTokens,
-      markers: this.formatTokens,
+      markers: this.formatTokens(chatWrapper),
       stopStrings: request.stop,
       wrapperStopStrings: wrapperStopStrings.filter((text) => text !== ""),
       stopTokens,
-      thought: segment?.suffix === undefined ? null : this.thoughtMarkers(segment.prefix, segment.suffix),
+      // A thought the prompt opens ("openedOnStart") opens only a new response, as in LlamaChat.
+      thought:
+        segment?.suffix === undefined || (continuing && typeof segment.prefix === "object" && "type" in segment.prefix)
+          ? null
+          : this.thoughtMarkers(segment.prefix, segment.suffix),
       sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
     };
   }
@@ -313,7 +330,8 @@ export class LlamaEngine implements Engine {
   /** A thought segment's prefix (null: "openedOnStart", the wrapper opens the thought in the prompt) and suffix, as text and format tokens. */
   private thoughtMarkers(prefix: string | LlamaText | { type: "openedOnStart" }, suffix: string | LlamaText): NonNullable<DirectTurn["thought"]> {
     const text = (marker: string | LlamaText) => this.lib.LlamaText(marker).toString();
-    const tokens = (marker: string | null) => new Set(marker === null ? [] : this.model.tokenize(marker, true).filter((token) => this.formatTokens.has(token)));
+    const format = this.formatTokens(this.wrapperFor(null));
+    const tokens = (marker: string | null) => new Set(marker === null ? [] : this.model.tokenize(marker, true).filter((token) => format.has(token)));
     const prefixText = typeof prefix === "object" && "type" in prefix ? null : text(prefix);
     const suffixText = text(suffix);
     return { prefix: prefixText, suffix: suffixText, prefixTokens: tokens(prefixText), suffixTokens: tokens(suffixText) };
@@ -388,7 +406,7 @@ export class LlamaEngine implements Engine {
     const toolCalls = new ToolCallEvents(() => `call_${randomBytes(12).toString("hex")}`);
     const before = sequence.tokenMeter.usedOutputTokens;
     const generated = () => sequence.tokenMeter.usedOutputTokens - before;
-    const segments = new SegmentEvents(plan.markers, (tokens) => this.model.detokenize(tokens, false), generated);
+    const segments = new SegmentEvents(plan.markers, (tokens, lastTokens) => this.model.detokenize(tokens, false, lastTokens), generated);
     const { onTextChunk: _, ...generation } = this.generationOptions(request.sampling, request.stop, stop, events);
     const common = {
       ...generation,

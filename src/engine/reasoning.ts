@@ -48,7 +48,9 @@ function formatOf(wrapperName: string): Format {
  *   budget instruction when a budget is set; formats without a level think as they do by default.
  * - a budget caps the thought wherever the model thinks (node-llama-cpp closes the thought segment).
  */
-export function planThinking(wrapperName: string, request: ReasoningRequest, defaults: ReasoningDefaults): ThinkingPlan {
+export function planThinking(wrapperName: string, thinks: boolean, request: ReasoningRequest, defaults: ReasoningDefaults): ThinkingPlan {
+  // A format without a thought segment has nothing to turn down (and a budget would only take it off the direct path).
+  if (!thinks) return { wrapperSettings: null, key: "", thoughtBudget: null };
   const effort = request.effort ?? defaults.effort;
   const budget = request.budget ?? defaults.budget;
   const off = effort === "none" || budget === 0;

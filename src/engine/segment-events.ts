@@ -3,6 +3,9 @@
 import type { Token } from "node-llama-cpp";
 import type { EngineEvent } from "./events.ts";
 
+/** Tokens kept as context for the detokenizer, as engine/text-stream.ts keeps them. */
+const CONTEXT_TOKENS = 8;
+
 /** What this file reads of node-llama-cpp's `LlamaChatResponseChunk`. */
 export interface ResponseChunk {
   type: "segment" | undefined;
@@ -28,12 +31,14 @@ export class SegmentEvents {
   private afterThought = false;
   /** Tokens generated when the thought ended, markers included. */
   private thoughtEndedAt: number | null = null;
+  /** The last answer tokens, as context for detokenizing a chunk whose format tokens are left out. */
+  private lastTokens: Token[] = [];
 
   constructor(
     /** The chat format's own tokens (`</think>`, `<|channel|>`, `<|start|>`, …). */
     private readonly markers: ReadonlySet<Token>,
-    /** The model's detokenizer, for a chunk whose markers must be left out. */
-    private readonly detokenize: (tokens: Token[]) => string,
+    /** The model's detokenizer (`lastTokens`: the tokens before), for a chunk whose format tokens must be left out. */
+    private readonly detokenize: (tokens: Token[], lastTokens: Token[]) => string,
     /** Tokens generated so far (LlamaChat reports a segment's text, not its markers). */
     private readonly generated: () => number,
   ) {}
@@ -52,7 +57,9 @@ export class SegmentEvents {
       return events;
     }
     events.push(...this.endThought());
-    let text = chunk.tokens.some((token) => this.markers.has(token)) ? this.detokenize(chunk.tokens.filter((token) => !this.markers.has(token))) : chunk.text;
+    const tokens = chunk.tokens.filter((token) => !this.markers.has(token));
+    let text = tokens.length < chunk.tokens.length ? this.detokenize(tokens, this.lastTokens) : chunk.text;
+    this.lastTokens = [...this.lastTokens, ...tokens].slice(-CONTEXT_TOKENS);
     if (this.afterThought) {
       text = text.trimStart();
       if (text !== "") this.afterThought = false;

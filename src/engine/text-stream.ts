@@ -1,6 +1,6 @@
 // Generated tokens as streamed text, for the direct generation path (engine/direct-chat.ts): whole
 // characters only, stop strings cut where they start and never half-sent, and a leading thought
-// segment (`<think>…</think>`) kept out of the answer. Pure: the model's detokenizer is passed in.
+// segment (`<think>…</think>`) split from the answer. Pure: the model's detokenizer is passed in.
 import type { Token } from "node-llama-cpp";
 
 /** Tokens to text; `lastTokens` are the tokens before, for tokenizers whose text depends on them. */

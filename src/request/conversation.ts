@@ -20,7 +20,7 @@ export class Conversation {
     this.messages.push({ role: "user", content });
   }
 
-  /** An assistant turn's text; tool calls that follow it (`toolCall`) join the same turn, and so does it the thought before it. */
+  /** An assistant turn's text; it joins the thought that opened its turn, and the tool calls that follow it (`toolCall`) join it. */
   assistant(content: string | null, param: string): void {
     this.expectAnswered(param);
     const last = this.messages.at(-1);
@@ -32,7 +32,7 @@ export class Conversation {
   reasoning(thought: string, param: string): void {
     this.expectAnswered(param);
     const last = this.messages.at(-1);
-    if (last?.role === "assistant" && last.content === null && last.toolCalls.length === 0) last.reasoning = (last.reasoning ?? "") + thought;
+    if (last?.role === "assistant" && last.content === null && last.toolCalls.length === 0) last.reasoning = last.reasoning === undefined ? thought : `${last.reasoning}\n${thought}`;
     else this.messages.push({ role: "assistant", content: null, toolCalls: [], reasoning: thought });
   }
 

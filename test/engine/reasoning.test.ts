@@ -6,34 +6,38 @@ import type { EngineEvent } from "../../src/engine/events.ts";
 import { ThoughtSeal } from "../../src/thought-seal.ts";
 import { formatTokens } from "../../src/engine/format-tokens.ts";
 
-import type { Token } from "node-llama-cpp";
+import type { ChatWrapper, Token } from "node-llama-cpp";
 
 const noDefaults = { effort: null, budget: null };
 
 describe("planThinking: one effort, each format's own knob", () => {
   test("none turns thinking off where the format can: Qwen3's empty thought, Gemma 4's flag, Seed's budget; else a budget of 0", () => {
     const none = { effort: "none" as const, budget: null };
-    assert.deepEqual(planThinking("Qwen", none, noDefaults).wrapperSettings, { qwen: { thoughts: "discourage" } });
-    assert.deepEqual(planThinking("Gemma 4", none, noDefaults).wrapperSettings, { gemma4: { reasoning: false } });
-    assert.deepEqual(planThinking("Seed", none, noDefaults).wrapperSettings, { seed: { thinkingBudget: 0 } });
-    assert.deepEqual(planThinking("DeepSeek", none, noDefaults), { wrapperSettings: null, key: "", thoughtBudget: 0 });
+    assert.deepEqual(planThinking("Qwen", true, none, noDefaults).wrapperSettings, { qwen: { thoughts: "discourage" } });
+    assert.deepEqual(planThinking("Gemma 4", true, none, noDefaults).wrapperSettings, { gemma4: { reasoning: false } });
+    assert.deepEqual(planThinking("Seed", true, none, noDefaults).wrapperSettings, { seed: { thinkingBudget: 0 } });
+    assert.deepEqual(planThinking("DeepSeek", true, none, noDefaults), { wrapperSettings: null, key: "", thoughtBudget: 0 });
     // A budget of 0 is thinking off too.
-    assert.deepEqual(planThinking("Qwen", { effort: null, budget: 0 }, noDefaults).wrapperSettings, { qwen: { thoughts: "discourage" } });
+    assert.deepEqual(planThinking("Qwen", true, { effort: null, budget: 0 }, noDefaults).wrapperSettings, { qwen: { thoughts: "discourage" } });
   });
 
   test("Harmony gets its Reasoning: level (none and minimal are low), and a budget of at least one token", () => {
-    assert.deepEqual(planThinking("Harmony", { effort: "high", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "high" } });
-    assert.deepEqual(planThinking("Harmony", { effort: "minimal", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "low" } });
-    assert.deepEqual(planThinking("Harmony", { effort: "none", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "low" } });
-    assert.equal(planThinking("Harmony", { effort: null, budget: 0 }, noDefaults).thoughtBudget, 1);
+    assert.deepEqual(planThinking("Harmony", true, { effort: "high", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "high" } });
+    assert.deepEqual(planThinking("Harmony", true, { effort: "minimal", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "low" } });
+    assert.deepEqual(planThinking("Harmony", true, { effort: "none", budget: null }, noDefaults).wrapperSettings, { harmony: { reasoningEffort: "low" } });
+    assert.equal(planThinking("Harmony", true, { effort: null, budget: 0 }, noDefaults).thoughtBudget, 1);
+  });
+
+  test("a format without a thought segment is left alone: no wrapper of its own, no budget to take it off the direct path", () => {
+    assert.deepEqual(planThinking("Llama 3", false, { effort: "none", budget: 0 }, { effort: null, budget: 256 }), { wrapperSettings: null, key: "", thoughtBudget: null });
   });
 
   test("the request wins over the server's defaults, which win over the model's own; the model's own needs no wrapper of its own", () => {
-    assert.deepEqual(planThinking("Qwen", { effort: null, budget: null }, noDefaults), { wrapperSettings: null, key: "", thoughtBudget: null });
-    assert.equal(planThinking("Qwen", { effort: null, budget: null }, { effort: "none", budget: null }).key, JSON.stringify({ qwen: { thoughts: "discourage" } }));
-    assert.equal(planThinking("Qwen", { effort: "high", budget: null }, { effort: "none", budget: null }).wrapperSettings, null);
-    assert.equal(planThinking("Qwen", { effort: null, budget: 64 }, { effort: null, budget: 512 }).thoughtBudget, 64);
-    assert.equal(planThinking("Qwen", { effort: null, budget: null }, { effort: null, budget: 512 }).thoughtBudget, 512);
+    assert.deepEqual(planThinking("Qwen", true, { effort: null, budget: null }, noDefaults), { wrapperSettings: null, key: "", thoughtBudget: null });
+    assert.equal(planThinking("Qwen", true, { effort: null, budget: null }, { effort: "none", budget: null }).key, JSON.stringify({ qwen: { thoughts: "discourage" } }));
+    assert.equal(planThinking("Qwen", true, { effort: "high", budget: null }, { effort: "none", budget: null }).wrapperSettings, null);
+    assert.equal(planThinking("Qwen", true, { effort: null, budget: 64 }, { effort: null, budget: 512 }).thoughtBudget, 64);
+    assert.equal(planThinking("Qwen", true, { effort: null, budget: null }, { effort: null, budget: 512 }).thoughtBudget, 512);
   });
 });
 
@@ -93,9 +97,17 @@ describe("ThoughtSeal", () => {
 });
 
 describe("formatTokens", () => {
-  test("the control and user-defined tokens of GGUF's token types; none without types", () => {
-    // normal 1, unknown 2, control 3, user-defined 4, unused 5, byte 6
-    assert.deepEqual([...formatTokens([1, 3, 4, 1, 6, 5, 4])], [1, 2, 6]);
-    assert.equal(formatTokens(undefined).size, 0);
+  test("every control token, and the added (user-defined) tokens the wrapper's markers are made of; other added tokens are text", () => {
+    // GGUF token types: normal 1, control 3, user-defined 4. Token 2 is `<think>`, 5 `</think>`, 6 an added run of spaces.
+    const types = [1, 3, 4, 1, 1, 4, 4];
+    const wrapper = {
+      settings: {
+        segments: { thought: { prefix: "<think>", suffix: "</think>" } },
+        functions: { call: { prefix: "", paramsPrefix: "", suffix: "" }, result: { prefix: "", suffix: "" } },
+      },
+    } as unknown as ChatWrapper;
+    const tokenize = (marker: unknown) => ({ "<think>": [2], "</think>": [4, 5] })[String(marker)] ?? [];
+    assert.deepEqual([...formatTokens(types, wrapper, tokenize as never)].sort(), [1, 2, 5]);
+    assert.equal(formatTokens(undefined, wrapper, tokenize as never).size, 0);
   });
 });

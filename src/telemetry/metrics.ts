@@ -12,6 +12,7 @@ export class Metrics {
   private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations", labelNames: ["route"], registers: [this.registry] });
   private readonly cachedTokens = new Counter({ name: "oserve_cached_prompt_tokens_total", help: "Prompt tokens reused from a sequence, not evaluated again", labelNames: ["route"], registers: [this.registry] });
   private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens", labelNames: ["route"], registers: [this.registry] });
+  private readonly reasoningTokens = new Counter({ name: "oserve_reasoning_tokens_total", help: "Generated tokens a thinking model spent on its thought", labelNames: ["route"], registers: [this.registry] });
   private readonly ttft = new Histogram({ name: "oserve_time_to_first_token_seconds", help: "From the request to its first generated token", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
   private readonly duration = new Histogram({ name: "oserve_request_duration_seconds", help: "From the request to the end of its response", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
   private readonly keepalives = new Counter({ name: "oserve_keepalives_total", help: "Keepalives sent, by mode (json: spaces before a non-streamed answer)", labelNames: ["mode"], registers: [this.registry] });
@@ -32,6 +33,7 @@ export class Metrics {
     if (record.promptTokens !== null) this.promptTokens.inc({ route }, record.promptTokens);
     if (record.cachedTokens) this.cachedTokens.inc({ route }, record.cachedTokens);
     if (record.completionTokens !== null) this.completionTokens.inc({ route }, record.completionTokens);
+    if (record.reasoningTokens) this.reasoningTokens.inc({ route }, record.reasoningTokens);
     if (record.outcome === ("client_gone" satisfies Outcome)) this.disconnects.inc();
   }
 

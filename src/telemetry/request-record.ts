@@ -8,6 +8,8 @@ export class RequestRecord {
   promptTokens: number | null = null;
   completionTokens: number | null = null;
   cachedTokens: number | null = null;
+  /** Of the completion tokens, those spent thinking. */
+  reasoningTokens: number | null = null;
   /** Milliseconds from the request to its first generated token. */
   ttftMs: number | null = null;
   outcome: Outcome = "done";
@@ -34,10 +36,11 @@ export class RequestRecord {
     this.ttftMs ??= performance.now() - this.startedAt;
   }
 
-  addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number }): void {
+  addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number; reasoningTokens?: number }): void {
     this.promptTokens = (this.promptTokens ?? 0) + usage.promptTokens;
     this.completionTokens = (this.completionTokens ?? 0) + usage.completionTokens;
     this.cachedTokens = (this.cachedTokens ?? 0) + (usage.cachedTokens ?? 0);
+    this.reasoningTokens = (this.reasoningTokens ?? 0) + (usage.reasoningTokens ?? 0);
   }
 }
 

@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_HEADER } from "../../src/request/keepalive-header.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { startServer, TINY_HARMONY, TINY_THINK, type TestServer } from "./server.ts";
+import { startServer, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
 import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
 
 const CAPITAL = "What is the capital of France?";
@@ -64,7 +64,12 @@ for (const model of MODELS) {
       assert.doesNotMatch(server.stderr(), /failed/, "no request was logged as a server failure");
     });
 
-    test("chat, non-streamed: reasoning_content holds the thought, content the answer, reasoning tokens counted apart", async () => {
+    test("chat, non-streamed: reasoning_content holds the thought, content the answer, reasoning tokens counted apart (in /metrics too)", async () => {
+      const reasoningMetric = async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        return Number(/^oserve_reasoning_tokens_total\{route="\/v1\/chat\/completions"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      };
+      const before = await reasoningMetric();
       const completion = await openai.chat.completions.create({ model: "x", messages: [{ role: "user", content: CAPITAL }], temperature: 0 });
       const choice = completion.choices[0]!;
       const message = choice.message as ChatMessage;
@@ -72,6 +77,9 @@ for (const model of MODELS) {
       assert.equal(message.reasoning_content, CAPITAL_THOUGHT);
       assert.equal(message.content, CAPITAL_ANSWER);
       assertReasoningCounted(completion.usage!.completion_tokens_details?.reasoning_tokens, completion.usage!.completion_tokens, "chat usage");
+      // The request's line is counted once its response is over: poll for it.
+      const expected = before + completion.usage!.completion_tokens_details!.reasoning_tokens!;
+      await until(async () => (await reasoningMetric()) === expected, 5000, `oserve_reasoning_tokens_total at ${expected}`);
     });
 
     for (const mode of KEEPALIVE_MODES) {

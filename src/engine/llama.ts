@@ -311,28 +311,32 @@ export class LlamaEngine implements Engine {
       else if (tokens.length > 1) wrapperStopStrings.push(this.model.detokenize(tokens, false));
     }
     const segment = chatWrapper.settings.segments?.thought;
+    const markers = this.formatTokens(chatWrapper);
     return {
       prompt,
       maxTokens,
-      markers: this.formatTokens(chatWrapper),
+      markers,
       stopStrings: request.stop,
       wrapperStopStrings: wrapperStopStrings.filter((text) => text !== ""),
       stopTokens,
       // A thought the prompt opens ("openedOnStart") opens only a new response, as in LlamaChat.
       thought:
-        segment?.suffix === undefined || (continuing && typeof segment.prefix === "object" && "type" in segment.prefix)
+        segment?.suffix === undefined || (continuing && opensOnStart(segment.prefix))
           ? null
-          : this.thoughtMarkers(segment.prefix, segment.suffix),
+          : this.thoughtMarkers(segment.prefix, segment.suffix, markers),
       sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
     };
   }
 
   /** A thought segment's prefix (null: "openedOnStart", the wrapper opens the thought in the prompt) and suffix, as text and format tokens. */
-  private thoughtMarkers(prefix: string | LlamaText | { type: "openedOnStart" }, suffix: string | LlamaText): NonNullable<DirectTurn["thought"]> {
+  private thoughtMarkers(
+    prefix: string | LlamaText | { type: "openedOnStart" },
+    suffix: string | LlamaText,
+    format: ReadonlySet<Token>,
+  ): NonNullable<DirectTurn["thought"]> {
     const text = (marker: string | LlamaText) => this.lib.LlamaText(marker).toString();
-    const format = this.formatTokens(this.wrapperFor(null));
     const tokens = (marker: string | null) => new Set(marker === null ? [] : this.model.tokenize(marker, true).filter((token) => format.has(token)));
-    const prefixText = typeof prefix === "object" && "type" in prefix ? null : text(prefix);
+    const prefixText = opensOnStart(prefix) ? null : text(prefix);
     const suffixText = text(suffix);
     return { prefix: prefixText, suffix: suffixText, prefixTokens: tokens(prefixText), suffixTokens: tokens(suffixText) };
   }
@@ -407,9 +411,8 @@ export class LlamaEngine implements Engine {
     const before = sequence.tokenMeter.usedOutputTokens;
     const generated = () => sequence.tokenMeter.usedOutputTokens - before;
     const segments = new SegmentEvents(plan.markers, (tokens, lastTokens) => this.model.detokenize(tokens, false, lastTokens), generated);
-    const { onTextChunk: _, ...generation } = this.generationOptions(request.sampling, request.stop, stop, events);
     const common = {
-      ...generation,
+      ...this.generationOptions(request.sampling, request.stop, stop),
       onResponseChunk: (chunk: ResponseChunk) => segments.onChunk(chunk).forEach((event) => events.push(event)),
       // The wrapper's default budget is half the context; the answer's own budget is the only cap unless one was asked for.
       budgets: { thoughtTokens: plan.thoughtBudget ?? Infinity, commentTokens: Infinity },
@@ -442,7 +445,7 @@ export class LlamaEngine implements Engine {
     stop: AbortSignal,
   ): Promise<GenerationOutcome> {
     const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
-    const options = { ...this.generationOptions(request.sampling, request.stop, stop, events), maxTokens };
+    const options = { ...this.generationOptions(request.sampling, request.stop, stop), maxTokens, onTextChunk: (text: string) => events.push({ type: "text", text }) };
     try {
       const { metadata } =
         text.suffix === null
@@ -454,13 +457,12 @@ export class LlamaEngine implements Engine {
     }
   }
 
-  private generationOptions(sampling: GenerationRequest["sampling"], stops: string[], stop: AbortSignal, events: EventQueue<EngineEvent>) {
+  private generationOptions(sampling: GenerationRequest["sampling"], stops: string[], stop: AbortSignal) {
     return {
       ...samplingOptions(sampling, () => this.lib.TokenBias.for(this.model)),
       customStopTriggers: stops.length > 0 ? stops : undefined,
       signal: stop,
       stopOnAbortSignal: true,
-      onTextChunk: (text: string) => events.push({ type: "text", text }),
     };
   }
 }
@@ -468,6 +470,11 @@ export class LlamaEngine implements Engine {
 type StopMetadata =
   | { stopReason: "eogToken" | "stopGenerationTrigger" | "functionCalls" | "maxTokens" | "abort" }
   | { stopReason: "customStopTrigger"; customStopTrigger: (string | Token)[] };
+
+/** A thought prefix that the wrapper puts in the prompt ("openedOnStart") rather than the model writing it. */
+function opensOnStart(prefix: string | LlamaText | { type: "openedOnStart" }): prefix is { type: "openedOnStart" } {
+  return typeof prefix === "object" && "type" in prefix;
+}
 
 /** Whether the wrapper's segments are one thought at the start of the answer at most, which the direct path splits itself. */
 function leadingThoughtOnly(wrapper: ChatWrapper): boolean {

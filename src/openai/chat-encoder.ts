@@ -50,8 +50,8 @@ export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOption
   return {
     start: () => ({ state: { roleSent: false, finished: false, usage: null, inlineThought: false, closed: false }, frames: [] }),
     event(state, event: EngineEvent) {
-      const sent = (delta: ChunkDelta, finishReason: ChatFinishReason | null = null): Encoded<ChatState> => ({
-        state: { ...state, roleSent: true, finished: finishReason !== null || state.finished },
+      const sent = (delta: ChunkDelta, finishReason: ChatFinishReason | null = null, changes: Partial<ChatState> = {}): Encoded<ChatState> => ({
+        state: { ...state, ...changes, roleSent: true, finished: finishReason !== null || state.finished },
         frames: [frame(withRole(state, delta), finishReason)],
       });
       if (state.closed) return { state, frames: [] };
@@ -62,8 +62,7 @@ export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOption
         case "reasoning_end": {
           if (state.finished) return { state, frames: [] };
           const { delta, inlineOpen } = thoughtDelta(options.reasoningFormat, state.inlineThought, event);
-          if (delta === null) return { state: { ...state, inlineThought: inlineOpen }, frames: [] };
-          return { state: { ...state, roleSent: true, inlineThought: inlineOpen }, frames: [frame(withRole(state, delta))] };
+          return delta === null ? { state: { ...state, inlineThought: inlineOpen }, frames: [] } : sent(delta, null, { inlineThought: inlineOpen });
         }
         case "tool_call":
           if (state.finished) return { state, frames: [] };

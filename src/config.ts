@@ -24,8 +24,10 @@ export interface Config {
   keepaliveJson: boolean;
   /** A stream writes at most once per this many ms; frames that come sooner go out together. 0: each at once. */
   flushIntervalMs: number;
-  /** Tokens per request (prompt and output); null: the model's own, at most 4096. */
+  /** Tokens per request (prompt and output); null: the model's trained length, or the largest that fits in memory. */
   ctxSize: number | null;
+  /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
+  maxTokens: number | null;
   /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
   threads: number | null;
   gpuLayers: number | "auto";
@@ -69,7 +71,8 @@ export const FLAGS = {
   "keepalive-interval": { description: "Seconds between keepalives while nothing else is sent", default: "10" },
   "keepalive-json": { description: "Keep slow non-streamed answers alive with leading spaces: on | off", default: "off" },
   "flush-interval-ms": { description: "A stream writes at most once per this many milliseconds; tokens that come faster go out together (0: each at once)", default: "10" },
-  "ctx-size": { description: "Context tokens per request (default: the model's, at most 4096)", default: undefined },
+  "ctx-size": { description: "Context tokens per request (default: the model's trained length, or the largest that fits in memory)", default: undefined },
+  "max-tokens": { description: "Output tokens for requests that ask for none, and the most any request gets (llama-server's -n); -1: no cap but the context's", default: "-1" },
   threads: { description: "Decoding threads (default: every core with oserve's engine build, one less with node-llama-cpp's prebuilt)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
   repack: { description: "Repack weights at load into this CPU's faster layouts (AMX and others): on | off (llama-server's --no-repack)", default: "on" },
@@ -114,6 +117,7 @@ export function resolveConfig(
   }
   const intervalSeconds = number("keepalive-interval", value("keepalive-interval"), { min: 0.001 });
   const ctxSize = value("ctx-size");
+  const maxTokens = value("max-tokens");
   const threads = value("threads");
   const gpuLayers = value("gpu-layers");
   const effort = value("reasoning-effort");
@@ -127,6 +131,7 @@ export function resolveConfig(
     keepaliveJson: onOff("keepalive-json", value("keepalive-json")),
     flushIntervalMs: number("flush-interval-ms", value("flush-interval-ms"), { min: 0, max: 1000 }),
     ctxSize: ctxSize === undefined ? null : integer("ctx-size", ctxSize, { min: 16 }),
+    maxTokens: maxTokens === "-1" ? null : integer("max-tokens", maxTokens, { min: 1 }),
     threads: threads === undefined ? null : integer("threads", threads, { min: 1 }),
     gpuLayers: gpuLayers === undefined || gpuLayers === "auto" ? "auto" : integer("gpu-layers", gpuLayers, { min: 0 }),
     repack: onOff("repack", value("repack")),

@@ -9,6 +9,7 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { anthropicErrorBody } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
+import { OMITTED_CONTENT_HEADER } from "./request/omitted-content.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { completionsRoutes } from "./routes/completions.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
@@ -32,7 +33,7 @@ export function createApp(state: ServerState): Hono {
       "*",
       cors({
         origin: origins.includes("*") ? "*" : origins,
-        exposeHeaders: ["x-request-id", "x-oserve-ignored-tools", "retry-after"],
+        exposeHeaders: ["x-request-id", "request-id", "x-oserve-ignored-tools", OMITTED_CONTENT_HEADER, "retry-after"],
         maxAge: 600,
       }),
     );

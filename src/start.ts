@@ -45,6 +45,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
       modelPath,
       modelId: config.modelAlias,
       contextSize: config.ctxSize,
+      maxTokens: config.maxTokens,
       threads: config.threads,
       gpuLayers: config.gpuLayers,
       repack: config.repack,
@@ -63,6 +64,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
   console.error(`oserve: ${describeEngine(engine.build)}`);
   console.error(`oserve: ${describeWeights(engine.weights)}`);
+  console.error(`oserve: ${describeContext(config, engine)}`);
   if (!config.repack && engine.weights.some(isRepacked)) {
     console.error("oserve: warning: --repack off is not supported by this engine build, which repacked anyway (npm run build:engine builds one that supports it)");
   }
@@ -77,6 +79,18 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   // Last, so that whoever waits for this line finds the ready file there too.
   hooks.announce(`oserve listening on ${url} (model: ${config.modelAlias})`);
   return { url, port: server.port, stop };
+}
+
+/** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */
+export function describeContext(config: Pick<Config, "ctxSize" | "maxTokens" | "parallel">, engine: { contextSize: number; trainedContextSize: number }): string {
+  const why =
+    config.ctxSize !== null
+      ? "--ctx-size"
+      : engine.contextSize >= engine.trainedContextSize
+        ? "the model's trained length"
+        : `the most that fits in memory; the model was trained on ${engine.trainedContextSize}`;
+  const output = config.maxTokens === null ? "" : `, answers of at most ${config.maxTokens} tokens (--max-tokens)`;
+  return `context: ${engine.contextSize} tokens per request (${why}) × ${config.parallel} sequences${output}`;
 }
 
 /** A progress line on a terminal (stderr), redrawn only when the percentage changes; nothing elsewhere. */

@@ -3,14 +3,16 @@ import type { z } from "zod";
 import { invalidParam } from "../api-error.ts";
 import type { GenerationRequest, ReasoningRequest, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { Conversation } from "../request/conversation.ts";
+import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { sampling } from "../request/sampling.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
-import { parseAt, validationError } from "../request/validation.ts";
+import { formatParam, parseAt, validationError } from "../request/validation.ts";
 import {
   anyBlock,
   countTokensSchema,
   messagesRequestSchema,
   redactedThinkingBlock,
+  textDocumentBlock,
   thinkingBlock,
   toolResultBlock,
   toolUseBlock,
@@ -27,6 +29,8 @@ export interface MessagesRequest {
   thinkingDisplay: "summarized" | "omitted";
   /** Tools of a server-run type (web search, code execution, …) left out: the model here cannot run them. */
   ignoredTools: string[];
+  /** Images and documents the model cannot read, each replaced by a placeholder. */
+  omitted: OmittedContent;
 }
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad field. */
@@ -74,12 +78,14 @@ function toRequest(body: MessagesRequestBody, openThought: OpenThought): Message
   checkTools(tools, toolChoice, { type: "text" }, { tools: "tools", toolChoice: "tool_choice", format: "tools" });
   const system = typeof body.system === "string" ? body.system : (body.system ?? []).map((block) => block.text).join("\n");
   const display = body.thinking && "display" in body.thinking ? body.thinking.display : null;
+  const omitted = new OmittedContent();
   return {
     stream: body.stream === true,
     thinkingDisplay: display === "omitted" ? "omitted" : "summarized",
     ignoredTools,
+    omitted,
     generation: {
-      messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toConversation(body.messages, openThought)],
+      messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toConversation(body.messages, openThought, omitted)],
       // More than fits is capped at what fits, as clients such as Claude Code ask for 32000 whatever the model.
       maxTokens: body.max_tokens,
       sampling: sampling({ temperature: body.temperature, topP: body.top_p, topK: body.top_k }),
@@ -95,7 +101,7 @@ function toRequest(body: MessagesRequestBody, openThought: OpenThought): Message
 
 type Block = z.infer<typeof anyBlock>;
 
-function toConversation(messages: MessagesRequestBody["messages"], openThought: OpenThought) {
+function toConversation(messages: MessagesRequestBody["messages"], openThought: OpenThought, omitted: OmittedContent) {
   const conversation = new Conversation();
   messages.forEach((message, i) => {
     const param = `messages[${i}]`;
@@ -107,13 +113,15 @@ function toConversation(messages: MessagesRequestBody["messages"], openThought: 
       const at = ["messages", i, "content", j];
       const blockParam = `${param}.content[${j}]`;
       if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
+      else if (omittedKind(block.type)) texts.push(readable(block, at, omitted));
       else if (block.type === "tool_use" && message.role === "assistant") {
         const use = parseAt(toolUseBlock, block, at);
         calls.push({ id: use.id, name: use.name, arguments: JSON.stringify(use.input ?? {}), param: blockParam });
       } else if (block.type === "tool_result" && message.role === "user") {
         // Results answer the calls of the assistant turn before; they come first in their user turn.
         const result = parseAt(toolResultBlock, block, at);
-        const text = result.content === undefined ? "" : typeof result.content === "string" ? result.content : textOf(result.content, `${blockParam}.content`);
+        const text =
+          result.content === undefined ? "" : typeof result.content === "string" ? result.content : textOf(result.content, [...at, "content"], omitted);
         conversation.toolResult(result.tool_use_id, result.is_error ? `Error: ${text}` : text, `${blockParam}.tool_use_id`);
       } else if (block.type === "thinking" || block.type === "redacted_thinking") {
         // A thought comes back into the history only as this server sealed it; any other is left out.
@@ -136,11 +144,22 @@ function toConversation(messages: MessagesRequestBody["messages"], openThought: 
   return conversation.done("messages");
 }
 
-function textOf(blocks: Block[], param: string): string {
+/** A tool result's blocks as text: an image or document in it reads as its placeholder (or a text document as its text). */
+function textOf(blocks: Block[], at: Array<string | number>, omitted: OmittedContent): string {
   return blocks
     .map((block, j) => {
       if (block.type === "text" && typeof block.text === "string") return block.text;
-      throw invalidParam(`${param}[${j}].type`, `Tool results of type '${block.type}' are not supported by this server: it takes text only.`);
+      if (omittedKind(block.type)) return readable(block, [...at, j], omitted);
+      throw invalidParam(`${formatParam([...at, j])}.type`, `Tool results of type '${block.type}' are not supported by this server: it takes text only.`);
     })
     .join("\n");
+}
+
+/** An image or document block as the model reads it: a plain-text document's text (under its title), else a placeholder. */
+function readable(block: Block, at: Array<string | number>, omitted: OmittedContent): string {
+  if (block.type === "document" && (block.source as { type?: unknown } | undefined)?.type === "text") {
+    const document = parseAt(textDocumentBlock, block, at);
+    return document.title ? `${document.title}\n${document.source.data}` : document.source.data;
+  }
+  return omitted.omit(omittedKind(block.type)!);
 }

@@ -10,6 +10,12 @@ export const anyBlock = z.looseObject({ type: z.string() });
 export const toolUseBlock = z.looseObject({ type: z.literal("tool_use"), id: z.string().min(1), name: z.string().min(1), input: z.unknown() });
 /** A thought sent back: trusted only as far as its signature (sealed by this server) says. */
 export const thinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string(), signature: z.string().optional() });
+/** A document whose source is plain text: the model reads the text itself. */
+export const textDocumentBlock = z.looseObject({
+  type: z.literal("document"),
+  source: z.looseObject({ type: z.literal("text"), data: z.string() }),
+  title: z.string().nullish(),
+});
 export const redactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
 export const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),

@@ -33,14 +33,16 @@ import { SegmentEvents, type ResponseChunk } from "./segment-events.ts";
 import { samplingOptions } from "./sampling.ts";
 import { formatTokens } from "./format-tokens.ts";
 import { SlotPool } from "./slots.ts";
-import type { CompletionRequest, Engine, EngineLoad, GenerationRequest, PreparedGeneration } from "./types.ts";
+import { COMPLETION_DEFAULT_MAX_TOKENS, type CompletionRequest, type Engine, type EngineLoad, type GenerationRequest, type PreparedGeneration } from "./types.ts";
 
 export interface LlamaEngineOptions {
   modelPath: string;
   /** Name reported to clients. */
   modelId: string;
-  /** Tokens per sequence; null: the model's training context, at most 4096. */
+  /** Tokens per sequence; null: the model's training context, or the largest that fits in memory. */
   contextSize: number | null;
+  /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
+  maxTokens?: number | null;
   /** null: the default for the native build that loads (engine/threads.ts). */
   threads: number | null;
   /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
@@ -56,8 +58,6 @@ export interface LlamaEngineOptions {
   /** Called with 0..1 while the model loads. */
   onLoadProgress?: (progress: number) => void;
 }
-
-const DEFAULT_MAX_CONTEXT = 4096;
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
@@ -102,7 +102,8 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
   context = await model.createContext({
-    contextSize: options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT),
+    // Unset: the trained length where memory allows (llama-server's -c 0), else the largest that fits.
+    contextSize: options.contextSize ?? "auto",
     sequences: options.parallel,
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
@@ -146,6 +147,8 @@ export class LlamaEngine implements Engine {
   /** Each of those wrappers' format tokens (engine/format-tokens.ts): never answer text. Worked out once. */
   private readonly formatTokensOf = new WeakMap<ChatWrapper, ReadonlySet<Token>>();
   private readonly reasoningDefaults: ReasoningDefaults;
+  /** The server's output cap (--max-tokens); null: none but the context's. */
+  readonly maxTokens: number | null;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -162,6 +165,7 @@ export class LlamaEngine implements Engine {
     this.modelId = options.modelId;
     this.threads = options.threads;
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
+    this.maxTokens = options.maxTokens ?? null;
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
@@ -173,6 +177,11 @@ export class LlamaEngine implements Engine {
 
   get contextSize(): number {
     return this.context.contextSize;
+  }
+
+  /** The context length the model was trained on, from its GGUF. */
+  get trainedContextSize(): number {
+    return this.model.trainContextSize;
   }
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
@@ -223,7 +232,7 @@ export class LlamaEngine implements Engine {
     }
     const text: RawPrompt = { prompt: this.rawTokens(request.prompt), suffix: request.suffix === null ? null : this.rawTokens(request.suffix) };
     const prompt = this.completionTokens(text);
-    const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
+    const maxTokens = this.answerBudget(prompt.length, request.maxTokens ?? this.maxTokens ?? COMPLETION_DEFAULT_MAX_TOKENS);
     this.slots.checkCapacity();
     return {
       promptTokens: prompt.length,
@@ -285,14 +294,14 @@ export class LlamaEngine implements Engine {
   }
 
   /**
-   * Most tokens the answer may take: what was asked, at most what the context has left. Past the
-   * context's end the answer is cut with "length", never shifted silently; a prompt that fills the
-   * context can never run.
+   * Most tokens the answer may take: what was asked (else the server's --max-tokens), at most that
+   * cap and what the context has left. Past the context's end the answer is cut with "length",
+   * never shifted silently; a prompt that fills the context can never run.
    */
   private answerBudget(promptTokens: number, asked: number | null): number {
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
-    return Math.min(asked ?? room, room);
+    return Math.min(asked ?? this.maxTokens ?? room, this.maxTokens ?? room, room);
   }
 
   /** The prompt as the chat wrapper renders it, in tokens, and what ends the model's turn. */

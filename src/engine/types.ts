@@ -57,7 +57,7 @@ export interface ReasoningRequest {
 
 export interface GenerationRequest {
   messages: Message[];
-  /** Most tokens to generate; null: until the model stops or the context is full. */
+  /** Most tokens to generate; null: the server's --max-tokens, else until the model stops or the context is full. */
   maxTokens: number | null;
   sampling: Sampling;
   /** Strings that end generation; they are not part of the output. */
@@ -70,12 +70,15 @@ export interface GenerationRequest {
   reasoning: ReasoningRequest;
 }
 
+/** Output tokens of a raw completion that asks for none, where the server sets no --max-tokens: OpenAI's default (and vLLM's). */
+export const COMPLETION_DEFAULT_MAX_TOKENS = 16;
+
 /** A raw text completion: the prompt as it is, no chat template. */
 export interface CompletionRequest {
   prompt: string;
   /** Text that follows the insertion point: the model fills in the middle (infill). */
   suffix: string | null;
-  /** Most tokens to generate; null: until the model stops or the context is full. */
+  /** Most tokens to generate; null: the server's --max-tokens, else COMPLETION_DEFAULT_MAX_TOKENS. */
   maxTokens: number | null;
   sampling: Sampling;
   /** Strings that end generation; they are not part of the output. */

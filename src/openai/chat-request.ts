@@ -6,12 +6,15 @@ import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
 import { validationError } from "../request/validation.ts";
+import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 
 /** A validated chat request, in the engine's terms plus what the HTTP side needs. */
 export interface ChatRequest {
   generation: GenerationRequest;
   stream: boolean;
   includeUsage: boolean;
+  /** Images, files and audio the model cannot read, each replaced by a placeholder. */
+  omitted: OmittedContent;
 }
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
@@ -24,11 +27,13 @@ export function parseChatRequest(json: unknown): ChatRequest {
     throw invalidParam(body.logprobs === true ? "logprobs" : "top_logprobs", "Log probabilities are not supported by this server.");
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
+  const omitted = new OmittedContent();
   return {
     stream: body.stream === true,
     includeUsage: includeUsage(body),
+    omitted,
     generation: {
-      messages: toMessages(body.messages),
+      messages: toMessages(body.messages, omitted),
       maxTokens,
       sampling: toSampling(body),
       stop: toStops(body.stop),
@@ -64,8 +69,9 @@ function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" 
   return { tools, toolChoice, parallelToolCalls: body.parallel_tool_calls ?? true, format: outputFormat };
 }
 
-function toMessages(bodies: ChatMessageBody[]): Message[] {
+function toMessages(bodies: ChatMessageBody[], omitted: OmittedContent): Message[] {
   const messages: Message[] = [];
+  const flatten = (value: string | Array<z.infer<typeof contentPart>>, i: number) => flattenParts(value, i, omitted);
   /** Tool calls of the last assistant message that no tool message has answered yet. */
   let unanswered = new Map<string, number>();
   bodies.forEach((body, i) => {
@@ -116,12 +122,14 @@ function unansweredToolCalls(lastIndex: number, unanswered: Map<string, number>)
   );
 }
 
-/** Text parts are joined by newlines; other parts (images, audio, files) are not supported. */
-function flatten(value: string | Array<z.infer<typeof contentPart>>, i: number): string {
+/** Text parts are joined by newlines; an image, file or audio part becomes a placeholder the model reads. */
+function flattenParts(value: string | Array<z.infer<typeof contentPart>>, i: number, omitted: OmittedContent): string {
   if (typeof value === "string") return value;
   return value
     .map((part, j) => {
       if (part.type === "text" && typeof part.text === "string") return part.text;
+      const kind = omittedKind(part.type);
+      if (kind) return omitted.omit(kind);
       throw invalidParam(
         `messages[${i}].content[${j}].type`,
         `Content parts of type '${part.type}' are not supported: this server takes text only.`,

@@ -20,9 +20,6 @@ const completionsRequestSchema = z.looseObject({
   user: z.string().optional(),
 });
 
-/** OpenAI's default for completions (and vLLM's); chat has none. */
-const DEFAULT_MAX_TOKENS = 16;
-
 export interface CompletionsRequest {
   /** One engine request per prompt: the choices of the answer, in order. */
   prompts: CompletionRequest[];
@@ -45,7 +42,7 @@ export function parseCompletionsRequest(json: unknown): CompletionsRequest {
     prompts: prompts.map((prompt) => ({
       prompt,
       suffix: body.suffix ?? null,
-      maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
+      maxTokens: body.max_tokens ?? null,
       stop: toStops(body.stop),
       sampling: toSampling(body),
     })),

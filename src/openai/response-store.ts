@@ -1,17 +1,24 @@
 // Recent responses in memory, so that a follow-up can chain on one by `previous_response_id`.
 import type { Message } from "../engine/types.ts";
+import type { StoredResponses } from "./responses-request.ts";
 import type { ResponseObject } from "./responses-types.ts";
 
 interface Entry {
   response: ResponseObject;
   /** The conversation the response ended, without instructions: what a follow-up continues. */
   conversation: Message[];
+  /** Ids of the items kept with it (its output, the input items the client named), for `item_reference`. */
+  itemIds: string[];
   bytes: number;
 }
 
+type Item = Record<string, unknown>;
+
 /** Bounded by count and by bytes (JSON size); the least recently stored or used goes first. */
-export class ResponseStore {
+export class ResponseStore implements StoredResponses {
   private readonly entries = new Map<string, Entry>();
+  /** Every kept item by its id, and the response it is kept with. */
+  private readonly items = new Map<string, { item: Item; responseId: string }>();
   private bytes = 0;
 
   constructor(
@@ -19,11 +26,19 @@ export class ResponseStore {
     readonly maxBytes = 64 * 1024 * 1024,
   ) {}
 
-  put(response: ResponseObject, conversation: Message[]): void {
+  /** Keeps a response, the conversation it ended, and the input items with ids that it was asked with. */
+  put(response: ResponseObject, conversation: Message[], inputItems: readonly Item[] = []): void {
     this.delete(response.id);
-    const bytes = JSON.stringify(response).length + JSON.stringify(conversation).length;
+    const kept = [...inputItems, ...(response.output as unknown as Item[])];
+    const bytes = JSON.stringify(response).length + JSON.stringify(conversation).length + JSON.stringify(inputItems).length;
     if (bytes > this.maxBytes) return;
-    this.entries.set(response.id, { response, conversation, bytes });
+    const itemIds: string[] = [];
+    for (const item of kept) {
+      if (typeof item.id !== "string") continue;
+      this.items.set(item.id, { item, responseId: response.id });
+      itemIds.push(item.id);
+    }
+    this.entries.set(response.id, { response, conversation, itemIds, bytes });
     this.bytes += bytes;
     for (const [id] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
@@ -44,11 +59,18 @@ export class ResponseStore {
     return this.entries.get(id)?.response;
   }
 
+  /** A kept item by its id: an output item of a stored response, or an input item it was asked with. */
+  item(id: string): Item | undefined {
+    return this.items.get(id)?.item;
+  }
+
   delete(id: string): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
     this.bytes -= entry.bytes;
+    // An item a later response was asked with again belongs to that one now.
+    for (const itemId of entry.itemIds) if (this.items.get(itemId)?.responseId === id) this.items.delete(itemId);
     return true;
   }
 

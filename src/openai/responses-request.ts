@@ -5,6 +5,7 @@ import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } f
 import { Conversation } from "../request/conversation.ts";
 import { DEFAULT_TEMPERATURE, sampling } from "../request/sampling.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
+import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { parseAt, validationError } from "../request/validation.ts";
 import {
   functionCallItem,
@@ -40,6 +41,18 @@ export interface ResponsesRequest {
   ignoredTools: string[];
   /** `include: ["reasoning.encrypted_content"]`: reasoning items carry their thought sealed. */
   includeEncryptedReasoning: boolean;
+  /** Images, files and audio the model cannot read, each replaced by a placeholder. */
+  omitted: OmittedContent;
+  /** Input items the client gave ids: kept with the response, so that a later `item_reference` finds them. */
+  identifiedItems: Array<Record<string, unknown>>;
+}
+
+/** What the response store gives a request that chains on earlier responses. */
+export interface StoredResponses {
+  /** The conversation a stored response ended with, for `previous_response_id`. */
+  conversation(id: string): Message[] | undefined;
+  /** A stored item (an output item, or an input item the client named), for an `item_reference`. */
+  item(id: string): Record<string, unknown> | undefined;
 }
 
 /** A namespace's functions are shown to the model as `namespace.function`, and called back by name and namespace. */
@@ -47,11 +60,11 @@ const modelName = (fn: ApiFunctionName) => (fn.namespace ? `${fn.namespace}.${fn
 
 /**
  * Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`.
- * `earlier(id)` gives the conversation a stored response ended with, for `previous_response_id`.
+ * `stored` gives what `previous_response_id` and `item_reference` items point at.
  */
 export function parseResponsesRequest(
   json: unknown,
-  earlier: (id: string) => Message[] | undefined,
+  stored: StoredResponses,
   /** Opens a sealed thought (`encrypted_content`) of this server's; null for one it cannot. */
   openThought: (sealed: string) => string | null,
 ): ResponsesRequest {
@@ -61,22 +74,23 @@ export function parseResponsesRequest(
   if ((body.top_logprobs ?? 0) > 0) throw invalidParam("top_logprobs", "Log probabilities are not supported by this server.");
   let previous: Message[] = [];
   if (body.previous_response_id) {
-    const stored = earlier(body.previous_response_id);
-    if (!stored) {
+    const earlier = stored.conversation(body.previous_response_id);
+    if (!earlier) {
       throw invalidParam(
         "previous_response_id",
         `No response '${body.previous_response_id}' is kept here: it was never stored (store: false), or the server restarted or let it go.`,
         "previous_response_not_found",
       );
     }
-    previous = stored;
+    previous = earlier;
   }
   const { tools, functionNames, ignoredTools } = toTools(body);
   const toolChoice = toToolChoice(body, tools, functionNames);
   const offered = toolChoice.allowed ? tools.filter((t) => toolChoice.allowed!.has(t.name)) : tools;
   const format = toFormat(body);
   checkTools(offered, toolChoice.choice, format, { tools: "tools", toolChoice: "tool_choice", format: "text.format" });
-  const conversation = [...previous, ...toConversation(body, previous, openThought)];
+  const omitted = new OmittedContent();
+  const conversation = [...previous, ...toConversation(body, previous, { stored, openThought, omitted })];
   return {
     stream: body.stream === true,
     store: body.store !== false,
@@ -109,6 +123,8 @@ export function parseResponsesRequest(
     functionNames,
     ignoredTools,
     includeEncryptedReasoning: (body.include ?? []).includes("reasoning.encrypted_content"),
+    omitted,
+    identifiedItems: typeof body.input === "string" ? [] : body.input.filter((item) => typeof item.id === "string" && item.type !== "item_reference"),
   };
 }
 
@@ -165,8 +181,15 @@ function toFormat(body: ResponsesRequestBody): OutputFormat {
   return { type: "text" };
 }
 
-function toConversation(body: ResponsesRequestBody, previous: readonly Message[], openThought: (sealed: string) => string | null): Message[] {
+interface InputContext {
+  stored: StoredResponses;
+  openThought: (sealed: string) => string | null;
+  omitted: OmittedContent;
+}
+
+function toConversation(body: ResponsesRequestBody, previous: readonly Message[], { stored, openThought, omitted }: InputContext): Message[] {
   const conversation = new Conversation();
+  const flatten = (content: Parameters<typeof flattenParts>[0], partsParam: string) => flattenParts(content, partsParam, omitted);
   // A follow-up may open with the results of the calls the stored response ended with.
   const last = previous.at(-1);
   if (last?.role === "assistant") for (const call of last.toolCalls) conversation.pendingCall(call.id, "previous_response_id");
@@ -174,9 +197,11 @@ function toConversation(body: ResponsesRequestBody, previous: readonly Message[]
     conversation.user(body.input, "input");
     return conversation.done("input");
   }
-  body.input.forEach((item, i) => {
+  body.input.forEach((given, i) => {
     const at = ["input", i] as const;
     const param = `input[${i}]`;
+    // A reference stands for an item the store holds (the Vercel AI SDK sends turn one's output so when `store` is on).
+    const item = given.type === "item_reference" ? referenced(given, stored, param) : given;
     if (item.type === undefined || item.type === "message") {
       const message = parseAt(messageItem, item, at);
       const text = flatten(message.content, `${param}.content`);
@@ -211,13 +236,29 @@ function thoughtOf(item: z.infer<typeof reasoningItem>, openThought: (sealed: st
   return (item.content ?? []).flatMap((part) => (part.type === "reasoning_text" && part.text ? [part.text] : [])).join("");
 }
 
-/** Text parts are joined by newlines; images, files and audio are not supported. */
-function flatten(content: string | Array<{ type: string; text?: string | undefined; refusal?: unknown }>, partsParam: string): string {
+/** The stored item an `item_reference` names; a 400 naming the id for one the store does not hold. */
+function referenced(reference: Record<string, unknown>, stored: StoredResponses, param: string): Record<string, unknown> & { type?: string } {
+  if (typeof reference.id !== "string" || reference.id === "") throw invalidParam(`${param}.id`, "An item_reference needs the id of a stored item.");
+  const item = stored.item(reference.id);
+  if (!item) {
+    throw invalidParam(
+      `${param}.id`,
+      `No item '${reference.id}' is kept here: its response was never stored (store: false), or the server restarted or let it go. Send the item itself instead.`,
+      "item_not_found",
+    );
+  }
+  return item;
+}
+
+/** Text parts are joined by newlines; an image, file or audio part becomes a placeholder the model reads. */
+function flattenParts(content: string | Array<{ type: string; text?: string | undefined; refusal?: unknown }>, partsParam: string, omitted: OmittedContent): string {
   if (typeof content === "string") return content;
   return content
     .map((part, j) => {
       if (["input_text", "output_text", "text"].includes(part.type) && typeof part.text === "string") return part.text;
       if (part.type === "refusal" && typeof part.refusal === "string") return part.refusal;
+      const kind = omittedKind(part.type);
+      if (kind) return omitted.omit(kind);
       throw invalidParam(`${partsParam}[${j}].type`, `Content parts of type '${part.type}' are not supported: this server takes text only.`, "unsupported_content_type");
     })
     .join("\n");

@@ -6,6 +6,7 @@ import { anthropicErrorBody } from "../anthropic/errors.ts";
 import { collectMessage } from "../anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
+import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
@@ -24,7 +25,7 @@ export function messagesRoutes(state: ServerState): Hono {
       throw toApiError(error, PARAMS);
     });
     const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: engine.modelId, inputTokens: prepared.promptTokens };
-    const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
+    const headers = noticeHeaders(request);
     const options: MessagesEncoderOptions = { thinkingDisplay: request.thinkingDisplay, sealThought: (thought) => seal.seal(thought) };
     const generation = startGeneration(c, state, prepared);
     if (request.stream) return generation.stream(messagesEncoder(identity, options), { headers });

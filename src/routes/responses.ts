@@ -9,6 +9,7 @@ import { collectResponse } from "../openai/responses-collect.ts";
 import { responsesEncoder, type ResponsesEncoderOptions } from "../openai/responses-encoder.ts";
 import { parseResponsesRequest, type ApiFunctionName } from "../openai/responses-request.ts";
 import type { ResponseEcho } from "../openai/responses-types.ts";
+import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
@@ -21,7 +22,7 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
   app.post("/v1/responses", async (c) => {
     const engine = state.readyEngine();
     const seal = state.thoughtSeal;
-    const request = parseResponsesRequest(await readJson(c.req.raw), (id) => store.conversation(id), (sealed) => seal.open(sealed));
+    const request = parseResponsesRequest(await readJson(c.req.raw), store, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
       throw toApiError(error, PARAMS);
     });
@@ -35,12 +36,12 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
       functionName: (name: string): ApiFunctionName => request.functionNames.get(name) ?? { name },
       sealThought: request.includeEncryptedReasoning ? (thought) => seal.seal(thought) : null,
     };
-    // Hosted tools the model cannot run were left out; say which, so that a client can tell.
-    const headers: Record<string, string> = request.ignoredTools.length > 0 ? { "x-oserve-ignored-tools": request.ignoredTools.join(", ") } : {};
+    // Hosted tools the model cannot run, and images and files it cannot read, were left out; say which, so that a client can tell.
+    const headers = noticeHeaders(request);
     const keep = (events: EngineEvent[]) => {
       if (!request.store) return;
       const response = collectResponse(echo, options, events);
-      store.put(response, conversationAfter(request.conversation, response.output));
+      store.put(response, conversationAfter(request.conversation, response.output), request.identifiedItems);
     };
     const generation = startGeneration(c, state, prepared);
     if (request.stream) return generation.stream(responsesEncoder(echo, options), { headers, onComplete: keep });

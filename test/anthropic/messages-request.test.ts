@@ -54,6 +54,24 @@ describe("parseMessagesRequest", () => {
     assert.ok(request.generation.messages.filter((m) => m.role === "system").length >= 2);
   });
 
+  test("images and documents, in a user turn and in a tool result, become placeholders; a plain-text document is read", () => {
+    const image = { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } };
+    const request = parseMessagesRequest(
+      {
+        ...base,
+        messages: [
+          { role: "user", content: [image, { type: "text", text: "What is this?" }, { type: "document", source: { type: "text", media_type: "text/plain", data: "Notes." }, title: "notes.txt" }] },
+          { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "screenshot", input: {} }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: [image, { type: "document", source: { type: "base64", media_type: "application/pdf", data: "x" } }] }] },
+        ],
+      },
+      open,
+    );
+    assert.equal(request.generation.messages[0]!.content, "[image omitted: this model reads text only]\nWhat is this?\nnotes.txt\nNotes.");
+    assert.equal(request.generation.messages.at(-1)!.content, "[image omitted: this model reads text only]\n[document omitted: this model reads text only]");
+    assert.equal(request.omitted.toString(), "image=2, document=1");
+  });
+
   test("count_tokens takes the same body without max_tokens", () => {
     assert.deepEqual(parseCountTokensRequest({ model: "m", messages: [{ role: "user", content: "Hi" }] }, open).messages, [{ role: "user", content: "Hi" }]);
   });
@@ -61,7 +79,11 @@ describe("parseMessagesRequest", () => {
   test("bad requests name the field", () => {
     rejects({ model: "m", messages: [{ role: "user", content: "x" }] }, "max_tokens");
     rejects({ ...base, messages: [] }, "messages");
-    rejects({ ...base, messages: [{ role: "user", content: [{ type: "image", source: {} }] }] }, "messages[0].content[0].type", /text only/);
+    rejects({ ...base, messages: [{ role: "user", content: [{ type: "container_upload", file_id: "f" }] }] }, "messages[0].content[0].type", /text only/);
+    rejects(
+      { ...base, messages: [{ role: "assistant", content: [{ type: "tool_use", id: "t", name: "f", input: {} }] }, { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "video" }] }] }] },
+      "messages[1].content[0].content[0].type",
+    );
     rejects({ ...base, messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "nope", content: "x" }] }] }, "messages[0].content[0].tool_use_id");
     rejects(
       { ...base, messages: [{ role: "assistant", content: [{ type: "tool_use", id: "t", name: "f", input: {} }] }, { role: "user", content: "x" }] },

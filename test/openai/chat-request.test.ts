@@ -31,6 +31,30 @@ describe("parseChatRequest", () => {
     assert.deepEqual(request.generation.messages[0], { role: "system", content: "a\nb" });
   });
 
+  test("images, audio and files become placeholders the model reads, counted for the header", () => {
+    const request = parseChatRequest({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Compare these." },
+            { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+            { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+            { type: "input_audio", input_audio: { data: "x", format: "wav" } },
+            { type: "file", file: { file_data: "x", filename: "a.pdf" } },
+          ],
+        },
+      ],
+    });
+    const omitted = "[image omitted: this model reads text only]";
+    assert.equal(
+      request.generation.messages[0]!.content,
+      `Compare these.\n${omitted}\n${omitted}\n[audio omitted: this model reads text only]\n[document omitted: this model reads text only]`,
+    );
+    assert.equal(request.omitted.toString(), "image=2, audio=1, document=1");
+    assert.equal(parseChatRequest({ messages: [user] }).omitted.size, 0);
+  });
+
   test("unknown fields are ignored, as OpenAI's clients send many", () => {
     const request = parseChatRequest({ messages: [user], logit_bias: {}, metadata: { a: 1 }, user: "u", store: false });
     assert.deepEqual(request.generation.messages, [{ role: "user", content: "Hello" }]);
@@ -54,7 +78,7 @@ describe("parseChatRequest", () => {
     rejects({ messages: [user], n: 2 }, "n");
     rejects({ messages: [user], stream: "yes" }, "stream");
     rejects({ messages: [user], stop: [1] }, "stop");
-    rejects({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }, "messages[0].content[0].type", /text only/);
+    rejects({ messages: [{ role: "user", content: [{ type: "video_url", video_url: { url: "x" } }] }] }, "messages[0].content[0].type", /text only/);
     rejects([1, 2], null);
   });
 

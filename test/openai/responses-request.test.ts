@@ -3,12 +3,13 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { assertRejects } from "../api-errors.ts";
 import type { Message } from "../../src/engine/types.ts";
-import { parseResponsesRequest } from "../../src/openai/responses-request.ts";
+import { parseResponsesRequest, type StoredResponses } from "../../src/openai/responses-request.ts";
 import { ThoughtSeal } from "../../src/thought-seal.ts";
 
 const nothingStored = () => undefined;
 const seal = new ThoughtSeal();
-const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored) => parseResponsesRequest(body, earlier, (sealed) => seal.open(sealed));
+const parse = (body: unknown, earlier: (id: string) => Message[] | undefined = nothingStored, item: StoredResponses["item"] = nothingStored) =>
+  parseResponsesRequest(body, { conversation: earlier, item }, (sealed) => seal.open(sealed));
 
 const rejects = (body: unknown, param: string | null, message?: RegExp) => assertRejects((body) => parse(body), body, param, message);
 
@@ -89,15 +90,63 @@ describe("parseResponsesRequest", () => {
     rejects({ input: "x", text: { format: { type: "json_schema", name: "a", schema: { not: {} } } } }, "text.format.schema");
   });
 
+  test("images and files, in messages and in tool outputs, become placeholders the model reads, counted for the header", () => {
+    const request = parse({
+      input: [
+        { role: "user", content: [{ type: "input_text", text: "What is this?" }, { type: "input_image", image_url: "data:image/png;base64,AAAA" }] },
+        { type: "function_call", call_id: "c1", name: "view_image", arguments: "{}" },
+        { type: "function_call_output", call_id: "c1", output: [{ type: "input_image", image_url: "x" }, { type: "input_file", file_data: "x" }] },
+      ],
+    });
+    assert.equal(request.conversation[0]!.content, "What is this?\n[image omitted: this model reads text only]");
+    assert.equal(request.conversation.at(-1)!.content, "[image omitted: this model reads text only]\n[document omitted: this model reads text only]");
+    assert.equal(request.omitted.toString(), "image=2, document=1");
+  });
+
+  test("an item_reference stands for the stored item it names: a message, a call, a thought", () => {
+    const items: Record<string, Record<string, unknown>> = {
+      msg_1: { type: "message", id: "msg_1", role: "assistant", content: [{ type: "output_text", text: "Let me look." }] },
+      fc_1: { type: "function_call", id: "fc_1", call_id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+      rs_1: { type: "reasoning", id: "rs_1", summary: [], content: [{ type: "reasoning_text", text: "I need the weather." }] },
+    };
+    const request = parse(
+      {
+        input: [
+          { role: "user", content: "Weather in Oslo?" },
+          { type: "item_reference", id: "rs_1" },
+          { type: "item_reference", id: "msg_1" },
+          { type: "item_reference", id: "fc_1" },
+          { type: "function_call_output", call_id: "call_1", output: "12 and rainy" },
+        ],
+      },
+      nothingStored,
+      (id) => items[id],
+    );
+    assert.deepEqual(request.conversation.slice(1), [
+      { role: "assistant", content: "Let me look.", toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }], reasoning: "I need the weather." },
+      { role: "tool", content: "12 and rainy", toolCallId: "call_1" },
+    ]);
+  });
+
+  test("input items with ids are handed to the store with the response; references are not", () => {
+    const request = parse({ input: [{ role: "user", content: "Hi", id: "msg_in" }, { type: "item_reference", id: "msg_1" }] }, nothingStored, () => ({
+      type: "message",
+      role: "assistant",
+      content: "Hello",
+    }));
+    assert.deepEqual(request.identifiedItems, [{ role: "user", content: "Hi", id: "msg_in" }]);
+  });
+
   test("bad requests name the param", () => {
     rejects({}, "input");
     rejects({ input: 3 }, "input");
     rejects({ input: [{ role: "wizard", content: "x" }] }, "input[0].role");
-    rejects({ input: [{ role: "user", content: [{ type: "input_image", image_url: "x" }] }] }, "input[0].content[0].type", /text only/);
+    rejects({ input: [{ role: "user", content: [{ type: "input_video", url: "x" }] }] }, "input[0].content[0].type", /text only/);
     rejects({ input: [{ type: "function_call", name: "f", arguments: "{}" }] }, "input[0].call_id");
     rejects({ input: [{ type: "function_call_output", call_id: "nope", output: "x" }] }, "input[0].call_id");
     rejects({ input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{}" }, { role: "user", content: "x" }] }, "input[1]", /c/);
-    rejects({ input: [{ type: "item_reference", id: "x" }] }, "input[0].type");
+    rejects({ input: [{ type: "item_reference", id: "msg_gone" }] }, "input[0].id", /msg_gone/);
+    rejects({ input: [{ type: "computer_call", id: "x" }] }, "input[0].type");
     rejects({ input: "x", max_output_tokens: 0 }, "max_output_tokens");
     rejects({ input: "x", tools: [{ type: "function", name: "bad name" }] }, "tools[0].name");
   });

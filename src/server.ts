@@ -6,7 +6,7 @@ import { requestId } from "hono/request-id";
 import { accessLog } from "./routes/access-log.ts";
 import { requireKey } from "./routes/api-key.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
-import { anthropicErrorBody } from "./anthropic/errors.ts";
+import { anthropicErrorBody, anthropicStatus } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
 import { OMITTED_CONTENT_HEADER } from "./request/omitted-content.ts";
@@ -15,7 +15,7 @@ import { completionsRoutes } from "./routes/completions.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messagesRoutes } from "./routes/messages.ts";
-import { modelRoutes } from "./routes/models.ts";
+import { isAnthropic, modelRoutes } from "./routes/models.ts";
 import { responsesRoutes } from "./routes/responses.ts";
 import type { ServerState } from "./server-state.ts";
 
@@ -26,6 +26,11 @@ export function createApp(state: ServerState): Hono {
   const app = new Hono();
   // Every response names its request: the client's own x-request-id, or a new one.
   app.use("*", requestId({ headerName: "x-request-id" }));
+  // Anthropic's SDKs read `request-id` (their `_request_id`); OpenAI's read `x-request-id`.
+  app.use("*", async (c, next) => {
+    c.header("request-id", c.get("requestId"));
+    await next();
+  });
   app.use("*", accessLog(state));
   if (state.config.corsOrigins.length > 0) {
     const origins = state.config.corsOrigins;
@@ -76,12 +81,14 @@ function errorResponse(c: Context, error: ApiError): Response {
   if (error.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
   // Nobody is left to read it; any status will do, and 499 keeps it out of the failure log.
   if (error.status === CLIENT_GONE_STATUS) return c.body(null, 499 as never);
-  const body = isAnthropicRoute(c.req.path) ? anthropicErrorBody(error) : openAiErrorBody(error);
-  return c.json(body, error.status as 400);
+  if (isAnthropicRoute(c)) return c.json(anthropicErrorBody(error), anthropicStatus(error) as 400);
+  return c.json(openAiErrorBody(error), error.status as 400);
 }
 
-function isAnthropicRoute(path: string): boolean {
-  return path === "/v1/messages" || path.startsWith("/v1/messages/");
+/** /v1/messages, and /v1/models asked by an Anthropic client. */
+function isAnthropicRoute(c: Context): boolean {
+  const path = c.req.path;
+  return path === "/v1/messages" || path.startsWith("/v1/messages/") || ((path === "/v1/models" || path.startsWith("/v1/models/")) && isAnthropic(c));
 }
 
 export interface RunningServer {

@@ -15,10 +15,19 @@ export interface AnthropicErrorBody {
   error: { type: AnthropicErrorType; message: string };
 }
 
+/**
+ * The status an Anthropic client acts on: a full queue is Anthropic's 529 `overloaded_error`, which
+ * its SDKs and Claude Code retry (a 429 there means the account's rate limit, which Claude Code
+ * reports rather than waits out).
+ */
+export function anthropicStatus(error: ApiError): number {
+  return error.code === "queue_full" ? 529 : error.status;
+}
+
 /** Anthropic's error type by status; the field at fault, which its shape has no place for, goes in the message. */
 export function anthropicErrorBody(error: ApiError): AnthropicErrorBody {
   const message = error.param && !error.message.includes(error.param) ? `${error.param}: ${error.message}` : error.message;
-  return { type: "error", error: { type: anthropicErrorType(error.status), message } };
+  return { type: "error", error: { type: anthropicErrorType(anthropicStatus(error)), message } };
 }
 
 export function anthropicErrorType(status: number): AnthropicErrorType {
@@ -26,7 +35,7 @@ export function anthropicErrorType(status: number): AnthropicErrorType {
   if (status === 404) return "not_found_error";
   if (status === 413) return "request_too_large";
   if (status === 429) return "rate_limit_error";
-  if (status === 503) return "overloaded_error";
+  if (status === 503 || status === 529) return "overloaded_error";
   if (status >= 500) return "api_error";
   return "invalid_request_error";
 }

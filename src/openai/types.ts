@@ -58,5 +58,6 @@ export interface ChatCompletionChunk {
 
 export interface ModelList {
   object: "list";
-  data: Array<{ id: string; object: "model"; created: number; owned_by: string }>;
+  /** `max_model_len` (vLLM's name): the tokens one request may hold, prompt and output; null while the model loads. */
+  data: Array<{ id: string; object: "model"; created: number; owned_by: string; max_model_len: number | null }>;
 }

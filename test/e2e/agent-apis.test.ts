@@ -109,7 +109,7 @@ describe("agent frameworks on the Responses and Messages APIs", () => {
 
   test("errors keep each API family's shape: Anthropic's on /v1/messages, OpenAI's on /v1/responses", async () => {
     const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const anthropicError = await post("/v1/messages", { model: "x", max_tokens: 10, messages: [{ role: "user", content: [{ type: "image", source: {} }] }] });
+    const anthropicError = await post("/v1/messages", { model: "x", max_tokens: 10, messages: [{ role: "user", content: [{ type: "container_upload", file_id: "f" }] }] });
     assert.equal(anthropicError.status, 400);
     const body = await anthropicError.json();
     assert.equal(body.type, "error");
@@ -159,18 +159,35 @@ describe("agent frameworks on the Responses and Messages APIs", () => {
     assert.equal(result.finalOutput, OSLO_ANSWER);
   });
 
-  test("the Vercel AI SDK's OpenAI provider (Responses) runs a tool over two steps", async () => {
+  test("the Vercel AI SDK's default OpenAI provider (Responses, store on) runs a tool over two steps", async () => {
     const provider = createOpenAI({ baseURL: server.baseURL, apiKey: "unused" });
     const result = await generateText({
-      model: provider.responses("oserve-tiny-chat"),
+      model: provider("oserve-tiny-chat"),
       temperature: 0,
       prompt: "Weather in Oslo?",
       tools: { get_weather: aiTool({ description: "Get the current weather in a city", inputSchema: z.object({ city: z.string() }), execute: async () => OSLO_WEATHER }) },
       stopWhen: stepCountIs(3),
-      providerOptions: { openai: { store: false } },
     });
     assert.equal(result.steps[0]!.toolCalls[0]!.toolName, "get_weather");
     assert.equal(result.text, OSLO_ANSWER);
+  });
+
+  test("the Vercel AI SDK's default OpenAI provider holds a two-turn chat, whole and streamed: turn one comes back as item_reference", async () => {
+    const sent: unknown[] = [];
+    // Records what the SDK sends; the request itself goes out unchanged.
+    const recording = async (input: string | URL | Request, init?: RequestInit) => {
+      if (typeof init?.body === "string") sent.push(JSON.parse(init.body));
+      return fetch(input, init);
+    };
+    const model = createOpenAI({ baseURL: server.baseURL, apiKey: "unused", fetch: recording as typeof fetch })("oserve-tiny-chat");
+    const first = await generateText({ model, temperature: 0, prompt: "Hello" });
+    const history = [{ role: "user" as const, content: "Hello" }, ...first.response.messages];
+    const second = await generateText({ model, temperature: 0, messages: [...history, { role: "user", content: CAPITAL }] });
+    assert.equal(second.text, CAPITAL_ANSWER);
+    const streamed = streamText({ model, temperature: 0, messages: [...history, { role: "user", content: CAPITAL }] });
+    assert.equal(await streamed.text, CAPITAL_ANSWER);
+    const inputs = sent.slice(1).map((body) => (body as { input: Array<{ type?: string }> }).input);
+    for (const input of inputs) assert.ok(input.some((item) => item.type === "item_reference"), JSON.stringify(input));
   });
 
   test("the Vercel AI SDK's Anthropic provider streams a tool over two steps", async () => {

@@ -1,6 +1,7 @@
 // Many clients at once: batched sequences, the bounded queue, disconnects, prompt reuse.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { drain, expectAborted, health, RANDOM, startServer, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
 import { postChat, readFrames } from "./sse.ts";
@@ -68,6 +69,40 @@ describe("two slots, a queue of two", () => {
     await waiting;
     await until(async () => (await health(server)).queued === 0, 500, "the queue emptied");
     await Promise.all((await Promise.all(busy)).map((r) => r.json()));
+  });
+});
+
+describe("two slots, a queue of two: an Anthropic client", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM, "--parallel", "2", "--max-queue", "2"]);
+  });
+  after(() => server?.stop());
+
+  test("a full queue is Anthropic's 529 overloaded_error, which the SDK retries with its defaults (after Retry-After) and gets through", async () => {
+    const holders = new AbortController();
+    const held = [1, 2, 3, 4].map(() =>
+      expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], stream: true, max_tokens: 4000 }, holders.signal))),
+    );
+    await until(async () => (await health(server)).queued === 2, 5000, "both slots busy and two waiting");
+    const statuses: number[] = [];
+    const bodies: unknown[] = [];
+    // Watches what the SDK gets; once it has been turned away, the holders leave and make room.
+    const watching = async (input: string | URL | Request, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      statuses.push(response.status);
+      if (response.status !== 200) {
+        bodies.push(await response.clone().json());
+        holders.abort();
+      }
+      return response;
+    };
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", fetch: watching as typeof fetch });
+    const message = await anthropic.messages.create({ model: "x", max_tokens: 2, messages: [{ role: "user", content: "Hi" }] });
+    await Promise.all(held);
+    assert.equal(message.usage.output_tokens, 2);
+    assert.deepEqual(statuses, [529, 200]);
+    assert.deepEqual(bodies, [{ type: "error", error: { type: "overloaded_error", message: "The server is busy: all slots are in use and 2 requests are already waiting. Retry later." } }]);
   });
 });
 

@@ -1,5 +1,6 @@
 // Errors in the shape Anthropic's clients parse: {"type": "error", "error": {type, message}}.
-import type { ApiError } from "../api-error.ts";
+import { ApiError } from "../api-error.ts";
+import type { ContextOverflowError } from "../engine/errors.ts";
 
 export type AnthropicErrorType =
   | "invalid_request_error"
@@ -38,4 +39,13 @@ export function anthropicErrorType(status: number): AnthropicErrorType {
   if (status === 503 || status === 529) return "overloaded_error";
   if (status >= 500) return "api_error";
   return "invalid_request_error";
+}
+
+/**
+ * Anthropic's own words for a prompt over the window, `prompt is too long: N tokens > M maximum`:
+ * Claude Code matches them, compacts the conversation and sends it again.
+ */
+export function promptTooLong(error: ContextOverflowError): ApiError {
+  // No param: the message must stay as it is, with nothing put in front of it.
+  return new ApiError(400, `prompt is too long: ${error.promptTokens} tokens > ${error.maxPromptTokens} maximum`, { code: "context_length_exceeded" });
 }

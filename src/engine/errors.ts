@@ -1,14 +1,22 @@
-/** The prompt alone fills the context: the request can never run as sent. */
+/**
+ * The prompt alone fills the context: the request can never run as sent. The message opens as
+ * OpenAI's does ("This model's maximum context length is…"), which clients match to compact or trim.
+ */
 export class ContextOverflowError extends Error {
   constructor(
     readonly promptTokens: number,
     readonly contextSize: number,
   ) {
     super(
-      `The prompt is ${promptTokens} tokens long, but this server's context holds ${contextSize} tokens ` +
-        `per request (prompt and output together). Shorten the messages or start oserve with a larger --ctx-size.`,
+      `This model's maximum context length is ${contextSize} tokens per request (prompt and output together), ` +
+        `but the prompt is ${promptTokens} tokens long. Shorten the messages or start oserve with a larger --ctx-size.`,
     );
     this.name = "ContextOverflowError";
+  }
+
+  /** The most tokens a prompt may take: one must be left for the answer. */
+  get maxPromptTokens(): number {
+    return this.contextSize - 1;
   }
 }
 

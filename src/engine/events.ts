@@ -43,8 +43,8 @@ export type EngineEvent =
   | { type: "tool_call_arguments"; index: number; arguments: string }
   | { type: "finish"; reason: FinishReason }
   | { type: "usage"; usage: TokenUsage }
-  /** The generation failed or was cut short; nothing follows. */
-  | { type: "error"; message: string };
+  /** The generation failed or was cut short; nothing follows. `code` says why in OpenAI's words where a client acts on it (`context_length_exceeded`). */
+  | { type: "error"; message: string; code?: string };
 
 /** An event of one of several generations run for one request (the prompts of a completions request), by index. */
 export type ChoiceEvent = EngineEvent & { choice: number };

@@ -121,8 +121,8 @@ export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought
     return emit(current, events, { output: current.output.with(index, { ...item, content: [{ ...part, text: part.text + text }] } as TextItem) });
   };
 
-  const fail = (state: ResponsesState, message: string): Encoded<ResponsesState> =>
-    emit(state, [["response.failed", { response: snapshot(state, "failed", { code: "server_error", message }) }]], { closed: true });
+  const fail = (state: ResponsesState, message: string, code = "server_error"): Encoded<ResponsesState> =>
+    emit(state, [["response.failed", { response: snapshot(state, "failed", { code, message }) }]], { closed: true });
 
   return {
     start() {
@@ -177,7 +177,7 @@ export function responsesEncoder(echo: ResponseEcho, { functionName, sealThought
         case "usage":
           return { state: { ...state, usage: event.usage }, frames: [] };
         case "error":
-          return fail(state, event.message);
+          return fail(state, event.message, event.code);
       }
     },
     keepalive(state) {

@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
 import type { ChoiceEvent, EngineEvent } from "../engine/events.ts";
+import type { ContextOverflowError } from "../engine/errors.ts";
 import type { PreparedGeneration } from "../engine/types.ts";
 import { shuttingDown, type ServerState } from "../server-state.ts";
 import { coalesce } from "../stream/coalesce.ts";
@@ -116,6 +117,20 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
       };
       const frames = coalesce(streamFrames(encoder, policy, source, onKeepalive), state.config.flushIntervalMs);
       return sseResponse(frames, { onCancel: clientGone, onEnd: end }, options.headers);
+    },
+  };
+}
+
+/**
+ * A generation that fails as it starts, for a request refused inside its stream rather than before
+ * it: Codex compacts its history on a Responses stream's `response.failed` with code
+ * `context_length_exceeded`, and takes an HTTP 400 as a plain failure.
+ */
+export function refusedInStream(error: ContextOverflowError): PreparedGeneration {
+  return {
+    promptTokens: error.promptTokens,
+    async *run() {
+      yield { type: "error", message: error.message, code: "context_length_exceeded" };
     },
   };
 }

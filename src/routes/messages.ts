@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { toApiError } from "../api-error.ts";
-import { anthropicErrorBody } from "../anthropic/errors.ts";
+import { anthropicErrorBody, promptTooLong } from "../anthropic/errors.ts";
+import { ContextOverflowError } from "../engine/errors.ts";
 import { collectMessage } from "../anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
@@ -22,7 +23,7 @@ export function messagesRoutes(state: ServerState): Hono {
     const seal = state.thoughtSeal;
     const request = parseMessagesRequest(await readJson(c.req.raw), (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
-      throw toApiError(error, PARAMS);
+      throw error instanceof ContextOverflowError ? promptTooLong(error) : toApiError(error, PARAMS);
     });
     const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: engine.modelId, inputTokens: prepared.promptTokens };
     const headers = noticeHeaders(request);

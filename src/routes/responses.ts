@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { ApiError, toApiError } from "../api-error.ts";
+import { ContextOverflowError } from "../engine/errors.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
 import { conversationAfter, ResponseStore } from "../openai/response-store.ts";
@@ -12,7 +13,7 @@ import type { ResponseEcho } from "../openai/responses-types.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
-import { startGeneration } from "./generation.ts";
+import { refusedInStream, startGeneration } from "./generation.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const PARAMS = { prompt: "input", format: "text.format.schema" };
@@ -24,6 +25,7 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
     const seal = state.thoughtSeal;
     const request = parseResponsesRequest(await readJson(c.req.raw), store, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
+      if (request.stream && error instanceof ContextOverflowError) return refusedInStream(error);
       throw toApiError(error, PARAMS);
     });
     const echo: ResponseEcho = {

@@ -21,8 +21,8 @@ export interface StreamEncoder<S, E extends EngineEvent = EngineEvent> {
   keepalive(state: S): Encoded<S> | null;
   /** The closing frames once the events are spent; a stream left without a finish ends as failed. */
   end(state: S): Encoded<S>;
-  /** Frames that tell a failure after the stream began, and close it. */
-  fail(state: S, message: string): Encoded<S>;
+  /** Frames that tell a failure after the stream began, and close it; `code` says why, where the protocol has a place for it. */
+  fail(state: S, message: string, code?: string): Encoded<S>;
   /** True once the terminal frame went out: nothing may follow. */
   closed(state: S): boolean;
 }
@@ -30,7 +30,7 @@ export interface StreamEncoder<S, E extends EngineEvent = EngineEvent> {
 /** One step: an engine event goes to the encoder; a tick becomes the mode's keepalive, if any may go now. */
 export function step<S, E extends EngineEvent>(encoder: StreamEncoder<S, E>, mode: KeepaliveMode, state: S, event: E | TickEvent): Encoded<S> {
   if (encoder.closed(state)) return { state, frames: [] };
-  if (event.type !== "tick") return event.type === "error" ? encoder.fail(state, event.message) : encoder.event(state, event);
+  if (event.type !== "tick") return event.type === "error" ? encoder.fail(state, event.message, event.code) : encoder.event(state, event);
   if (mode === "off") return { state, frames: [] };
   const keepalive = encoder.keepalive(state);
   if (keepalive === null) return { state, frames: [] };

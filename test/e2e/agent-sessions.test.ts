@@ -81,6 +81,35 @@ describe(`--max-tokens ${CAP} --ctx-size ${WINDOW}: agent sessions`, () => {
     assert.notEqual(request_id, requestId, "each request its own");
   });
 
+  test("a prompt over the window gets the error each agent compacts on: Anthropic's 'prompt is too long', OpenAI's context_length_exceeded, on a Responses stream as response.failed", async () => {
+    const messages = [{ role: "user" as const, content: TOO_LONG }];
+    await assert.rejects(anthropic.messages.create({ model: "x", max_tokens: 10, messages }), (error: unknown) => {
+      assert.ok(error instanceof Anthropic.BadRequestError, String(error));
+      const body = error.error as { type: string; error: { type: string; message: string } };
+      assert.equal(body.error.type, "invalid_request_error");
+      assert.match(body.error.message, new RegExp(`^prompt is too long: \\d+ tokens > ${WINDOW - 1} maximum$`));
+      return true;
+    });
+    await assert.rejects(openai.chat.completions.create({ model: "x", messages }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal(error.code, "context_length_exceeded");
+      assert.match(error.message, new RegExp(`maximum context length is ${WINDOW} tokens`));
+      return true;
+    });
+    await assert.rejects(openai.responses.create({ model: "x", input: TOO_LONG }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded");
+    // Codex streams every turn, and compacts on this event, not on an HTTP 400.
+    const events: Array<{ type: string; response?: { status: string; error: { code: string } | null } }> = [];
+    for await (const event of await openai.responses.create({ model: "x", input: TOO_LONG, stream: true })) events.push(event as (typeof events)[number]);
+    assert.deepEqual(
+      events.map((event) => [event.type, event.response?.status, event.response?.error?.code]),
+      [
+        ["response.created", "in_progress", undefined],
+        ["response.in_progress", "in_progress", undefined],
+        ["response.failed", "failed", "context_length_exceeded"],
+      ],
+    );
+  });
+
   test("an image in a user turn, a tool result or an input item is a placeholder: every later request of the session succeeds, and the header says what was left out", async () => {
     const image = { type: "image_url" as const, image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
     const chat = await openai.chat.completions

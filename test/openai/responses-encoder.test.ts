@@ -139,6 +139,15 @@ describe("responses encoder (examples)", () => {
     assert.equal(last.name, "response.failed");
     assert.equal(last.data.response.error.code, "server_error");
   });
+
+  test("a failure's code, where the engine gives one, is the failed response's: Codex compacts on context_length_exceeded", () => {
+    const all = events(encode("chunk", [{ type: "error", message: "too long", code: "context_length_exceeded" }]));
+    assert.deepEqual(
+      all.map((e) => e.name),
+      ["response.created", "response.in_progress", "response.failed"],
+    );
+    assert.deepEqual(all.at(-1)!.data.response.error, { code: "context_length_exceeded", message: "too long" });
+  });
 });
 
 describe("responses encoder: reasoning", () => {

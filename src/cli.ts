@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The single entry: flags → Config → server listening → model loaded → one ready line.
 // `oserve run [flags] -- CMD ARGS…` does the same on a free port, runs CMD against it, and stops.
-import { spawn } from "node:child_process";
-import { constants as os } from "node:os";
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
 import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
 import { capJitTier } from "./jit-tier.ts";
+import { runBeside } from "./child-command.ts";
+import { launch } from "./launch/launch.ts";
 import { startServer } from "./start.ts";
 import { VERSION } from "./version.ts";
 
@@ -18,7 +18,12 @@ const args = Object.fromEntries(
 ) as ArgsDef;
 
 const command = defineCommand({
-  meta: { name: "oserve", version: VERSION, description: "A local server for GGUF models: OpenAI's and Anthropic's APIs. `oserve run [flags] -- CMD` runs CMD against it." },
+  meta: {
+    name: "oserve",
+    version: VERSION,
+    description:
+      "A local server for GGUF models: OpenAI's and Anthropic's APIs. `oserve run [flags] -- CMD` runs CMD against it; `oserve launch claude|codex [flags] [-- agent args]` runs a coding agent against it (`--url URL`: against one already running).",
+  },
   args,
 });
 
@@ -26,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes("--help") || argv.includes("-h")) return showUsage(command);
   if (argv.includes("--version") || argv.includes("-v")) return void console.log(VERSION);
   if (argv[0] === "run") return run(argv.slice(1));
+  if (argv[0] === "launch") return process.exit(await launch(argv.slice(1), configFrom));
   const config = configFrom(argv, process.env);
   let stopping = false;
   const stop = async (stopServer: () => Promise<void>) => {
@@ -56,40 +62,23 @@ async function run(argv: string[]): Promise<void> {
   if (!cmd) throw new ConfigError("oserve run needs a command after '--', e.g. oserve run --model m.gguf -- npm test");
   // A free loopback port unless told otherwise: a test fixture must not collide with anything.
   const config = configFrom(split < 0 ? argv : argv.slice(0, split), { OSERVE_PORT: "0", ...process.env });
-  let child: ReturnType<typeof spawn> | null = null;
-  let stopServer: () => Promise<void> = async () => {};
-  const forward = (signal: NodeJS.Signals) => {
-    if (child) child.kill(signal);
-    else void stopServer().finally(() => process.exit(128 + (os.signals[signal] ?? 1)));
-  };
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
-  const started = await startServer(config, {
-    onListening: (stop) => (stopServer = stop),
-    // stdout belongs to CMD: the ready line goes to stderr.
-    announce: (line) => console.error(line),
-  });
-  const key = config.apiKey ?? "oserve";
-  child = spawn(cmd, cmdArgs, {
-    stdio: "inherit",
-    env: {
+  const code = await runBeside(async (onListening) => {
+    const started = await startServer(config, {
+      onListening,
+      // stdout belongs to CMD: the ready line goes to stderr.
+      announce: (line) => console.error(line),
+    });
+    const key = config.apiKey ?? "oserve";
+    const env = {
       ...process.env,
       OSERVE_URL: started.url,
       OPENAI_BASE_URL: `${started.url}/v1`,
       OPENAI_API_KEY: key,
       ANTHROPIC_BASE_URL: started.url,
       ANTHROPIC_API_KEY: key,
-    },
+    };
+    return { child: { command: cmd, args: cmdArgs, env }, stop: started.stop };
   });
-  const code = await new Promise<number>((resolve) => {
-    child!.once("error", (error) => {
-      console.error(`oserve: could not run '${cmd}': ${error.message}`);
-      resolve(127);
-    });
-    child!.once("exit", (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? (os.signals[signal] ?? 1) : 1)));
-  });
-  // Streams still in flight end as on SIGTERM.
-  await started.stop();
   process.exit(code);
 }
 

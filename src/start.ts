@@ -11,6 +11,8 @@ import { ServerState } from "./server-state.ts";
 export interface Started {
   url: string;
   port: number;
+  /** Tokens one request may hold, prompt and output together. */
+  contextSize: number;
   /** Ends generations in flight (error frames, 503s), closes the sockets, frees the model. */
   stop(): Promise<void>;
 }
@@ -78,7 +80,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   }
   // Last, so that whoever waits for this line finds the ready file there too.
   hooks.announce(`oserve listening on ${url} (model: ${config.modelAlias})`);
-  return { url, port: server.port, stop };
+  return { url, port: server.port, contextSize: engine.contextSize, stop };
 }
 
 /** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */

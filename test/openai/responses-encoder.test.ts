@@ -143,7 +143,7 @@ describe("responses encoder (examples)", () => {
   test("a failure's code, where the engine gives one, is the failed response's: Codex compacts on context_length_exceeded", () => {
     const all = events(encode("chunk", [{ type: "error", message: "too long", code: "context_length_exceeded" }]));
     assert.deepEqual(
-      all.map((e) => e.name),
+      all.map((e) => e?.name),
       ["response.created", "response.in_progress", "response.failed"],
     );
     assert.deepEqual(all.at(-1)!.data.response.error, { code: "context_length_exceeded", message: "too long" });

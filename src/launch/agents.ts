@@ -1,0 +1,106 @@
+// PURE: how each coding agent is pointed at an oserve: the command, its arguments and environment,
+// made from what the server says of itself (URL, key, model, window, output cap). No I/O here.
+import type { ChildCommand } from "../child-command.ts";
+
+export const AGENTS = ["claude", "codex"] as const;
+export type AgentName = (typeof AGENTS)[number];
+
+/** What an agent needs to know of the server it talks to. */
+export interface LaunchTarget {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  url: string;
+  /** The key the server wants; any placeholder where it wants none. */
+  apiKey: string;
+  /** The model id the server reports. */
+  model: string;
+  /** Tokens one request may hold, prompt and output together. */
+  window: number;
+  /** The most tokens one answer should take. */
+  maxOutput: number;
+}
+
+/** How each agent is installed, for the error when it is not found. */
+export const INSTALL: Record<AgentName, string> = {
+  claude: "npm install -g @anthropic-ai/claude-code",
+  codex: "npm install -g @openai/codex",
+};
+
+/** The agent's binary name on PATH (and the env variable that may name another). */
+export const BINARY: Record<AgentName, { name: string; env: string }> = {
+  claude: { name: "claude", env: "OSERVE_CLAUDE_BIN" },
+  codex: { name: "codex", env: "OSERVE_CODEX_BIN" },
+};
+
+/** The environment variable Codex reads the key from (its provider's `env_key`). */
+export const CODEX_KEY_ENV = "OSERVE_LAUNCH_API_KEY";
+
+/** The output cap an agent gets when the server sets none: a quarter of the window, at most 8192. */
+export function defaultOutputCap(window: number): number {
+  return Math.max(256, Math.min(8192, Math.floor(window / 4)));
+}
+
+/**
+ * The command that runs `agent` against `target`, with `args` after oserve's own settings.
+ * `env` is the caller's environment: the connection (URL, key, model) is always oserve's; the
+ * tuning knobs (output cap, compaction window) keep a value the user set.
+ */
+export function agentCommand(agent: AgentName, binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>): ChildCommand {
+  return agent === "claude" ? claudeCommand(binary, target, args, env) : codexCommand(binary, target, args, env);
+}
+
+function claudeCommand(binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>): ChildCommand {
+  const tuning = {
+    CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(target.maxOutput),
+    // The window Claude Code would assume for an unknown model is 200k: it would never compact in
+    // time. (CLAUDE_CODE_AUTO_COMPACT_WINDOW takes nothing under 100k.)
+    CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(target.window),
+  };
+  return {
+    command: binary,
+    args: [...args],
+    env: {
+      ...tuning,
+      ...env,
+      ANTHROPIC_BASE_URL: target.url,
+      // A token, not ANTHROPIC_API_KEY: Claude Code asks a person to approve a custom API key.
+      ANTHROPIC_AUTH_TOKEN: target.apiKey,
+      ANTHROPIC_API_KEY: "",
+      // Every role Claude Code gives a model (main, background, subagents) goes to the one served.
+      ANTHROPIC_MODEL: target.model,
+      ANTHROPIC_DEFAULT_OPUS_MODEL: target.model,
+      ANTHROPIC_DEFAULT_SONNET_MODEL: target.model,
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: target.model,
+      ANTHROPIC_SMALL_FAST_MODEL: target.model,
+      CLAUDE_CODE_SUBAGENT_MODEL: target.model,
+      // No telemetry, error reports, update checks or other calls to Anthropic's servers.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    },
+  };
+}
+
+function codexCommand(binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>): ChildCommand {
+  const provider = "oserve-launch";
+  // `-c key=value` overrides (values in TOML): nothing is written into the user's ~/.codex.
+  const settings: Array<[string, string]> = [
+    ["model_provider", toml(provider)],
+    [`model_providers.${provider}.name`, toml("oserve")],
+    [`model_providers.${provider}.base_url`, toml(`${target.url}/v1`)],
+    [`model_providers.${provider}.wire_api`, toml("responses")],
+    [`model_providers.${provider}.env_key`, toml(CODEX_KEY_ENV)],
+    ["model", toml(target.model)],
+    // Codex assumes 272k for a model it does not know, and would never compact in time.
+    ["model_context_window", String(target.window)],
+    ["check_for_update_on_startup", "false"],
+    ["analytics.enabled", "false"],
+  ];
+  return {
+    command: binary,
+    args: [...settings.flatMap(([key, value]) => ["-c", `${key}=${value}`]), ...args],
+    env: { ...env, [CODEX_KEY_ENV]: target.apiKey },
+  };
+}
+
+/** A TOML string. */
+function toml(value: string): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,102 @@
+// `oserve launch claude|codex [oserve flags] [-- agent args]`: starts oserve on a free port (or
+// reads one already running, `--url`), then the agent, configured for it; the agent's stdio and
+// exit code pass through, and the server stops when the agent exits.
+import { accessSync, constants as fs } from "node:fs";
+import { delimiter, join } from "node:path";
+import { runBeside } from "../child-command.ts";
+import { ConfigError, type Config } from "../config.ts";
+import { startServer } from "../start.ts";
+import { AGENTS, agentCommand, BINARY, defaultOutputCap, INSTALL, type AgentName, type LaunchTarget } from "./agents.ts";
+
+type Env = Record<string, string | undefined>;
+
+export async function launch(argv: string[], configFrom: (argv: string[], env: Env) => Config, env: Env = process.env): Promise<number> {
+  const [agent = "", ...rest] = argv;
+  if (!(AGENTS as readonly string[]).includes(agent)) {
+    throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(" or ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
+  }
+  const split = rest.indexOf("--");
+  const flags = split < 0 ? rest : rest.slice(0, split);
+  const agentArgs = split < 0 ? [] : rest.slice(split + 1);
+  const { url, others } = takeUrl(flags);
+  const binary = findAgent(agent as AgentName, env);
+  return runBeside(async (onListening) => {
+    if (url !== null) {
+      const target = await readTarget(url, apiKeyFrom(others, env));
+      return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: async () => {} };
+    }
+    // A free loopback port unless told otherwise.
+    const config = configFrom(others, { OSERVE_PORT: "0", ...env });
+    // The agent's terminal is the user's: oserve's lines go to stderr, before the agent starts.
+    const started = await startServer(config, { onListening, announce: (line) => console.error(line) });
+    const target: LaunchTarget = {
+      url: started.url,
+      apiKey: config.apiKey ?? "oserve",
+      model: config.modelAlias,
+      window: started.contextSize,
+      maxOutput: config.maxTokens ?? defaultOutputCap(started.contextSize),
+    };
+    return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: started.stop };
+  });
+}
+
+/** `--url URL` (or `--url=URL`) out of the flags: an oserve already running. */
+function takeUrl(flags: string[]): { url: string | null; others: string[] } {
+  const others: string[] = [];
+  let url: string | null = null;
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    if (flag === "--url") url = flags[++i] ?? "";
+    else if (flag.startsWith("--url=")) url = flag.slice("--url=".length);
+    else others.push(flag);
+  }
+  if (url === null) return { url, others };
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`--url must be an oserve's address, such as http://127.0.0.1:8080, not '${url}'`);
+  const extra = others.find((flag) => flag.startsWith("-") && !/^--api-key(=|$)/.test(flag));
+  if (extra) throw new ConfigError(`with --url, oserve launch starts no server: '${extra}' has nothing to apply to (only --api-key goes with --url)`);
+  return { url: url.replace(/\/+$/, "").replace(/\/v1$/, ""), others };
+}
+
+function apiKeyFrom(flags: string[], env: Env): string {
+  const at = flags.findIndex((flag) => flag === "--api-key" || flag.startsWith("--api-key="));
+  if (at < 0) return env.OSERVE_API_KEY || "oserve";
+  return flags[at]!.includes("=") ? flags[at]!.slice("--api-key=".length) : (flags[at + 1] ?? "");
+}
+
+/** What a running oserve says of itself: its model, window and output cap, from /v1/models in Anthropic's shape. */
+async function readTarget(url: string, apiKey: string): Promise<LaunchTarget> {
+  let response: Response;
+  try {
+    response = await fetch(`${url}/v1/models`, { headers: { "anthropic-version": "2023-06-01", authorization: `Bearer ${apiKey}` } });
+  } catch (error) {
+    throw new ConfigError(`--url ${url}: no server answers there (${(error as Error).cause ?? (error as Error).message})`);
+  }
+  if (!response.ok) throw new ConfigError(`--url ${url}: GET /v1/models answered ${response.status}${response.status === 401 ? " (give its key with --api-key)" : ""}`);
+  const body = (await response.json()) as { data?: Array<{ id?: unknown; max_input_tokens?: unknown; max_tokens?: unknown }> };
+  const model = body.data?.[0];
+  if (typeof model?.id !== "string" || typeof model.max_input_tokens !== "number") {
+    throw new ConfigError(`--url ${url}: not an oserve whose model has loaded (its /v1/models names no window); retry once it is ready`);
+  }
+  const window = model.max_input_tokens;
+  const cap = typeof model.max_tokens === "number" && model.max_tokens < window ? model.max_tokens : defaultOutputCap(window);
+  return { url, apiKey, model: model.id, window, maxOutput: cap };
+}
+
+/** The agent's binary: the path its env variable names, else the first on PATH. */
+function findAgent(agent: AgentName, env: Env): string {
+  const { name, env: override } = BINARY[agent];
+  if (env[override]) return env[override]!;
+  const extensions = process.platform === "win32" ? (env.PATHEXT ?? ".EXE;.CMD").split(";") : [""];
+  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    for (const extension of extensions) {
+      const candidate = join(dir, name + extension);
+      try {
+        accessSync(candidate, fs.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  throw new ConfigError(`${agent === "claude" ? "Claude Code" : "Codex CLI"} is not installed here (no '${name}' on PATH; ${override} may name it): ${INSTALL[agent]}`);
+}

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { agentCommand, CODEX_KEY_ENV, defaultOutputCap, type LaunchTarget } from "../../src/launch/agents.ts";
+
+const target: LaunchTarget = { url: "http://127.0.0.1:4321", apiKey: "secret", model: "qwen3-coder", window: 16384, maxOutput: 4096 };
+
+describe("agentCommand", () => {
+  test("Claude Code: the server's URL, key and model in every role, its real window and output cap, no traffic elsewhere; the agent's args pass through", () => {
+    const { command, args, env } = agentCommand("claude", "/bin/claude", target, ["-p", "Hello"], { PATH: "/bin", ANTHROPIC_BASE_URL: "https://api.anthropic.com", ANTHROPIC_API_KEY: "sk-real" });
+    assert.equal(command, "/bin/claude");
+    assert.deepEqual(args, ["-p", "Hello"]);
+    assert.equal(env.PATH, "/bin");
+    assert.equal(env.ANTHROPIC_BASE_URL, target.url, "the connection is always oserve's");
+    assert.equal(env.ANTHROPIC_AUTH_TOKEN, "secret");
+    assert.equal(env.ANTHROPIC_API_KEY, "", "a real Anthropic key is not sent to a local server");
+    for (const role of ["ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_SUBAGENT_MODEL"]) {
+      assert.equal(env[role], "qwen3-coder", role);
+    }
+    assert.equal(env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, "16384");
+    assert.equal(env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, "4096");
+    assert.equal(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, "1");
+  });
+
+  test("Claude Code: a window or output cap the user set stays theirs", () => {
+    const { env } = agentCommand("claude", "claude", target, [], { CLAUDE_CODE_MAX_OUTPUT_TOKENS: "1000", CLAUDE_CODE_MAX_CONTEXT_TOKENS: "12000" });
+    assert.deepEqual([env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, env.CLAUDE_CODE_MAX_CONTEXT_TOKENS], ["1000", "12000"]);
+  });
+
+  test("Codex: a provider of its own in -c overrides (nothing written to ~/.codex), the key in its env_key, the window; the agent's args after", () => {
+    const { command, args, env } = agentCommand("codex", "codex", target, ["exec", "Say hello"], { HOME: "/home/u" });
+    assert.equal(command, "codex");
+    assert.deepEqual(args.slice(-2), ["exec", "Say hello"]);
+    const settings = new Map<string, string>();
+    for (let i = 0; i < args.length - 2; i += 2) {
+      assert.equal(args[i], "-c");
+      const [key, ...value] = args[i + 1]!.split("=");
+      settings.set(key!, value.join("="));
+    }
+    assert.equal(settings.get("model_provider"), '"oserve-launch"');
+    assert.equal(settings.get("model_providers.oserve-launch.base_url"), '"http://127.0.0.1:4321/v1"');
+    assert.equal(settings.get("model_providers.oserve-launch.wire_api"), '"responses"');
+    assert.equal(settings.get("model_providers.oserve-launch.env_key"), `"${CODEX_KEY_ENV}"`);
+    assert.equal(settings.get("model"), '"qwen3-coder"');
+    assert.equal(settings.get("model_context_window"), "16384");
+    assert.equal(env[CODEX_KEY_ENV], "secret");
+    assert.equal(env.HOME, "/home/u");
+  });
+
+  test("the default output cap is a quarter of the window, between 256 and 8192", () => {
+    assert.deepEqual([defaultOutputCap(2048), defaultOutputCap(16384), defaultOutputCap(131072)], [512, 4096, 8192]);
+    assert.equal(defaultOutputCap(512), 256);
+  });
+});

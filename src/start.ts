@@ -13,6 +13,8 @@ export interface Started {
   port: number;
   /** Tokens one request may hold, prompt and output together. */
   contextSize: number;
+  /** Sets the output cap where --max-tokens set none (for an agent that has no knob of its own). */
+  capOutput(tokens: number): void;
   /** Ends generations in flight (error frames, 503s), closes the sockets, frees the model. */
   stop(): Promise<void>;
 }
@@ -80,7 +82,10 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
   }
   // Last, so that whoever waits for this line finds the ready file there too.
   hooks.announce(`oserve listening on ${url} (model: ${config.modelAlias})`);
-  return { url, port: server.port, contextSize: engine.contextSize, stop };
+  const capOutput = (tokens: number) => {
+    if (engine.maxTokens === null) engine.maxTokens = tokens;
+  };
+  return { url, port: server.port, contextSize: engine.contextSize, capOutput, stop };
 }
 
 /** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */

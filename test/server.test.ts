@@ -18,6 +18,7 @@ function scriptedEngine(script: EngineEvent[]): Engine {
   return {
     modelId: "scripted",
     contextSize: 1024,
+    maxTokens: null,
     countPromptTokens: () => 3,
     embeddings: { dimensions: 2, contextSize: 8, measure: async () => 1, embed: async () => [0.6, 0.8] },
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),

@@ -147,8 +147,8 @@ export class LlamaEngine implements Engine {
   /** Each of those wrappers' format tokens (engine/format-tokens.ts): never answer text. Worked out once. */
   private readonly formatTokensOf = new WeakMap<ChatWrapper, ReadonlySet<Token>>();
   private readonly reasoningDefaults: ReasoningDefaults;
-  /** The server's output cap (--max-tokens); null: none but the context's. */
-  readonly maxTokens: number | null;
+  /** The server's output cap (--max-tokens): requests that ask for none get it, none get more; null: no cap but the context's. */
+  maxTokens: number | null;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,

@@ -39,6 +39,29 @@ export function defaultOutputCap(window: number): number {
   return Math.max(256, Math.min(8192, Math.floor(window / 4)));
 }
 
+/** About how many tokens each agent's own prompt (instructions and tools) takes before any conversation. */
+export const AGENT_PROMPT_TOKENS: Record<AgentName, number> = { claude: 12_000, codex: 9_000 };
+
+/**
+ * Where each agent compacts its conversation, in prompt tokens: Claude Code at the window less its
+ * output cap (at most 20000) less a 13000-token buffer, Codex at 90% of the window.
+ */
+export function compactionThreshold(agent: AgentName, target: Pick<LaunchTarget, "window" | "maxOutput">): number {
+  return agent === "claude" ? target.window - Math.min(target.maxOutput, 20_000) - 13_000 : Math.floor(target.window * 0.9);
+}
+
+/** A warning when the agent's own prompt leaves no room below its compaction threshold: it would compact every turn, or fail. */
+export function windowWarning(agent: AgentName, target: Pick<LaunchTarget, "window" | "maxOutput">): string | null {
+  const threshold = compactionThreshold(agent, target);
+  const needed = AGENT_PROMPT_TOKENS[agent] * 1.5;
+  if (threshold >= needed) return null;
+  const room = Math.ceil((needed - threshold) / 1024) * 1024;
+  return (
+    `warning: ${agent === "claude" ? "Claude Code" : "Codex"} compacts its conversation once the prompt passes ${threshold} tokens, and its own ` +
+    `instructions and tools take about ${AGENT_PROMPT_TOKENS[agent]}: give it a window at least ${room} tokens larger (--ctx-size${agent === "claude" ? " or a smaller --max-tokens" : ""})`
+  );
+}
+
 /**
  * The command that runs `agent` against `target`, with `args` after oserve's own settings.
  * `env` is the caller's environment: the connection (URL, key, model) is always oserve's; the
@@ -74,6 +97,9 @@ function claudeCommand(binary: string, target: LaunchTarget, args: readonly stri
       CLAUDE_CODE_SUBAGENT_MODEL: target.model,
       // No telemetry, error reports, update checks or other calls to Anthropic's servers.
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      // Its attribution line opens the system prompt and changes from request to request, so no
+      // request could reuse the tokens of the one before (oserve keeps a sequence's prompt).
+      CLAUDE_CODE_ATTRIBUTION_HEADER: "0",
     },
   };
 }

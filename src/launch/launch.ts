@@ -6,7 +6,7 @@ import { delimiter, join } from "node:path";
 import { runBeside } from "../child-command.ts";
 import { ConfigError, type Config } from "../config.ts";
 import { startServer } from "../start.ts";
-import { AGENTS, agentCommand, BINARY, defaultOutputCap, INSTALL, type AgentName, type LaunchTarget } from "./agents.ts";
+import { AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -23,21 +23,28 @@ export async function launch(argv: string[], configFrom: (argv: string[], env: E
   return runBeside(async (onListening) => {
     if (url !== null) {
       const target = await readTarget(url, apiKeyFrom(others, env));
+      announce(agent as AgentName, target);
       return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: async () => {} };
     }
     // A free loopback port unless told otherwise.
     const config = configFrom(others, { OSERVE_PORT: "0", ...env });
     // The agent's terminal is the user's: oserve's lines go to stderr, before the agent starts.
     const started = await startServer(config, { onListening, announce: (line) => console.error(line) });
-    const target: LaunchTarget = {
-      url: started.url,
-      apiKey: config.apiKey ?? "oserve",
-      model: config.modelAlias,
-      window: started.contextSize,
-      maxOutput: config.maxTokens ?? defaultOutputCap(started.contextSize),
-    };
+    const maxOutput = config.maxTokens ?? defaultOutputCap(started.contextSize);
+    // The server holds every answer to it too: Codex has no output cap of its own, and a model that
+    // does not stop would write to the window's end.
+    started.capOutput(maxOutput);
+    const target: LaunchTarget = { url: started.url, apiKey: config.apiKey ?? "oserve", model: config.modelAlias, window: started.contextSize, maxOutput };
+    announce(agent as AgentName, target);
     return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: started.stop };
   });
+}
+
+/** What the agent is told, on stderr before it starts: the window, the output cap, where it compacts. */
+function announce(agent: AgentName, target: LaunchTarget): void {
+  console.error(`oserve: ${agent}: window ${target.window} tokens, answers of at most ${target.maxOutput}, compacts past ${compactionThreshold(agent, target)}`);
+  const warning = windowWarning(agent, target);
+  if (warning) console.error(`oserve: ${warning}`);
 }
 
 /** `--url URL` (or `--url=URL`) out of the flags: an oserve already running. */

@@ -17,7 +17,7 @@ export function modelRoutes(state: ServerState): Hono {
     display_name: state.config.modelAlias,
     created_at: new Date(state.startedAt * 1000).toISOString(),
     max_input_tokens: window(),
-    max_tokens: state.config.maxTokens ?? window(),
+    max_tokens: state.engine?.maxTokens ?? window(),
     capabilities: null,
     lifecycle: "active" as const,
     line: null,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { agentCommand, CODEX_KEY_ENV, defaultOutputCap, type LaunchTarget } from "../../src/launch/agents.ts";
+import { agentCommand, CODEX_KEY_ENV, compactionThreshold, defaultOutputCap, windowWarning, type LaunchTarget } from "../../src/launch/agents.ts";
 
 const target: LaunchTarget = { url: "http://127.0.0.1:4321", apiKey: "secret", model: "qwen3-coder", window: 16384, maxOutput: 4096 };
 
@@ -44,6 +44,15 @@ describe("agentCommand", () => {
     assert.equal(settings.get("model_context_window"), "16384");
     assert.equal(env[CODEX_KEY_ENV], "secret");
     assert.equal(env.HOME, "/home/u");
+  });
+
+  test("where each agent compacts, and a warning where its own prompt leaves it no room", () => {
+    assert.equal(compactionThreshold("claude", { window: 32768, maxOutput: 2048 }), 32768 - 2048 - 13000);
+    assert.equal(compactionThreshold("codex", { window: 16384, maxOutput: 4096 }), 14745);
+    assert.match(windowWarning("claude", { window: 16384, maxOutput: 4096 }) ?? "", /passes -712 tokens.*--ctx-size/);
+    assert.equal(windowWarning("claude", { window: 65536, maxOutput: 8192 }), null);
+    assert.equal(windowWarning("codex", { window: 16384, maxOutput: 4096 }), null);
+    assert.match(windowWarning("codex", { window: 8192, maxOutput: 2048 }) ?? "", /Codex compacts/);
   });
 
   test("the default output cap is a quarter of the window, between 256 and 8192", () => {

@@ -1,32 +1,19 @@
 // The CLI as a script sees it: exit codes, one-line errors, the ready line.
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { promisify } from "node:util";
 import { FLAGS } from "../../src/config.ts";
 import { VERSION } from "../../src/version.ts";
-import { startServer, TINY_CHAT, until } from "./server.ts";
+import { runCli, startServer, TINY_CHAT, until } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-async function oserve(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const oserve = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, timeoutMs: 30_000 });
 
 async function freePort(): Promise<number> {
   const probe = createServer().listen(0, "127.0.0.1");

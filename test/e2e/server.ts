@@ -125,3 +125,35 @@ export async function drain(response: Promise<Response>): Promise<void> {
   const reader = (await response).body!.getReader();
   while (!(await reader.read()).done);
 }
+
+export interface CliRun {
+  /** The exit code; a CLI killed by a signal fails the run instead (see runCli). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the oserve CLI to its end (`--import tsx src/cli.ts ARGS`, from the project root). A CLI
+ * still running after `timeoutMs` is killed and the run rejects: a hang must never pass for the
+ * non-zero exit a test may expect.
+ */
+export async function runCli(args: string[], { env = {}, timeoutMs = 60_000, cwd = ROOT }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli.ts"), ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (data) => (stdout += data));
+  child.stderr!.on("data", (data) => (stderr += data));
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  running.delete(child);
+  if (hung) throw new Error(`oserve ${args.join(" ")} still ran after ${timeoutMs} ms:\n${stderr}`);
+  if (code === null) throw new Error(`oserve ${args.join(" ")} was killed by ${signal}:\n${stderr}`);
+  return { code, stdout, stderr };
+}

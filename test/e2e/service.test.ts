@@ -1,22 +1,19 @@
 // Running it as a service and as a test fixture: API key, CORS, metrics, access logs, `oserve run`,
 // --ready-file, and models from a URL (a local server stands in for the hub).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 // @ts-expect-error: the package ships no types; it returns the metric families as plain objects.
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { drain, expectAborted, RANDOM, startServer, TINY_CHAT, until, type TestServer } from "./server.ts";
+import { drain, expectAborted, RANDOM, runCli, startServer, TINY_CHAT, until, type TestServer } from "./server.ts";
 import { readFrames } from "./sse.ts";
 import { serveModel } from "./model-server.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const KEY = "sk-local-test-key";
 const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
 
@@ -165,18 +162,6 @@ describe("--log-format json and --ready-file", () => {
 });
 
 /** Runs the CLI to its end; resolves with its exit code, stdout and stderr. */
-async function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [code] = await once(child, "exit");
-  clearTimeout(timer);
-  return { code: code as number | null, stdout, stderr };
-}
-
 describe("oserve run", () => {
   test("runs the command with the server in its environment, exits with its code, and leaves nothing listening", async () => {
     const script = `

@@ -1,0 +1,93 @@
+// `oserve launch`: the server started on a free port (or found by --url), the agent configured for
+// it, its arguments, output and exit code passed through, the server stopped after it. A stand-in
+// agent (test/fixtures/fake-agent.mjs) talks to the server as Claude Code or Codex would; the real
+// agents run in scripts/agent-sessions.ts and scripts/agent-clients.sh (large installs).
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { describe, test } from "node:test";
+import { runCli, startServer, TINY_CHAT } from "./server.ts";
+
+const FAKE = resolve(import.meta.dirname, "../fixtures/fake-agent.mjs");
+const CAPITAL = "What is the capital of France?";
+const CAPITAL_ANSWER = "The capital of France is Paris.";
+
+interface Seen {
+  args: string[];
+  settings: Record<string, unknown>;
+  env: Record<string, string>;
+  answer: string;
+  /** The output cap the server's /v1/models gave while the agent ran. */
+  serverCap: number;
+}
+
+const seen = (stdout: string): Seen => JSON.parse(stdout.trim().split("\n").at(-1)!);
+
+describe("oserve launch", () => {
+  test("claude: the agent asks the server it started, with its key, model, window and output cap; its exit code is launch's, and the port is free after", async () => {
+    const { code, stdout, stderr } = await runCli(["launch", "claude", "--model", TINY_CHAT, "--threads", "1", "--api-key", "secret", "--", "-p", CAPITAL], {
+      env: { OSERVE_CLAUDE_BIN: FAKE, FAKE_AGENT: "claude", FAKE_EXIT: "7" },
+    });
+    assert.equal(code, 7, stderr);
+    const agent = seen(stdout);
+    assert.equal(agent.answer, CAPITAL_ANSWER);
+    assert.deepEqual(agent.args, ["-p", CAPITAL], "the agent's arguments pass through");
+    assert.equal(agent.env.ANTHROPIC_AUTH_TOKEN, "secret");
+    assert.equal(agent.env.ANTHROPIC_MODEL, "oserve-tiny-chat");
+    assert.equal(agent.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, "2048", "the model's trained window");
+    assert.equal(agent.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, "512");
+    assert.match(stderr, /^oserve: claude: window 2048 tokens, answers of at most 512, compacts past -11464$/m);
+    assert.match(stderr, /^oserve: warning: Claude Code compacts its conversation once the prompt passes -11464 tokens/m);
+    await assert.rejects(fetch(agent.env.ANTHROPIC_BASE_URL + "/health"), "the server stopped with the agent");
+  });
+
+  test("codex: a provider of its own in -c overrides, the key in its env_key; answers are capped for it", async () => {
+    const { code, stdout, stderr } = await runCli(["launch", "codex", "--model", TINY_CHAT, "--threads", "1", "--", "exec", CAPITAL], {
+      env: { OSERVE_CODEX_BIN: FAKE, FAKE_AGENT: "codex" },
+    });
+    assert.equal(code, 0, stderr);
+    const agent = seen(stdout);
+    assert.equal(agent.answer, CAPITAL_ANSWER);
+    assert.deepEqual(agent.args.slice(-2), ["exec", CAPITAL]);
+    assert.equal(agent.settings.model, "oserve-tiny-chat");
+    assert.equal(agent.settings.model_context_window, 2048);
+    assert.equal(agent.env.OSERVE_LAUNCH_API_KEY, "oserve", "a placeholder key where the server wants none");
+    assert.equal(agent.serverCap, 512, "the server holds answers to the agent's cap: Codex has none of its own");
+    assert.match(stderr, /^oserve listening on http:\/\/127\.0\.0\.1:\d+/m, "the ready line on stderr: the terminal is the agent's");
+  });
+
+  test("--url: the agent goes to an oserve already running, with what its /v1/models says; that server keeps running", async () => {
+    const server = await startServer(["--model", TINY_CHAT, "--max-tokens", "100", "--api-key", "k"]);
+    try {
+      const { code, stdout, stderr } = await runCli(["launch", "codex", "--url", `${server.url}/v1/`, "--api-key", "k", "--", "exec", CAPITAL], {
+        env: { OSERVE_CODEX_BIN: FAKE, FAKE_AGENT: "codex" },
+      });
+      assert.equal(code, 0, stderr);
+      const agent = seen(stdout);
+      assert.equal(agent.answer, CAPITAL_ANSWER);
+      assert.equal(agent.settings[`model_providers.${agent.settings.model_provider}.base_url`], `${server.url}/v1`);
+      assert.equal(agent.settings.model_context_window, 2048);
+      assert.equal(agent.serverCap, 100);
+      assert.match(stderr, /^oserve: codex: window 2048 tokens, answers of at most 100, compacts past 1843$/m);
+      assert.doesNotMatch(stderr, /listening/, "no second server");
+      assert.equal((await fetch(`${server.url}/health`)).status, 200);
+      const wrongKey = await runCli(["launch", "codex", "--url", server.url, "--", "exec", CAPITAL], { env: { OSERVE_CODEX_BIN: FAKE } });
+      assert.equal(wrongKey.code, 2);
+      assert.match(wrongKey.stderr, /^oserve: --url http:\S+: GET \/v1\/models answered 401 \(give its key with --api-key\)$/m);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("an agent that is not installed, an unknown agent, --url with server flags: one line, exit 2, nothing started", async () => {
+    const missing = await runCli(["launch", "claude", "--model", TINY_CHAT, "--", "-p", "Hi"], { env: { PATH: "/nonexistent", OSERVE_CLAUDE_BIN: "" } });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^oserve: Claude Code is not installed here \(no 'claude' on PATH; OSERVE_CLAUDE_BIN may name it\): npm install -g @anthropic-ai\/claude-code$/m);
+    assert.doesNotMatch(missing.stderr, /listening/);
+    const unknown = await runCli(["launch", "cursor"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^oserve: oserve launch needs an agent: claude or codex/m);
+    const mixed = await runCli(["launch", "codex", "--url", "http://127.0.0.1:1", "--model", TINY_CHAT], { env: { OSERVE_CODEX_BIN: FAKE } });
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /only --api-key goes with --url/);
+  });
+});

@@ -28,7 +28,12 @@ export interface StartHooks {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-export async function startServer(config: Config, hooks: StartHooks): Promise<Started> {
+export interface StartOptions {
+  /** Without --ctx-size, the least window to serve, past the model's trained length if need be (oserve launch: what the agent needs). */
+  minContextSize?: number;
+}
+
+export async function startServer(config: Config, hooks: StartHooks, options: StartOptions = {}): Promise<Started> {
   if (!isModelUri(config.modelPath)) await checkGgufFile(config.modelPath);
   const state = new ServerState(config);
   // Listen before loading, so /health can say 503 while the model loads.
@@ -49,6 +54,7 @@ export async function startServer(config: Config, hooks: StartHooks): Promise<St
       modelPath,
       modelId: config.modelAlias,
       contextSize: config.ctxSize,
+      ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
       maxTokens: config.maxTokens,
       threads: config.threads,
       gpuLayers: config.gpuLayers,
@@ -93,9 +99,11 @@ export function describeContext(config: Pick<Config, "ctxSize" | "maxTokens" | "
   const why =
     config.ctxSize !== null
       ? "--ctx-size"
-      : engine.contextSize >= engine.trainedContextSize
-        ? "the model's trained length"
-        : `the most that fits in memory; the model was trained on ${engine.trainedContextSize}`;
+      : engine.contextSize > engine.trainedContextSize
+        ? `past the model's trained length of ${engine.trainedContextSize}, which its client's own prompt would not fit; it may answer worse past it`
+        : engine.contextSize === engine.trainedContextSize
+          ? "the model's trained length"
+          : `the most that fits in memory; the model was trained on ${engine.trainedContextSize}`;
   const output = config.maxTokens === null ? "" : `, answers of at most ${config.maxTokens} tokens (--max-tokens)`;
   return `context: ${engine.contextSize} tokens per request (${why}) × ${config.parallel} sequences${output}`;
 }

@@ -43,6 +43,8 @@ export interface LlamaEngineOptions {
   contextSize: number | null;
   /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
   maxTokens?: number | null;
+  /** With no contextSize: the least window to give, past the model's trained length if need be (an agent's own prompt must fit). */
+  minContextSize?: number;
   /** null: the default for the native build that loads (engine/threads.ts). */
   threads: number | null;
   /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
@@ -103,12 +105,18 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
   context = await model.createContext({
     // Unset: the trained length where memory allows (llama-server's -c 0), else the largest that fits.
-    contextSize: options.contextSize ?? "auto",
+    contextSize: options.contextSize ?? windowAtLeast(model.trainContextSize, options.minContextSize),
     sequences: options.parallel,
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
   });
   return new LlamaEngine(lib, { ...options, threads }, build, weights, model, context, batchWindow, new Grammars(llama));
+}
+
+/** node-llama-cpp's context size for a window of at least `least` tokens: its own choice (up to the trained length), else exactly that many. */
+function windowAtLeast(trained: number, least: number | undefined): "auto" | number | { min: number } {
+  if (least === undefined) return "auto";
+  return trained >= least ? { min: least } : least;
 }
 
 /** A raw completion's text as tokens, tokenized once when it is prepared. */

@@ -34,13 +34,22 @@ export const BINARY: Record<AgentName, { name: string; env: string }> = {
 /** The environment variable Codex reads the key from (its provider's `env_key`). */
 export const CODEX_KEY_ENV = "OSERVE_LAUNCH_API_KEY";
 
-/** The output cap an agent gets when the server sets none: a quarter of the window, at most 8192. */
+/**
+ * The output cap an agent gets when the server sets none: a quarter of the window, from 256 to
+ * 4096 (Claude Code compacts that much earlier for every token of it).
+ */
 export function defaultOutputCap(window: number): number {
-  return Math.max(256, Math.min(8192, Math.floor(window / 4)));
+  return Math.max(256, Math.min(4096, Math.floor(window / 4)));
 }
 
 /** About how many tokens each agent's own prompt (instructions and tools) takes before any conversation. */
 export const AGENT_PROMPT_TOKENS: Record<AgentName, number> = { claude: 12_000, codex: 9_000 };
+
+/**
+ * The least window an agent works in without --ctx-size: its own prompt, room to compact, an
+ * answer. Claude Code compacts 13000 tokens (plus its output cap) before the window's end.
+ */
+export const AGENT_MIN_WINDOW: Record<AgentName, number> = { claude: 32_768, codex: 16_384 };
 
 /**
  * Where each agent compacts its conversation, in prompt tokens: Claude Code at the window less its
@@ -53,7 +62,8 @@ export function compactionThreshold(agent: AgentName, target: Pick<LaunchTarget,
 /** A warning when the agent's own prompt leaves no room below its compaction threshold: it would compact every turn, or fail. */
 export function windowWarning(agent: AgentName, target: Pick<LaunchTarget, "window" | "maxOutput">): string | null {
   const threshold = compactionThreshold(agent, target);
-  const needed = AGENT_PROMPT_TOKENS[agent] * 1.5;
+  // Its own prompt and a few turns.
+  const needed = AGENT_PROMPT_TOKENS[agent] + 2048;
   if (threshold >= needed) return null;
   const room = Math.ceil((needed - threshold) / 1024) * 1024;
   return (

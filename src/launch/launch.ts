@@ -6,7 +6,7 @@ import { delimiter, join } from "node:path";
 import { runBeside } from "../child-command.ts";
 import { ConfigError, type Config } from "../config.ts";
 import { startServer } from "../start.ts";
-import { AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
+import { AGENT_MIN_WINDOW, AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -29,7 +29,7 @@ export async function launch(argv: string[], configFrom: (argv: string[], env: E
     // A free loopback port unless told otherwise.
     const config = configFrom(others, { OSERVE_PORT: "0", ...env });
     // The agent's terminal is the user's: oserve's lines go to stderr, before the agent starts.
-    const started = await startServer(config, { onListening, announce: (line) => console.error(line) });
+    const started = await startServer(config, { onListening, announce: (line) => console.error(line) }, { minContextSize: AGENT_MIN_WINDOW[agent as AgentName] });
     const maxOutput = config.maxTokens ?? defaultOutputCap(started.contextSize);
     // The server holds every answer to it too: Codex has no output cap of its own, and a model that
     // does not stop would write to the window's end.

@@ -23,7 +23,7 @@ interface Seen {
 const seen = (stdout: string): Seen => JSON.parse(stdout.trim().split("\n").at(-1)!);
 
 describe("oserve launch", () => {
-  test("claude: the agent asks the server it started, with its key, model, window and output cap; its exit code is launch's, and the port is free after", async () => {
+  test("claude: the agent asks the server it started, with its key, model, a window it fits in and an output cap; its exit code is launch's, and the port is free after", async () => {
     const { code, stdout, stderr } = await runCli(["launch", "claude", "--model", TINY_CHAT, "--threads", "1", "--api-key", "secret", "--", "-p", CAPITAL], {
       env: { OSERVE_CLAUDE_BIN: FAKE, FAKE_AGENT: "claude", FAKE_EXIT: "7" },
     });
@@ -33,10 +33,12 @@ describe("oserve launch", () => {
     assert.deepEqual(agent.args, ["-p", CAPITAL], "the agent's arguments pass through");
     assert.equal(agent.env.ANTHROPIC_AUTH_TOKEN, "secret");
     assert.equal(agent.env.ANTHROPIC_MODEL, "oserve-tiny-chat");
-    assert.equal(agent.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, "2048", "the model's trained window");
-    assert.equal(agent.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, "512");
-    assert.match(stderr, /^oserve: claude: window 2048 tokens, answers of at most 512, compacts past -11464$/m);
-    assert.match(stderr, /^oserve: warning: Claude Code compacts its conversation once the prompt passes -11464 tokens/m);
+    // The model was trained on 2048 tokens; Claude Code's own prompt takes 12k.
+    assert.equal(agent.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, "32768", "a window the agent fits in");
+    assert.equal(agent.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, "4096");
+    assert.match(stderr, /^oserve: context: 32768 tokens per request \(past the model's trained length of 2048, /m);
+    assert.match(stderr, /^oserve: claude: window 32768 tokens, answers of at most 4096, compacts past 15672$/m);
+    assert.doesNotMatch(stderr, /warning/);
     await assert.rejects(fetch(agent.env.ANTHROPIC_BASE_URL + "/health"), "the server stopped with the agent");
   });
 
@@ -49,9 +51,9 @@ describe("oserve launch", () => {
     assert.equal(agent.answer, CAPITAL_ANSWER);
     assert.deepEqual(agent.args.slice(-2), ["exec", CAPITAL]);
     assert.equal(agent.settings.model, "oserve-tiny-chat");
-    assert.equal(agent.settings.model_context_window, 2048);
+    assert.equal(agent.settings.model_context_window, 16384);
     assert.equal(agent.env.OSERVE_LAUNCH_API_KEY, "oserve", "a placeholder key where the server wants none");
-    assert.equal(agent.serverCap, 512, "the server holds answers to the agent's cap: Codex has none of its own");
+    assert.equal(agent.serverCap, 4096, "the server holds answers to the agent's cap: Codex has none of its own");
     assert.match(stderr, /^oserve listening on http:\/\/127\.0\.0\.1:\d+/m, "the ready line on stderr: the terminal is the agent's");
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { agentCommand, CODEX_KEY_ENV, compactionThreshold, defaultOutputCap, windowWarning, type LaunchTarget } from "../../src/launch/agents.ts";
+import { AGENT_MIN_WINDOW, agentCommand, CODEX_KEY_ENV, compactionThreshold, defaultOutputCap, windowWarning, type LaunchTarget } from "../../src/launch/agents.ts";
 
 const target: LaunchTarget = { url: "http://127.0.0.1:4321", apiKey: "secret", model: "qwen3-coder", window: 16384, maxOutput: 4096 };
 
@@ -51,12 +51,14 @@ describe("agentCommand", () => {
     assert.equal(compactionThreshold("codex", { window: 16384, maxOutput: 4096 }), 14745);
     assert.match(windowWarning("claude", { window: 16384, maxOutput: 4096 }) ?? "", /passes -712 tokens.*--ctx-size/);
     assert.equal(windowWarning("claude", { window: 65536, maxOutput: 8192 }), null);
+    assert.equal(windowWarning("claude", { window: AGENT_MIN_WINDOW.claude, maxOutput: defaultOutputCap(AGENT_MIN_WINDOW.claude) }), null, "launch's own defaults leave room");
+    assert.equal(windowWarning("codex", { window: AGENT_MIN_WINDOW.codex, maxOutput: defaultOutputCap(AGENT_MIN_WINDOW.codex) }), null);
     assert.equal(windowWarning("codex", { window: 16384, maxOutput: 4096 }), null);
     assert.match(windowWarning("codex", { window: 8192, maxOutput: 2048 }) ?? "", /Codex compacts/);
   });
 
-  test("the default output cap is a quarter of the window, between 256 and 8192", () => {
-    assert.deepEqual([defaultOutputCap(2048), defaultOutputCap(16384), defaultOutputCap(131072)], [512, 4096, 8192]);
+  test("the default output cap is a quarter of the window, between 256 and 4096", () => {
+    assert.deepEqual([defaultOutputCap(2048), defaultOutputCap(16384), defaultOutputCap(131072)], [512, 4096, 4096]);
     assert.equal(defaultOutputCap(512), 256);
   });
 });

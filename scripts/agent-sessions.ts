@@ -130,3 +130,5 @@ for (let turn = 1; turn <= turns; turn++) {
 }
 const all = readFileSync(log, "utf8");
 console.log(`${agent}, --ctx-size ${ctxSize}, ${turns} turns: ${recorded.filter((r) => COMPACTION.test(r.body)).length} compaction requests; failures logged by oserve: ${(all.match(/failed/g) ?? []).length}`);
+// The server and the proxy would keep this process alive; the exit handlers stop them.
+process.exit(0);

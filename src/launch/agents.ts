@@ -84,8 +84,8 @@ export function agentCommand(agent: AgentName, binary: string, target: LaunchTar
 function claudeCommand(binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>): ChildCommand {
   const tuning = {
     CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(target.maxOutput),
-    // The window Claude Code would assume for an unknown model is 200k: it would never compact in
-    // time. (CLAUDE_CODE_AUTO_COMPACT_WINDOW takes nothing under 100k.)
+    // For a model id it does not know, Claude Code assumes a window of 1M tokens (200k in older
+    // versions): it would never compact in time. (CLAUDE_CODE_AUTO_COMPACT_WINDOW takes nothing under 100k.)
     CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(target.window),
   };
   return {

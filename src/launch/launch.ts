@@ -10,33 +10,35 @@ import { AGENT_MIN_WINDOW, AGENTS, agentCommand, BINARY, compactionThreshold, de
 
 type Env = Record<string, string | undefined>;
 
+const isAgent = (name: string): name is AgentName => (AGENTS as readonly string[]).includes(name);
+
 export async function launch(argv: string[], configFrom: (argv: string[], env: Env) => Config, env: Env = process.env): Promise<number> {
   const [agent = "", ...rest] = argv;
-  if (!(AGENTS as readonly string[]).includes(agent)) {
+  if (!isAgent(agent)) {
     throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(" or ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
   }
   const split = rest.indexOf("--");
   const flags = split < 0 ? rest : rest.slice(0, split);
   const agentArgs = split < 0 ? [] : rest.slice(split + 1);
   const { url, others } = takeUrl(flags);
-  const binary = findAgent(agent as AgentName, env);
+  const binary = findAgent(agent, env);
   return runBeside(async (onListening) => {
     if (url !== null) {
       const target = await readTarget(url, apiKeyFrom(others, env));
-      announce(agent as AgentName, target);
-      return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: async () => {} };
+      announce(agent, target);
+      return { child: agentCommand(agent, binary, target, agentArgs, env), stop: async () => {} };
     }
     // A free loopback port unless told otherwise.
     const config = configFrom(others, { OSERVE_PORT: "0", ...env });
     // The agent's terminal is the user's: oserve's lines go to stderr, before the agent starts.
-    const started = await startServer(config, { onListening, announce: (line) => console.error(line) }, { minContextSize: AGENT_MIN_WINDOW[agent as AgentName] });
+    const started = await startServer(config, { onListening, announce: (line) => console.error(line) }, { minContextSize: AGENT_MIN_WINDOW[agent] });
     const maxOutput = config.maxTokens ?? defaultOutputCap(started.contextSize);
     // The server holds every answer to it too: Codex has no output cap of its own, and a model that
     // does not stop would write to the window's end.
     started.capOutput(maxOutput);
     const target: LaunchTarget = { url: started.url, apiKey: config.apiKey ?? "oserve", model: config.modelAlias, window: started.contextSize, maxOutput };
-    announce(agent as AgentName, target);
-    return { child: agentCommand(agent as AgentName, binary, target, agentArgs, env), stop: started.stop };
+    announce(agent, target);
+    return { child: agentCommand(agent, binary, target, agentArgs, env), stop: started.stop };
   });
 }
 

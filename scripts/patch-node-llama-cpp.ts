@@ -1,4 +1,4 @@
-// Usage: tsx scripts/patch-node-llama-cpp.ts [--package DIR]   (npm runs it after every install)
+// Usage: tsx scripts/patch-node-llama-cpp.ts [--package DIR]   (npm's postinstall runs it: scripts/postinstall.ts)
 // Applies patches/node-llama-cpp/*.patch to node-llama-cpp (default: this project's node_modules;
 // scripts/build passes the copy in dist/libexec). Each patch is a unified diff against the package
 // root, for the exact version in patches/node-llama-cpp/VERSION. Idempotent: a patch found already
@@ -50,12 +50,17 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
   return lines;
 }
 
-if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { package: { type: "string", default: resolve(ROOT, "node_modules/node-llama-cpp") } } });
+/** Patches, printing a line for each file; exits the process with 1 on a patch that neither applies nor is applied. */
+export function patchOrExit(packageDir: string): void {
   try {
-    for (const line of patchNodeLlamaCpp(resolve(values.package!))) console.log(`node-llama-cpp: ${line}`);
+    for (const line of patchNodeLlamaCpp(packageDir)) console.log(`node-llama-cpp: ${line}`);
   } catch (error) {
     console.error(`patch-node-llama-cpp: ${(error as Error).message}`);
     process.exit(1);
   }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { package: { type: "string", default: resolve(ROOT, "node_modules/node-llama-cpp") } } });
+  patchOrExit(resolve(values.package!));
 }

@@ -8,9 +8,15 @@ import { patchNodeLlamaCpp } from "../scripts/patch-node-llama-cpp.ts";
 
 describe("engineBuild", () => {
   test("tells oserve's build from the prebuilt and from someone else's local build", () => {
-    assert.equal(engineBuild({ buildType: "localBuild", cmakeOptions: { ...ENGINE_MARKER } }), "persistent-threads");
-    assert.equal(engineBuild({ buildType: "prebuilt", cmakeOptions: {} }), "prebuilt");
-    assert.equal(engineBuild({ buildType: "localBuild", cmakeOptions: { GGML_CUDA: "1" } }), "local-build");
+    assert.equal(engineBuild({ buildType: "localBuild", cmakeOptions: { ...ENGINE_MARKER }, gpu: false }), "persistent-threads");
+    assert.equal(engineBuild({ buildType: "prebuilt", cmakeOptions: {}, gpu: false }), "prebuilt");
+    assert.equal(engineBuild({ buildType: "localBuild", cmakeOptions: { GGML_CUDA: "1" }, gpu: "cuda" }), "local-build");
+  });
+
+  test("a GPU prebuilt (loaded before oserve's CPU build where its GPU works) is named as such, not as the slow CPU one", () => {
+    assert.equal(engineBuild({ buildType: "prebuilt", cmakeOptions: {}, gpu: "cuda" }), "gpu-prebuilt");
+    assert.match(describeEngine("gpu-prebuilt", "cuda"), /prebuilt for CUDA .*--gpu-layers 0/);
+    assert.doesNotMatch(describeEngine("gpu-prebuilt", "vulkan"), /restart every token/);
   });
 
   test("the startup line names the engine, and for the prebuilt how to get the faster one", () => {

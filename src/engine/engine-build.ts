@@ -8,22 +8,33 @@ export const ENGINE_MARKER = { OSERVE_PERSISTENT_THREADS: "ON" } as const;
 export interface LoadedBinary {
   buildType: "localBuild" | "prebuilt";
   cmakeOptions: Readonly<Record<string, string>>;
+  /** The GPU backend it was built for ("cuda", "vulkan", "metal"), false for the CPU. */
+  gpu: string | false;
 }
 
-export type EngineBuild = "persistent-threads" | "prebuilt" | "local-build";
+/**
+ * oserve's engine build is a CPU binary (node-llama-cpp names it for `gpu: false`), so where a GPU
+ * prebuilt loads, that one runs: "gpu-prebuilt". The CPU one runs only where no GPU backend loads,
+ * or with --gpu-layers 0.
+ */
+export type EngineBuild = "persistent-threads" | "prebuilt" | "gpu-prebuilt" | "local-build";
 
 export function engineBuild(binary: LoadedBinary): EngineBuild {
-  if (binary.buildType === "prebuilt") return "prebuilt";
+  if (binary.buildType === "prebuilt") return binary.gpu === false ? "prebuilt" : "gpu-prebuilt";
   return binary.cmakeOptions.OSERVE_PERSISTENT_THREADS === ENGINE_MARKER.OSERVE_PERSISTENT_THREADS ? "persistent-threads" : "local-build";
 }
 
+const GPU_NAMES: Readonly<Record<string, string>> = { cuda: "CUDA", vulkan: "Vulkan", metal: "Metal" };
+
 /** The startup line. */
-export function describeEngine(build: EngineBuild): string {
+export function describeEngine(build: EngineBuild, gpu: string | false = false): string {
   switch (build) {
     case "persistent-threads":
       return "engine: oserve build of node-llama-cpp (persistent decode threads)";
     case "local-build":
       return "engine: a local node-llama-cpp build, not oserve's (decode threads restart every token)";
+    case "gpu-prebuilt":
+      return `engine: node-llama-cpp prebuilt for ${gpu === false ? "a GPU" : (GPU_NAMES[gpu] ?? gpu)} (oserve's engine build is for the CPU: it runs with --gpu-layers 0)`;
     case "prebuilt":
       return "engine: node-llama-cpp prebuilt (decode threads restart every token; npm run build:engine builds the faster one)";
   }

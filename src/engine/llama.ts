@@ -70,7 +70,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     maxThreads: options.threads ?? availableParallelism(),
     logLevel: lib.LlamaLogLevel.error,
   });
-  const build = engineBuild(llama);
+  const build = engineBuild({ buildType: llama.buildType, cmakeOptions: llama.cmakeOptions, gpu: llama.gpu });
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
   // Log lines reach JS through a queue that the event loop drains when it can, so some of the
@@ -110,7 +110,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
   });
-  return new LlamaEngine(lib, { ...options, threads }, build, weights, model, context, batchWindow, new Grammars(llama));
+  return new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
 }
 
 /** node-llama-cpp's context size for a window of at least `least` tokens: its own choice (up to the trained length), else exactly that many. */
@@ -163,6 +163,8 @@ export class LlamaEngine implements Engine {
     options: LlamaEngineOptions & { threads: number },
     /** Which native binary node-llama-cpp loaded. */
     readonly build: EngineBuild,
+    /** The GPU backend it was built for ("cuda", "vulkan", "metal"), false for the CPU. */
+    readonly gpu: string | false,
     /** Where llama.cpp put the weights (engine/weights.ts). */
     readonly weights: readonly WeightBuffer[],
     private readonly model: LlamaModel,

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from "node-llama-cpp";
+import { engineBuild, type EngineBuild } from "../../src/engine/engine-build.ts";
 import { RANDOM, TINY_CHAT } from "../e2e/server.ts";
+import { needsEngineBuild } from "./needs-engine-build.ts";
 
 /** Up to `limit` tokens at temperature 0 after `prompt`, through the fast path or (with confidence) the chain. */
 async function greedyTokens(model: LlamaModel, context: LlamaContext, prompt: Token[], limit: number, confidence: boolean): Promise<Token[]> {
@@ -25,10 +27,12 @@ describe("greedy sampling on the logits", () => {
   let llama: Llama | undefined;
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
+  let build: EngineBuild;
 
   before(async () => {
-    // The prebuilt samples both ways through the chain; the engine build (npm run build:engine) is the one tested.
+    // The prebuilt samples both ways through the chain (the test could not fail there): the engine build is the one tested.
     llama = await getLlama({ build: "never", gpu: false, maxThreads: 1, logLevel: LlamaLogLevel.error });
+    build = engineBuild(llama);
     model = await llama.loadModel({ modelPath: TINY_CHAT });
     context = await model.createContext({ contextSize: 512, sequences: 2, threads: 1 });
   });
@@ -42,7 +46,8 @@ describe("greedy sampling on the logits", () => {
     "<|im_start|>user\nWhat is the weather in Oslo?<|im_end|>\n<|im_start|>assistant\n",
     "<|im_start|>user\nHello! Tell me about yourself.<|im_end|>\n<|im_start|>assistant\n",
   ]) {
-    test(`the same tokens as the sampler chain: ${JSON.stringify(prompt.slice(22, 50))}`, async () => {
+    test(`the same tokens as the sampler chain: ${JSON.stringify(prompt.slice(22, 50))}`, async (t) => {
+      if (!needsEngineBuild(t, build)) return;
       const tokens = model!.tokenize(prompt, true);
       const fast = await greedyTokens(model!, context!, tokens, 48, false);
       const chain = await greedyTokens(model!, context!, tokens, 48, true);
@@ -51,7 +56,8 @@ describe("greedy sampling on the logits", () => {
     });
   }
 
-  test("a random model's long generation too", async () => {
+  test("a random model's long generation too", async (t) => {
+    if (!needsEngineBuild(t, build)) return;
     const random = await llama!.loadModel({ modelPath: RANDOM });
     const randomContext = await random.createContext({ contextSize: 512, sequences: 1, threads: 1 });
     try {

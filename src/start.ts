@@ -72,7 +72,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   }
   state.engine = engine;
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-  console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}`);
+  console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}, ${engine.threads} ${engine.threads === 1 ? "thread" : "threads"}`);
   console.error(`oserve: ${describeWeights(engine.weights)}`);
   console.error(`oserve: ${describeContext(config, engine)}`);
   if (!config.repack && engine.weights.some(isRepacked)) {

@@ -50,7 +50,7 @@ describe("release tarball, installed into a fresh prefix", () => {
 
   test("PREFIX/bin/oserve serves a streamed chat completion on the engine built with it (persistent threads), and stops on SIGTERM", async () => {
     const stderr = await smoke([join(prefix, "bin/oserve")], prefix);
-    assert.match(stderr, /^oserve: engine: oserve build of node-llama-cpp \(persistent decode threads\)$/m);
+    assert.match(stderr, /^oserve: engine: oserve build of node-llama-cpp \(persistent decode threads\), \d+ threads?$/m);
   });
 
   test("without that build, PREFIX/bin/oserve falls back to node-llama-cpp's prebuilt and says so in one line", async () => {
@@ -59,7 +59,7 @@ describe("release tarball, installed into a fresh prefix", () => {
     assert.ok(existsSync(localBuilds), `${localBuilds} is where the release keeps the engine build`);
     rmSync(localBuilds, { recursive: true });
     const stderr = await smoke([join(prefix, "bin/oserve")], prefix);
-    assert.match(stderr, /^oserve: engine: node-llama-cpp prebuilt \(decode threads restart every token; npm run build:engine builds the faster one\)$/m);
+    assert.match(stderr, /^oserve: engine: node-llama-cpp prebuilt \(decode threads restart every token; npm run build:engine builds the faster one\), \d+ threads?$/m);
   });
 });
 

@@ -28,14 +28,17 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Runs `oserve --port 0 --host 127.0.0.1 …flags`; resolves once the ready line names the URL. */
+/**
+ * Runs `oserve --port 0 --host 127.0.0.1 …flags`; resolves once the ready line names the URL. One
+ * decode thread unless the flags name their own, or `threads: "default"` leaves oserve's default
+ * (every core with the engine build): tests share this machine's cores.
+ */
 export async function startServer(
   flags: string[],
-  { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"], cwd = ROOT } = {},
+  { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"], cwd = ROOT, threads: threadCount = 1 as number | "default" } = {},
 ): Promise<TestServer> {
   const [bin, ...pre] = command as [string, ...string[]];
-  // One decode thread unless the caller names its own: tests share this machine's cores.
-  const threads = flags.includes("--threads") ? [] : ["--threads", "1"];
+  const threads = flags.includes("--threads") || threadCount === "default" ? [] : ["--threads", String(threadCount)];
   const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", ...threads, ...flags], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],

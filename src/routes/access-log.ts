@@ -9,13 +9,14 @@ import { recordOf } from "../telemetry/request-record.ts";
 export function accessLog(state: ServerState): MiddlewareHandler {
   return async (c, next) => {
     const record = recordOf(c.req.raw);
+    // The route's pattern, not the raw path, so that metrics' labels stay few (matched before any handler runs).
+    const pattern = routePath(c, -1);
+    const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;
+    state.metrics.requestBegun(route);
     await next();
     const status = c.res.status;
     if (status === CLIENT_GONE_STATUS) record.end("client_gone");
     else if (status >= 500) record.end("error");
-    // The route's pattern, not the raw path, so that metrics' labels stay few.
-    const pattern = routePath(c, -1);
-    const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;
     void record.ended.then(() => {
       const durationMs = performance.now() - record.startedAt;
       state.metrics.requestEnded(route, status, record, durationMs);

@@ -1,6 +1,7 @@
-// POST /v1/embeddings: each input measured first (a 400 names any that does not fit), then embedded in turn.
+// POST /v1/embeddings: each input measured first (a 400 names any that does not fit), then embedded in
+// turn, until the client leaves.
 import { Hono } from "hono";
-import { invalidParam } from "../api-error.ts";
+import { ApiError, CLIENT_GONE_STATUS, invalidParam } from "../api-error.ts";
 import { checkDimensions, embeddingList, parseEmbeddingsRequest } from "../openai/embeddings.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
@@ -28,6 +29,8 @@ export function embeddingsRoutes(state: ServerState): Hono {
       if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
       vectors.push(await embeddings.embed(input));
     }
+    // A client gone stops the work at the next input, and is logged and counted as such.
+    if (c.req.raw.signal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
     state.readyEngine(); // a shutdown begun meanwhile is a 503, not a partial list
     return c.json(embeddingList(engine.modelId, vectors, request.encoding, promptTokens));
   });

@@ -17,6 +17,7 @@ export class Metrics {
   private readonly duration = new Histogram({ name: "oserve_request_duration_seconds", help: "From the request to the end of its response", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
   private readonly keepalives = new Counter({ name: "oserve_keepalives_total", help: "Keepalives sent, by mode (json: spaces before a non-streamed answer)", labelNames: ["mode"], registers: [this.registry] });
   private readonly disconnects = new Counter({ name: "oserve_client_disconnects_total", help: "Requests whose client left before the answer was over", registers: [this.registry] });
+  private readonly inFlight = new Gauge({ name: "oserve_requests_in_flight", help: "Requests begun and not yet over (queued, generating, embedding, streaming), by route", labelNames: ["route"], registers: [this.registry] });
   private readonly aborted = new Counter({ name: "oserve_generations_aborted_total", help: "Generations stopped before their end (client gone, server stopping)", registers: [this.registry] });
 
   constructor(load: () => EngineLoad | null) {
@@ -25,8 +26,14 @@ export class Metrics {
     new Gauge({ name: "oserve_queue_depth", help: "Requests waiting for a sequence", registers: [this.registry], collect() { this.set(load()?.queued ?? 0); } });
   }
 
-  /** A request is over: its counts, tokens and timings. `route` is the route pattern, never the raw path. */
+  /** A request has begun; requestEnded ends it. `route` is the route pattern, never the raw path. */
+  requestBegun(route: string): void {
+    this.inFlight.inc({ route });
+  }
+
+  /** A request is over: its counts, tokens and timings. */
   requestEnded(route: string, status: number, record: RequestRecord, durationMs: number): void {
+    this.inFlight.dec({ route });
     this.requests.inc({ route, status: String(status) });
     this.duration.observe({ route }, durationMs / 1000);
     if (record.ttftMs !== null) this.ttft.observe({ route }, record.ttftMs / 1000);

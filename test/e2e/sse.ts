@@ -25,15 +25,19 @@ export async function readFrames(response: Response, startedAt = performance.now
   }
 }
 
-export async function postChat(baseURL: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${baseURL}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
+export async function postChat(baseURL: string, body: unknown, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
+  return postJson(`${baseURL}/chat/completions`, body, signal, headers);
 }
 
-export async function postJson(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+export async function postJson(url: string, body: unknown, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body), signal });
+}
+
+/**
+ * The header that sets a request's keepalive mode (src/request/keepalive-header.ts): one server
+ * serves every mode's tests. The server's own mode (chunk, its default) is sent no header, so the
+ * flag's path is tested too.
+ */
+export function keepaliveHeaders(mode: string): Record<string, string> {
+  return mode === "chunk" ? {} : { "x-oserve-keepalive": mode };
 }

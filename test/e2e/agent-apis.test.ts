@@ -10,6 +10,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
 import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
+import { keepaliveHeaders } from "./sse.ts";
 import { OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
 
 const CAPITAL = "What is the capital of France?";
@@ -20,19 +21,23 @@ const RESPONSES_WEATHER = { type: "function" as const, name: "get_weather", desc
 const GREEDY = { temperature: 0 } as {};
 const ANTHROPIC_WEATHER = { name: "get_weather", description: "Get the current weather in a city", input_schema: cityParams };
 
+// One server for the file: each keepalive mode's requests say theirs in a header (keepaliveHeaders).
+let server: TestServer;
+before(async () => {
+  server = await startServer(["--model", TINY_CHAT]);
+});
+after(async () => {
+  assert.equal(await server?.stop(), 0);
+  assert.doesNotMatch(server.stderr(), /failed/, "no request was logged as a server failure");
+});
+
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode}: Responses and Messages APIs with real clients`, () => {
-    let server: TestServer;
     let openai: OpenAI;
     let anthropic: Anthropic;
-    before(async () => {
-      server = await startServer(["--model", TINY_CHAT, "--keepalive", mode]);
-      openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
-      anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
-    });
-    after(async () => {
-      assert.equal(await server?.stop(), 0);
-      assert.doesNotMatch(server.stderr(), /failed/, "no request was logged as a server failure");
+    before(() => {
+      openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0, defaultHeaders: keepaliveHeaders(mode) });
+      anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0, defaultHeaders: keepaliveHeaders(mode) });
     });
 
     test("openai responses.create answers, with real usage", async () => {
@@ -101,12 +106,6 @@ for (const mode of KEEPALIVE_MODES) {
 }
 
 describe("agent frameworks on the Responses and Messages APIs", () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer(["--model", TINY_CHAT]);
-  });
-  after(() => server?.stop());
-
   test("errors keep each API family's shape: Anthropic's on /v1/messages, OpenAI's on /v1/responses", async () => {
     const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const anthropicError = await post("/v1/messages", { model: "x", max_tokens: 10, messages: [{ role: "user", content: [{ type: "container_upload", file_id: "f" }] }] });

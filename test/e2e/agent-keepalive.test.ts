@@ -1,14 +1,13 @@
 // Keepalives of the Responses and Messages APIs, in their own vocabulary, while a request waits for
 // its turn and during a long prefill: the random-weight model, asserting on shapes only.
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, RANDOM, startServer, waitForIdle, type TestServer } from "./server.ts";
+import { drain, expectAborted, health, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
 import { bounded, GET_WEATHER } from "./tools.ts";
-import { postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = "Tell me a long story.";
 const CONTENT_EVENTS = new Set(["response.output_item.added", "content_block_start"]);
@@ -29,25 +28,37 @@ function keepalivesBeforeContent(frames: RawFrame[], mode: KeepaliveMode, dataKe
 const responsesRequest = (input: string) => ({ input, stream: true, temperature: 0, max_output_tokens: 3 });
 const messagesRequest = (content: string) => ({ model: "x", max_tokens: 3, stream: true, temperature: 0, messages: [{ role: "user", content }] });
 
+// One server, one slot: each mode's requests say theirs in a header (keepaliveHeaders).
+let server: TestServer;
+before(async () => {
+  server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive", "chunk", "--keepalive-interval", "0.05"]);
+});
+after(() => server?.stop());
+
+/** A long stream that holds the only slot; resolves once it holds it, with the stream's end. */
+async function holdTheSlot(): Promise<{ ended: Promise<number> }> {
+  await waitForIdle(server, 10_000);
+  const ended = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 300 })
+    .then(readFrames)
+    .then(() => performance.now());
+  await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
+  return { ended };
+}
+
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode} on /v1/responses and /v1/messages`, () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive", mode, "--keepalive-interval", "0.05"]);
-    });
-    after(() => server?.stop());
-
+    const headers = keepaliveHeaders(mode);
     test("a request waiting for the only slot gets keepalives in its protocol's vocabulary from its first byte", async () => {
-      const busy = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 400 }).then(readFrames);
-      await sleep(50);
-      const responses = readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(PROMPT)));
-      const messages = readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(PROMPT)));
+      const busy = await holdTheSlot();
+      // Frames timed from the clock's origin (readFrames' `at`), to compare with the end of the busy stream.
+      const responses = readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(PROMPT), undefined, headers), 0);
+      const messages = readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(PROMPT), undefined, headers), 0);
       const [r, m] = [await responses, await messages];
-      await busy;
+      const busyEnded = await busy.ended;
       // Responses opens with response.created and response.in_progress; Anthropic with message_start.
       assert.deepEqual(r.slice(0, 2).map((f) => f.event), ["response.created", "response.in_progress"]);
       assert.equal(m[0]!.event, "message_start");
-      assert.ok(r[0]!.at < 500 && m[0]!.at < 500, "the first byte goes out at once");
+      assert.ok(r[0]!.at < busyEnded && m[0]!.at < busyEnded, "the first byte goes out while the request still waits");
       const kr = keepalivesBeforeContent(r, mode, "response.in_progress", 2);
       const km = keepalivesBeforeContent(m, mode, "ping", 1);
       if (mode !== "off") assert.ok(kr.length >= 3 && km.length >= 3, `keepalives while queued: responses ${kr.length}, messages ${km.length}`);
@@ -58,12 +69,10 @@ for (const mode of KEEPALIVE_MODES) {
     });
 
     test("real SDKs stream a grammar-forced tool call while queued behind another request, keepalives and all", async () => {
-      await waitForIdle(server, 10_000);
-      const busy = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 300 }).then(readFrames);
-      await sleep(50);
+      const busy = await holdTheSlot();
       const params = bounded(GET_WEATHER).function.parameters!;
-      const openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
-      const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+      const openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0, defaultHeaders: headers });
+      const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0, defaultHeaders: headers });
       const [response, message] = await Promise.all([
         openai.responses
           .stream({ model: "x", input: "Weather?", temperature: 0, tools: [{ type: "function", name: "get_weather", parameters: params, strict: false }], tool_choice: "required", parallel_tool_calls: false })
@@ -72,7 +81,7 @@ for (const mode of KEEPALIVE_MODES) {
           .stream({ model: "x", max_tokens: 64, ...({ temperature: 0 } as {}), tools: [{ name: "get_weather", input_schema: params as Anthropic.Tool.InputSchema }], tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Weather?" }] })
           .finalMessage(),
       ]);
-      await busy;
+      await busy.ended;
       const call = response.output.find((item) => item.type === "function_call");
       assert.ok(call?.type === "function_call" && call.name === "get_weather" && typeof JSON.parse(call.arguments).city === "string", JSON.stringify(response.output));
       const use = message.content.find((block) => block.type === "tool_use");
@@ -83,19 +92,20 @@ for (const mode of KEEPALIVE_MODES) {
       for (const [path, body] of [["responses", responsesRequest(PROMPT)], ["messages", messagesRequest(PROMPT)]] as const) {
         await waitForIdle(server, 10_000);
         const abort = new AbortController();
-        const response = postJson(`${server.baseURL}/${path}`, { ...body, max_output_tokens: undefined, max_tokens: 2000 }, abort.signal);
+        const response = postJson(`${server.baseURL}/${path}`, { ...body, max_output_tokens: undefined, max_tokens: 2000 }, abort.signal, headers);
         const reading = expectAborted(drain(response));
-        await sleep(300);
+        await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the stream generating");
         abort.abort();
         await reading;
-        await waitForIdle(server, 1000);
+        // 2000 tokens would take this model many seconds: a slot free within this wait was freed by the abort.
+        await waitForIdle(server, 3000);
       }
     });
 
     test("a prompt of thousands of tokens gets keepalives during its prefill", async () => {
       // Different words: the same prompt twice would be reused from the sequence, with no prefill to wait for.
-      const r = await readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest("word ".repeat(3000))));
-      const m = await readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest("term ".repeat(3000))));
+      const r = await readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(`${mode} word `.repeat(1500)), undefined, headers));
+      const m = await readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(`${mode} term `.repeat(1500)), undefined, headers));
       const kr = keepalivesBeforeContent(r, mode, "response.in_progress", 2);
       const km = keepalivesBeforeContent(m, mode, "ping", 1);
       if (mode !== "off") assert.ok(kr.length >= 1 && km.length >= 1, `keepalives during prefill: responses ${kr.length}, messages ${km.length}`);

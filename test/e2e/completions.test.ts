@@ -1,27 +1,41 @@
 // /v1/completions and /v1/embeddings with real clients; keepalives on /v1/completions; the per-request keepalive header.
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
-import { RANDOM, startServer, TINY_CHAT, type TestServer } from "./server.ts";
-import { postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { health, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "./server.ts";
+import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 /** The trained model's chat template by hand: a raw prompt it answers as in chat. */
 const templated = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
 const CAPITAL = templated("What is the capital of France?");
 const CAPITAL_ANSWER = "The capital of France is Paris.";
 
+// Three servers for the file, started together: the trained model for answers and embeddings, the
+// random one with one slot for keepalives while queued (every mode's requests say theirs in a
+// header), and one more with a 60 s interval for the header's own tests.
+let trained: TestServer;
+let oneSlot: TestServer;
+let slowKeepalive: TestServer;
+before(async () => {
+  [trained, oneSlot, slowKeepalive] = (await startServers(
+    ["--model", TINY_CHAT],
+    ["--model", RANDOM, "--parallel", "1", "--keepalive", "chunk", "--keepalive-interval", "0.05"],
+    ["--model", RANDOM, "--parallel", "1", "--keepalive", "chunk", "--keepalive-interval", "60"],
+  )) as [TestServer, TestServer, TestServer];
+});
+after(() => Promise.all([trained, oneSlot, slowKeepalive].map((server) => server?.stop())));
+
+/** Until the server's only slot is taken. */
+const slotTaken = (server: TestServer) => until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
+
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode}: completions with the openai SDK`, () => {
-    let server: TestServer;
     let client: OpenAI;
-    before(async () => {
-      server = await startServer(["--model", TINY_CHAT, "--keepalive", mode]);
-      client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+    before(() => {
+      client = new OpenAI({ baseURL: trained.baseURL, apiKey: "unused", maxRetries: 0, defaultHeaders: keepaliveHeaders(mode) });
     });
-    after(() => server?.stop());
 
     test("completions.create: the raw prompt, special tokens read as such, real usage", async () => {
       const completion = await client.completions.create({ model: "x", prompt: CAPITAL, temperature: 0, max_tokens: 20 });
@@ -63,11 +77,10 @@ for (const mode of KEEPALIVE_MODES) {
 describe("embeddings", () => {
   let server: TestServer;
   let client: OpenAI;
-  before(async () => {
-    server = await startServer(["--model", TINY_CHAT, "--ctx-size", "256"]);
+  before(() => {
+    server = trained;
     client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
   });
-  after(() => server?.stop());
 
   const cosine = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * b[i]!, 0) / (Math.hypot(...a) * Math.hypot(...b));
 
@@ -104,7 +117,7 @@ describe("embeddings", () => {
     const dimensions = await postJson(`${server.baseURL}/embeddings`, { input: "x", dimensions: 7 });
     assert.equal(dimensions.status, 400);
     assert.equal((await dimensions.json()).error.param, "dimensions");
-    const long = await postJson(`${server.baseURL}/embeddings`, { input: ["short", "Paris ".repeat(400)] });
+    const long = await postJson(`${server.baseURL}/embeddings`, { input: ["short", "Paris ".repeat(3000)] });
     assert.equal(long.status, 400);
     assert.equal((await long.json()).error.param, "input[1]");
     const empty = await postJson(`${server.baseURL}/embeddings`, { input: "" });
@@ -116,18 +129,14 @@ const isText = (f: RawFrame) => f.data !== null && f.data !== "[DONE]" && (JSON.
 
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode} on /v1/completions while queued and during prefill`, () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive", mode, "--keepalive-interval", "0.05"]);
-    });
-    after(() => server?.stop());
-
+    const headers = keepaliveHeaders(mode);
     test("keepalives before the first token, in the mode's form, with the stream's id", async () => {
+      const server = oneSlot;
       const busy = postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 300 }).then(readFrames);
-      await sleep(50);
-      const queued = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "Once upon a time", stream: true, temperature: 0, max_tokens: 3 }));
+      await slotTaken(server);
+      const queued = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "Once upon a time", stream: true, temperature: 0, max_tokens: 3 }, undefined, headers));
       await busy;
-      const prefill = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "word ".repeat(3000), stream: true, temperature: 0, max_tokens: 3 }));
+      const prefill = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "word ".repeat(3000), stream: true, temperature: 0, max_tokens: 3 }, undefined, headers));
       for (const frames of [queued, prefill]) {
         const before = frames.slice(0, frames.findIndex(isText));
         if (mode === "off") assert.equal(before.length, 0);
@@ -145,14 +154,13 @@ for (const mode of KEEPALIVE_MODES) {
 
 describe("x-oserve-keepalive overrides the server's keepalive for one request", () => {
   let server: TestServer;
-  before(async () => {
-    server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive", "chunk", "--keepalive-interval", "60"]);
+  before(() => {
+    server = slowKeepalive;
   });
-  after(() => server?.stop());
 
   const stream = async (path: string, body: object, header?: string) => {
     const busy = postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 800 }).then(readFrames);
-    await sleep(50);
+    await slotTaken(server);
     const response = await fetch(`${server.baseURL}/${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(header ? { "x-oserve-keepalive": header } : {}) },

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Ajv } from "ajv";
 import OpenAI from "openai";
-import { RANDOM, startServer, TINY_CHAT, type TestServer } from "./server.ts";
+import { RANDOM, startServers, TINY_CHAT, type TestServer } from "./server.ts";
 import { postChat } from "./sse.ts";
 import { ADD, bounded, GET_TIME, GET_WEATHER, SEARCH_DOCS } from "./tools.ts";
 
@@ -50,9 +50,8 @@ const ajv = new Ajv({ strict: false });
 // together (4 decode at once, the rest queue), as an app's concurrent users would send them.
 const servers = new Map<string, TestServer>();
 before(async () => {
-  const started = await Promise.allSettled([TINY_CHAT, RANDOM].map((path) => startServer(["--model", path])));
-  for (const [i, path] of [TINY_CHAT, RANDOM].entries()) if (started[i]!.status === "fulfilled") servers.set(path, started[i]!.value);
-  for (const result of started) if (result.status === "rejected") throw result.reason;
+  const started = await startServers(["--model", TINY_CHAT], ["--model", RANDOM]);
+  for (const [i, path] of [TINY_CHAT, RANDOM].entries()) servers.set(path, started[i]!);
 });
 after(() => Promise.all([...servers.values()].map((server) => server.stop())));
 

@@ -88,6 +88,18 @@ export async function startServer(
   }
 }
 
+/** Starts a server for each list of flags, all at once; if any fails, stops the others and fails with its error. */
+export async function startServers(...flagLists: string[][]): Promise<TestServer[]> {
+  const started = await Promise.allSettled(flagLists.map((flags) => startServer(flags)));
+  const failed = started.find((result) => result.status === "rejected");
+  const servers = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  if (failed) {
+    await Promise.all(servers.map((server) => server.stop()));
+    throw failed.reason;
+  }
+  return servers;
+}
+
 export interface Health {
   status: string;
   model: string;

@@ -77,12 +77,18 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // load's lines may arrive after the load itself: the logger stays, and lets through only what the
   // quiet level would have. (Restoring node-llama-cpp's own logger let such late lines out on
   // stdout, "[node-llama-cpp] ......" with no newline, in front of the ready line a script waits for.)
+  // What the quiet level lets through during the load is held back: a load that fails says it in
+  // its one error line (llama.cpp's own words, "failed to read key-value pairs"), one that works prints it.
   const weights: WeightBuffer[] = [];
+  const heldBack: string[] = [];
   const quiet = { level: llama.logLevel, logger: llama.logger };
+  let loading = true;
   llama.logger = (level, message) => {
     const buffer = parseWeightBuffer(message);
     if (buffer) weights.push(buffer);
-    else if (lib.LlamaLogLevelGreaterThanOrEqual(level, quiet.level)) quiet.logger(level, message);
+    else if (!lib.LlamaLogLevelGreaterThanOrEqual(level, quiet.level)) return;
+    else if (loading) heldBack.push(message.trim());
+    else quiet.logger(level, message);
   };
   llama.logLevel = lib.LlamaLogLevel.info;
   let model: LlamaModel;
@@ -94,12 +100,18 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       repack: options.repack,
       onLoadProgress: options.onLoadProgress,
     });
+  } catch (error) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const why = [...new Set(heldBack.map((line) => line.replace(/^\w+: /, "")))].join("; ");
+    throw new Error(`${(error as Error).message}${why ? ` (llama.cpp: ${why})` : ""}`, { cause: error });
   } finally {
     // One turn of the event loop first: the lines queued during the load (the weights' among them)
     // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
     await new Promise((resolve) => setImmediate(resolve));
     llama.logLevel = quiet.level;
+    loading = false;
   }
+  for (const line of heldBack) quiet.logger(lib.LlamaLogLevel.warn, line);
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);

@@ -2,26 +2,19 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { FLAGS } from "../../src/config.ts";
 import { VERSION } from "../../src/version.ts";
-import { runCli, startServer, TINY_CHAT, until } from "./server.ts";
+import { serveModel } from "./model-server.ts";
+import { freePort, RANDOM, runCli, startServer, TINY_CHAT, until } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
 const oserve = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, timeoutMs: 30_000 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const scratch = mkdtempSync(join(tmpdir(), "oserve-cli-"));
 const notGguf = join(scratch, "model.gguf");
@@ -77,17 +70,40 @@ describe("oserve CLI", () => {
     }
   });
 
-  test("SIGTERM as soon as the server answers (the model may still be loading) exits 0", async () => {
+  test("while the model loads: /health and every route answer 503 in their shapes, and SIGTERM exits 0", async () => {
+    // The model comes from a local hub that holds the download part way: the load lasts as long as the test needs.
+    const hub = await serveModel(RANDOM);
+    hub.holdNextAfter(1 << 20);
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "--model", TINY_CHAT, "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "--model", hub.url, "--models-dir", mkdtempSync(join(tmpdir(), "oserve-models-")), "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
     const exited = once(child, "exit");
+    const url = `http://127.0.0.1:${port}`;
     try {
-      await until(() => fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false), 30_000, "the server answering");
+      await until(() => fetch(`${url}/health`).then(() => true, () => false), 30_000, "the server answering");
+      const health = await fetch(`${url}/health`);
+      assert.deepEqual([health.status, await health.json()], [503, { status: "loading" }]);
+      const chat = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }] }) });
+      assert.deepEqual([chat.status, (await chat.json()).error.code], [503, "model_loading"]);
+      const messages = await fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "x", max_tokens: 2, messages: [{ role: "user", content: "Hi" }] }) });
+      const body = await messages.json();
+      assert.deepEqual([messages.status, body.type, body.error.type], [503, "error", "overloaded_error"]);
       child.kill("SIGTERM");
       assert.equal((await exited)[0], 0);
     } finally {
       child.kill("SIGKILL");
+      hub.release();
+      await hub.close();
     }
+  });
+
+  test("a file that starts like a GGUF but is cut short: one clear line with llama.cpp's reason, non-zero exit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oserve-cut-"));
+    const cut = join(dir, "cut.gguf");
+    writeFileSync(cut, readFileSync(TINY_CHAT).subarray(0, 64 * 1024));
+    const { code, stderr } = await oserve(["--model", cut]);
+    assert.notEqual(code, 0);
+    assert.match(stderr.trim(), /^oserve: --model .*cut\.gguf: could not load: .*\(llama\.cpp: .*failed to read key-value pairs/);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
   });
 
   test("flags can come from OSERVE_* variables; the ready line names the real port", async () => {

@@ -1,27 +1,18 @@
 // --keepalive-json behind a real nginx whose proxy_read_timeout is 1 s: a slow non-streamed answer
-// arrives whole; the same request without the keepalive is cut (the control). Skipped without nginx.
+// arrives whole; the same request without the keepalive is cut (the control). Skipped without nginx
+// (failed under CI); the keepalive itself is tested without nginx too.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, RANDOM, startServer, until, type TestServer } from "./server.ts";
+import { drain, expectAborted, freePort, health, RANDOM, startServer, until, type TestServer } from "./server.ts";
 import { postChat } from "./sse.ts";
 
 const NGINX = ["/usr/sbin/nginx", "nginx"].find((bin) => spawnSync(bin, ["-v"]).status === 0);
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** An nginx config proxying to `upstream` with the given read timeout: also the README's example, checked with `nginx -t`. */
 export function nginxConfig(dir: string, port: number, upstream: string, readTimeout: string): string {
@@ -45,16 +36,55 @@ http {
 `;
 }
 
-// Elsewhere a missing nginx skips this suite; under CI, where .ci/run installs it, it fails instead.
+// Elsewhere a missing nginx skips the nginx suite; under CI, where .ci/run installs it, it fails instead.
 const skip = NGINX || process.env.CI === "true" ? false : "nginx is not installed (.ci/run installs it)";
 
+let server: TestServer;
+before(async () => {
+  server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive-json", "on", "--keepalive-interval", "0.3"]);
+});
+after(() => server?.stop());
+
+const jsonKeepalives = async () => Number(/^oserve_keepalives_total\{mode="json"\} (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+
+/**
+ * A non-streamed request that waits for the only slot, held by a stream that is dropped once the
+ * waiting request has had `keepalives` JSON keepalives (0.3 s apart), or once its answer came.
+ */
+async function slowAnswer<T>(ask: () => Promise<T>, keepalives = 5): Promise<T> {
+  const holder = new AbortController();
+  const holding = expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0 }, holder.signal)));
+  await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
+  const sent = await jsonKeepalives();
+  let answered = false;
+  const answer = ask().finally(() => (answered = true));
+  await until(async () => answered || (await jsonKeepalives()) >= sent + keepalives, 30_000, `${keepalives} JSON keepalives`);
+  holder.abort();
+  await holding;
+  return answer;
+}
+
+describe("--keepalive-json straight to the client", () => {
+  test("a waiting non-streamed answer comes after leading spaces, and the openai and Anthropic SDKs read it", async () => {
+    const raw = await slowAnswer(() => postChat(server.baseURL, { messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 4 }), 2);
+    assert.equal(raw.status, 200);
+    const text = await raw.text();
+    assert.match(text, /^ +\{/);
+    assert.equal(JSON.parse(text).usage.completion_tokens, 4);
+    const openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+    const completion = await slowAnswer(() => openai.chat.completions.create({ model: "x", messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 4 }), 2);
+    assert.equal(completion.usage!.completion_tokens, 4);
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+    const message = await slowAnswer(() => anthropic.messages.create({ model: "x", max_tokens: 4, messages: [{ role: "user", content: "Hi" }] }), 2);
+    assert.equal(message.usage.output_tokens, 4);
+  });
+});
+
 describe("--keepalive-json behind nginx with a 1 s read timeout", { skip }, () => {
-  let server: TestServer;
   let nginx: ChildProcess;
   let proxied: string;
   before(async () => {
     assert.ok(NGINX, "nginx is not installed, and CI=true: .ci/run should have installed it");
-    server = await startServer(["--model", RANDOM, "--parallel", "1", "--keepalive-json", "on", "--keepalive-interval", "0.3"]);
     const dir = mkdtempSync(join(tmpdir(), "oserve-nginx-"));
     const port = await freePort();
     writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, server.url, "1s"));
@@ -62,22 +92,10 @@ describe("--keepalive-json behind nginx with a 1 s read timeout", { skip }, () =
     proxied = `http://127.0.0.1:${port}`;
     await until(async () => (await fetch(`${proxied}/health`).catch(() => null))?.status === 200, 5000, "nginx proxying");
   });
-  after(async () => {
+  after(() => {
     nginx?.kill("SIGTERM");
-    await server?.stop();
   });
 
-  /** A non-streamed chat request that waits about 2.5 s for the only slot, held by a stream that is then dropped. */
-  async function slowAnswer<T>(ask: () => Promise<T>): Promise<T> {
-    const holder = new AbortController();
-    const holding = expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0 }, holder.signal)));
-    await sleep(200);
-    const answer = ask();
-    await sleep(2300);
-    holder.abort();
-    await holding;
-    return answer;
-  }
   const ask = (headers: Record<string, string>) => () =>
     fetch(`${proxied}/v1/chat/completions`, {
       method: "POST",

@@ -5,7 +5,6 @@ import type {
   ChatHistoryItem,
   ChatModelFunctions,
   ChatWrapper,
-  LlamaChatResponse,
   LlamaContext,
   LlamaContextSequence,
   LlamaGrammar,

@@ -1,22 +1,15 @@
 // Keepalive timing, queueing and disconnects: the random-weight model, asserting on shapes only.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { expectAborted, health, RANDOM, startServers, until, waitForIdle, type TestServer } from "./server.ts";
+import { expectAborted, health, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "./server.ts";
 import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
 
-/** Reads a stream until its first content delta, then drops the connection; fails if the stream ends first. */
+/** Reads a stream until its first content delta, then drops the connection. */
 async function streamThenDisconnect(server: TestServer): Promise<void> {
   const abort = new AbortController();
-  const response = await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0 }, abort.signal);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/"content":"[^"]/.test(seen)) {
-    const { done, value } = await reader.read();
-    if (done) assert.fail(`the stream ended before any content: ${seen}`);
-    seen += value;
-  }
+  await untilFirstContent(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0 }, abort.signal));
   abort.abort();
 }
 

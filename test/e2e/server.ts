@@ -145,6 +145,17 @@ export async function expectAborted(pending: Promise<unknown>): Promise<void> {
   await assert.rejects(pending, (error: Error) => error.name === "AbortError");
 }
 
+/** Reads a chat stream until its first content delta; fails if the stream ends first. The rest is left unread. */
+export async function untilFirstContent(response: Response): Promise<void> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!/"content":"[^"]/.test(seen)) {
+    const { done, value } = await reader.read();
+    if (done) assert.fail(`the stream ended before any content: ${seen}`);
+    seen += value;
+  }
+}
+
 /** Reads a response's body to its end; rejects as the body does (an abort, say). */
 export async function drain(response: Promise<Response>): Promise<void> {
   const reader = (await response).body!.getReader();

@@ -74,8 +74,7 @@ describe("SegmentEvents: LlamaChat's chunks as engine events", () => {
   });
 
   test("reasoning tokens: those generated up to the thought's end, or all of them while it is open", () => {
-    let generated = 0;
-    const ended = run([chunk("Plan.", [1], "thought"), chunk("", [], "thought", true)], () => (generated = 7));
+    const ended = run([chunk("Plan.", [1], "thought"), chunk("", [], "thought", true)], () => 7);
     assert.equal(ended.segments.thoughtTokens(20), 7);
     assert.equal(run([chunk("Plan.", [1], "thought")]).segments.thoughtTokens(5), 5);
     assert.equal(run([chunk("Answer", [1])]).segments.thoughtTokens(5), 0);

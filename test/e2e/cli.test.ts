@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 import { FLAGS } from "../../src/config.ts";
 import { VERSION } from "../../src/version.ts";
 import { serveModel } from "./model-server.ts";
-import { freePort, RANDOM, runCli, startServer, TINY_CHAT, until } from "./server.ts";
+import { freePort, RANDOM, runCli, startServer, startServers, TINY_CHAT, until } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -104,6 +104,20 @@ describe("oserve CLI", () => {
     assert.notEqual(code, 0);
     assert.match(stderr.trim(), /^oserve: --model .*cut\.gguf: could not load: .*\(llama\.cpp: .*failed to read key-value pairs/);
     assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  });
+
+  test("started and stopped 8 times (two at a time), it is ready every time, its ready line stdout's first and only line, and exits 0", async () => {
+    // Once a start in CI printed its engine and weights lines and then nothing for 60 s: late load
+    // log lines had gone to stdout in front of the ready line, which the harness never matched
+    // (fixed in c91b44b; startServer now fails on any stdout line before the ready line).
+    for (let round = 0; round < 4; round++) {
+      const servers = await startServers(["--model", RANDOM], ["--model", TINY_CHAT]);
+      for (const server of servers) {
+        assert.equal((await fetch(`${server.url}/health`)).status, 200);
+        assert.equal(await server.stop(), 0, server.stderr());
+        assert.match(server.stdout(), /^oserve listening on http:\/\/127\.0\.0\.1:\d+ \(model: [\w-]+\)\n$/);
+      }
+    }
   });
 
   test("flags can come from OSERVE_* variables; the ready line names the real port", async () => {

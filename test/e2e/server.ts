@@ -21,6 +21,8 @@ export interface TestServer {
   baseURL: string;
   process: ChildProcess;
   stderr: () => string;
+  /** Everything it wrote to stdout so far: the ready line, and nothing else. */
+  stdout: () => string;
   stop(): Promise<number | null>;
 }
 
@@ -82,7 +84,7 @@ export async function startServer(
   };
   try {
     const url = await ready;
-    return { url, baseURL: `${url}/v1`, process: child, stderr: () => stderr, stop };
+    return { url, baseURL: `${url}/v1`, process: child, stderr: () => stderr, stdout: () => stdout, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -5,9 +5,9 @@ import { after, before, describe, test } from "node:test";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, health, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
+import { drain, expectAborted, health, holdSlot, metric, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
 import { bounded, GET_WEATHER } from "./tools.ts";
-import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { keepaliveHeaders, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = "Tell me a long story.";
 const CONTENT_EVENTS = new Set(["response.output_item.added", "content_block_start"]);
@@ -35,30 +35,42 @@ before(async () => {
 });
 after(() => server?.stop());
 
-/** A long stream that holds the only slot; resolves once it holds it, with the stream's end. */
-async function holdTheSlot(): Promise<{ ended: Promise<number> }> {
+/**
+ * Holds the only slot while `requests` wait behind it, and lets it go once they have had what the
+ * mode sends while waiting: `frames` each (opening and keepalives), or, with keepalives off, once
+ * all of them are queued.
+ */
+async function whileHeld<T>(mode: KeepaliveMode, frames: number[], requests: (onFrame: (i: number) => (all: readonly RawFrame[]) => void) => Promise<T>): Promise<{ result: T; heldUntil: number }> {
   await waitForIdle(server, 10_000);
-  const ended = postChat(server.baseURL, { messages: [{ role: "user", content: PROMPT }], stream: true, temperature: 0, max_tokens: 300 })
-    .then(readFrames)
-    .then(() => performance.now());
-  await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
-  return { ended };
+  const held = await holdSlot(server);
+  try {
+    const seen = frames.map(() => 0);
+    const onFrame = (i: number) => (all: readonly RawFrame[]) => {
+      seen[i] = all.length;
+      if (mode !== "off" && seen.every((count, j) => count >= frames[j]!)) void held.release();
+    };
+    if (mode === "off") void until(async () => (await health(server)).queued === frames.length, 10_000, "all queued").then(held.release);
+    const result = await requests(onFrame);
+    return { result, heldUntil: await held.ended };
+  } finally {
+    await held.release();
+  }
 }
 
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode} on /v1/responses and /v1/messages`, () => {
     const headers = keepaliveHeaders(mode);
     test("a request waiting for the only slot gets keepalives in its protocol's vocabulary from its first byte", async () => {
-      const busy = await holdTheSlot();
-      // Frames timed from the clock's origin (readFrames' `at`), to compare with the end of the busy stream.
-      const responses = readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(PROMPT), undefined, headers), 0);
-      const messages = readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(PROMPT), undefined, headers), 0);
-      const [r, m] = [await responses, await messages];
-      const busyEnded = await busy.ended;
+      // Frames timed from the clock's origin (readFrames' `at`), to compare with the end of the holding stream.
+      const { result: [r, m], heldUntil } = await whileHeld(mode, [2 + 3, 1 + 3], async (onFrame) => {
+        const responses = readFrames(await postJson(`${server.baseURL}/responses`, responsesRequest(PROMPT), undefined, headers), 0, onFrame(0));
+        const messages = readFrames(await postJson(`${server.baseURL}/messages`, messagesRequest(PROMPT), undefined, headers), 0, onFrame(1));
+        return [await responses, await messages] as const;
+      });
       // Responses opens with response.created and response.in_progress; Anthropic with message_start.
       assert.deepEqual(r.slice(0, 2).map((f) => f.event), ["response.created", "response.in_progress"]);
       assert.equal(m[0]!.event, "message_start");
-      assert.ok(r[0]!.at < busyEnded && m[0]!.at < busyEnded, "the first byte goes out while the request still waits");
+      assert.ok(r[0]!.at < heldUntil && m[0]!.at < heldUntil, "the first byte goes out while the request still waits");
       const kr = keepalivesBeforeContent(r, mode, "response.in_progress", 2);
       const km = keepalivesBeforeContent(m, mode, "ping", 1);
       if (mode !== "off") assert.ok(kr.length >= 3 && km.length >= 3, `keepalives while queued: responses ${kr.length}, messages ${km.length}`);
@@ -69,7 +81,16 @@ for (const mode of KEEPALIVE_MODES) {
     });
 
     test("real SDKs stream a grammar-forced tool call while queued behind another request, keepalives and all", async () => {
-      const busy = await holdTheSlot();
+      await waitForIdle(server, 10_000);
+      const counted = { mode: mode === "off" ? "chunk" : mode };
+      const keepalivesBefore = await metric(server, "oserve_keepalives_total", counted);
+      const held = await holdSlot(server);
+      // Let go once both wait, with two keepalives each where the mode sends them.
+      const letGo = until(
+        async () => (await health(server)).queued === 2 && (mode === "off" || (await metric(server, "oserve_keepalives_total", counted)) >= keepalivesBefore + 4),
+        10_000,
+        "both requests waiting, kept alive",
+      ).finally(held.release);
       const params = bounded(GET_WEATHER).function.parameters!;
       const openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0, defaultHeaders: headers });
       const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0, defaultHeaders: headers });
@@ -80,8 +101,8 @@ for (const mode of KEEPALIVE_MODES) {
         anthropic.messages
           .stream({ model: "x", max_tokens: 64, ...({ temperature: 0 } as {}), tools: [{ name: "get_weather", input_schema: params as Anthropic.Tool.InputSchema }], tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Weather?" }] })
           .finalMessage(),
-      ]);
-      await busy.ended;
+      ]).finally(held.release);
+      await letGo;
       const call = response.output.find((item) => item.type === "function_call");
       assert.ok(call?.type === "function_call" && call.name === "get_weather" && typeof JSON.parse(call.arguments).city === "string", JSON.stringify(response.output));
       const use = message.content.find((block) => block.type === "tool_use");

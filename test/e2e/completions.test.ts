@@ -4,8 +4,8 @@ import { after, before, describe, test } from "node:test";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
-import { health, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "./server.ts";
-import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { health, holdSlot, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "./server.ts";
+import { keepaliveHeaders, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 /** The trained model's chat template by hand: a raw prompt it answers as in chat. */
 const templated = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
@@ -26,9 +26,6 @@ before(async () => {
   )) as [TestServer, TestServer, TestServer];
 });
 after(() => Promise.all([trained, oneSlot, slowKeepalive].map((server) => server?.stop())));
-
-/** Until the server's only slot is taken. */
-const slotTaken = (server: TestServer) => until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
 
 for (const mode of KEEPALIVE_MODES) {
   describe(`keepalive ${mode}: completions with the openai SDK`, () => {
@@ -132,10 +129,12 @@ for (const mode of KEEPALIVE_MODES) {
     const headers = keepaliveHeaders(mode);
     test("keepalives before the first token, in the mode's form, with the stream's id", async () => {
       const server = oneSlot;
-      const busy = postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 300 }).then(readFrames);
-      await slotTaken(server);
-      const queued = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "Once upon a time", stream: true, temperature: 0, max_tokens: 3 }, undefined, headers));
-      await busy;
+      // The only slot held until the queued request has had 4 frames (or, keepalives off, is queued).
+      const held = await holdSlot(server);
+      if (mode === "off") void until(async () => (await health(server)).queued === 1, 10_000, "queued").then(held.release);
+      const queued = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "Once upon a time", stream: true, temperature: 0, max_tokens: 3 }, undefined, headers), undefined, (frames) => {
+        if (frames.length === 4) void held.release();
+      }).finally(held.release);
       const prefill = await readFrames(await postJson(`${server.baseURL}/completions`, { prompt: "word ".repeat(3000), stream: true, temperature: 0, max_tokens: 3 }, undefined, headers));
       for (const frames of [queued, prefill]) {
         const before = frames.slice(0, frames.findIndex(isText));
@@ -158,17 +157,18 @@ describe("x-oserve-keepalive overrides the server's keepalive for one request", 
     server = slowKeepalive;
   });
 
-  const stream = async (path: string, body: object, header?: string) => {
-    const busy = postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 800 }).then(readFrames);
-    await slotTaken(server);
+  /** A stream queued behind the only slot, held until it has had 4 frames, or (`quiet`: nothing more is due) until it is queued. */
+  const stream = async (path: string, body: object, header?: string, quiet = false) => {
+    const held = await holdSlot(server);
+    if (quiet) void until(async () => (await health(server)).queued === 1, 10_000, "queued").then(held.release);
     const response = await fetch(`${server.baseURL}/${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(header ? { "x-oserve-keepalive": header } : {}) },
       body: JSON.stringify({ ...body, stream: true, temperature: 0 }),
     });
-    const frames = await readFrames(response);
-    await busy;
-    return frames;
+    return readFrames(response, undefined, (frames) => {
+      if (frames.length === 4) void held.release();
+    }).finally(held.release);
   };
   const chat = { messages: [{ role: "user", content: "Hi" }], max_tokens: 2 };
 
@@ -177,10 +177,10 @@ describe("x-oserve-keepalive overrides the server's keepalive for one request", 
     assert.ok(comments.filter((f) => f.comment === "keep-alive").length >= 3, `comments: ${JSON.stringify(comments)}`);
     const chunks = await stream("completions", { prompt: "Hi", max_tokens: 2 }, "chunk; interval=0.1");
     assert.ok(chunks.filter((f) => f.data && f.data !== "[DONE]" && JSON.parse(f.data).choices[0]?.text === "" && !JSON.parse(f.data).choices[0]?.finish_reason).length >= 3, `chunks: ${JSON.stringify(chunks)}`);
-    const none = await stream("responses", { input: "Hi", max_output_tokens: 2 }, "off");
+    const none = await stream("responses", { input: "Hi", max_output_tokens: 2 }, "off", true);
     assert.equal(none.filter((f) => f.comment !== null || f.event === "response.in_progress").length, 1, "only the opening in_progress");
     // Without the header, the server's 60 s interval: the opening keepalive only.
-    const server60 = await stream("chat/completions", chat);
+    const server60 = await stream("chat/completions", chat, undefined, true);
     assert.equal(server60.filter((f) => f.data && f.data !== "[DONE]" && JSON.stringify(JSON.parse(f.data).choices[0]?.delta) === '{"role":"assistant","content":""}').length, 1);
   });
 

@@ -1,7 +1,7 @@
 // Keepalive timing, queueing and disconnects: the random-weight model, asserting on shapes only.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { expectAborted, health, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "./server.ts";
+import { expectAborted, health, holdSlot, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "./server.ts";
 import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
@@ -29,19 +29,13 @@ before(async () => {
 });
 after(() => Promise.all([server, smallWindow, stopping].map((s) => s?.stop())));
 
-/** Holds the only slot with a stream of `maxTokens`; resolves once it holds it. */
-async function holdTheSlot(maxTokens: number): Promise<{ frames: Promise<RawFrame[]>; ended: Promise<number> }> {
-  await waitForIdle(server, 20_000);
-  const frames = postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: maxTokens }).then((r) => readFrames(r));
-  await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
-  return { frames, ended: frames.then(() => performance.now()) };
-}
-
 describe("one slot, keepalive every 50 ms", () => {
   test("a request waiting for its turn gets periodic keepalive chunks with its own id before its first token", async () => {
-    // The first request holds the only slot for a while; the second waits, kept alive.
-    const first = await holdTheSlot(600);
-    const second = await readFrames(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: 4 }), 0);
+    // A stream holds the only slot; the second request waits, kept alive, until it has had 4 frames.
+    const held = await holdSlot(server);
+    const second = await readFrames(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: 4 }), 0, (frames) => {
+      if (frames.length === 4) void held.release();
+    }).finally(held.release);
     const firstContent = second.findIndex(isContent);
     const before = second.slice(0, firstContent);
     assert.ok(before.length >= 3, `several keepalives before the first token, got ${before.length}`);
@@ -51,12 +45,10 @@ describe("one slot, keepalive every 50 ms", () => {
       assert.equal(chunk.id, id);
       assert.deepEqual(chunk.choices[0].delta, { role: "assistant", content: "" });
     }
-    assert.ok(second[0]!.at < (await first.ended), "the first keepalive goes out while the request waits");
+    assert.ok(second[0]!.at < (await held.ended), "the first keepalive goes out while the request waits");
     // One per interval, not a flood: a client reading late can only see fewer.
     const waited = before.at(-1)!.at - before[0]!.at;
     assert.ok(before.length <= waited / 50 + 2, `${before.length} keepalives in ${Math.round(waited)} ms at a 50 ms interval`);
-    const firstId = JSON.parse((await first.frames)[0]!.data!).id;
-    assert.notEqual(firstId, id, "each stream has its own id");
   });
 
   test("a client that disconnects mid-stream frees its slot at once, and the next request runs", async () => {
@@ -105,9 +97,10 @@ describe("keepalive during a long prefill", () => {
 
 describe("comment keepalive while waiting", () => {
   test("comment lines flow before the first token, then the first chunk carries role assistant", async () => {
-    const first = await holdTheSlot(600);
-    const frames = await readFrames(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: 4 }, undefined, keepaliveHeaders("comment")));
-    await first.frames;
+    const held = await holdSlot(server);
+    const frames = await readFrames(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: 4 }, undefined, keepaliveHeaders("comment")), undefined, (frames) => {
+      if (frames.length === 4) void held.release();
+    }).finally(held.release);
     const firstData = frames.findIndex((f) => f.data !== null);
     assert.ok(firstData >= 3, `comments before the first chunk: ${firstData}`);
     assert.ok(frames.slice(0, firstData).every((f) => f.comment === "keep-alive"));

@@ -147,6 +147,48 @@ export async function expectAborted(pending: Promise<unknown>): Promise<void> {
   await assert.rejects(pending, (error: Error) => error.name === "AbortError");
 }
 
+/** The sum of a counter's or gauge's series that carry these labels, read from /metrics. */
+export async function metric(server: TestServer, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  let total = 0;
+  for (const [, series, value] of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, "gm"))) {
+    if (Object.entries(labels).every(([key, want]) => (series ?? "").includes(`${key}="${want}"`))) total += Number(value);
+  }
+  return total;
+}
+
+export interface HeldSlot {
+  /** Drops the holding stream; resolves once its slot is free again. */
+  release(): Promise<void>;
+  /** When the holding stream ended (performance.now()), by its release. */
+  ended: Promise<number>;
+}
+
+/**
+ * Takes a slot with a stream far longer than any test waits for; resolves once the server counts
+ * `inUse` slots taken. Release it when the test has seen what it waits for: never waited out.
+ */
+export async function holdSlot(server: TestServer, { inUse = 1 } = {}): Promise<HeldSlot> {
+  const abort = new AbortController();
+  const response = fetch(`${server.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: "Tell me a long story." }], stream: true, temperature: 0, max_tokens: 100_000 }),
+    signal: abort.signal,
+  });
+  const dropped = expectAborted(drain(response));
+  const ended = dropped.then(() => performance.now());
+  await until(async () => (await health(server)).slots_in_use >= inUse, 10_000, `${inUse} slot(s) taken`);
+  let released: Promise<void> | undefined;
+  const release = () =>
+    (released ??= (async () => {
+      abort.abort();
+      await dropped;
+      await until(async () => (await health(server)).slots_in_use < inUse, 10_000, "the held slot free");
+    })());
+  return { release, ended };
+}
+
 /** Reads a chat stream until its first content delta; fails if the stream ends first. The rest is left unread. */
 export async function untilFirstContent(response: Response): Promise<void> {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -11,17 +11,24 @@ export interface RawFrame {
   at: number;
 }
 
-/** Every frame of a streamed chat completion, comments included, in order. */
-export async function readFrames(response: Response, startedAt = performance.now()): Promise<RawFrame[]> {
+/**
+ * Every frame of a stream, comments included, in order; `at` counts from `startedAt` (0: the clock's
+ * origin, to compare across streams). `onFrame` sees the frames so far after each one arrives.
+ */
+export async function readFrames(response: Response, startedAt = performance.now(), onFrame?: (frames: readonly RawFrame[]) => void): Promise<RawFrame[]> {
   const frames: RawFrame[] = [];
+  const add = (frame: RawFrame) => {
+    frames.push(frame);
+    onFrame?.(frames);
+  };
   const parser = new EventSourceParserStream({
-    onComment: (comment) => frames.push({ data: null, comment: comment.trim(), at: performance.now() - startedAt }),
+    onComment: (comment) => add({ data: null, comment: comment.trim(), at: performance.now() - startedAt }),
   });
   const reader = response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(parser).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return frames;
-    frames.push({ ...(value.event ? { event: value.event } : {}), data: value.data, comment: null, at: performance.now() - startedAt });
+    add({ ...(value.event ? { event: value.event } : {}), data: value.data, comment: null, at: performance.now() - startedAt });
   }
 }
 

@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_HEADER } from "../../src/request/keepalive-header.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { startServer, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
+import { startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
 import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
 
 const CAPITAL = "What is the capital of France?";
@@ -25,7 +25,7 @@ const ANTHROPIC_WEATHER = { name: "get_weather", description: "Get the current w
 /** Anthropic's SDK no longer types sampling parameters; the API still takes them, and tests must be deterministic. */
 const GREEDY = { temperature: 0 } as {};
 
-/** A server start (about 5 s) and some 30 short requests (about 6 s) each, with room for a busy machine. */
+/** Some 30 short requests (about 6 s) each, with room for a busy machine. */
 const SUITE_TIMEOUT_MS = 90_000;
 
 const MODELS = [
@@ -49,19 +49,28 @@ const keepalive = (mode: KeepaliveMode) => ({ headers: { [KEEPALIVE_HEADER]: `${
 type ChatDelta = OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string };
 
+// The file's three servers, started together: one a thinking model, and one more with --reasoning-format inline.
+const servers = new Map<string, TestServer>();
+before(async () => {
+  const started = await startServers(...MODELS.map((model) => ["--model", model.path, "--ctx-size", "2048"]), ["--model", TINY_THINK, "--ctx-size", "2048", "--reasoning-format", "inline"]);
+  [...MODELS.map((model) => model.path), "inline"].forEach((key, i) => servers.set(key, started[i]!));
+});
+after(async () => {
+  for (const [key, server] of servers) {
+    assert.equal(await server.stop(), 0, key);
+    assert.doesNotMatch(server.stderr(), /failed/, `${key}: no request was logged as a server failure`);
+  }
+});
+
 for (const model of MODELS) {
   describe(`reasoning, ${model.label}: the thought apart from the answer on every route`, { timeout: SUITE_TIMEOUT_MS }, () => {
     let server: TestServer;
     let openai: OpenAI;
     let anthropic: Anthropic;
-    before(async () => {
-      server = await startServer(["--model", model.path, "--ctx-size", "2048"]);
+    before(() => {
+      server = servers.get(model.path)!;
       openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
       anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
-    });
-    after(async () => {
-      assert.equal(await server?.stop(), 0);
-      assert.doesNotMatch(server.stderr(), /failed/, "no request was logged as a server failure");
     });
 
     test("chat, non-streamed: reasoning_content holds the thought, content the answer, reasoning tokens counted apart (in /metrics too)", async () => {
@@ -371,11 +380,10 @@ for (const model of MODELS) {
 describe("--reasoning-format inline and hidden: where chat completions put the thought", { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: TestServer;
   let openai: OpenAI;
-  before(async () => {
-    server = await startServer(["--model", TINY_THINK, "--ctx-size", "2048", "--reasoning-format", "inline"]);
+  before(() => {
+    server = servers.get("inline")!;
     openai = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
   });
-  after(async () => assert.equal(await server?.stop(), 0));
 
   test("inline: the thought in content between <think> tags as the model wrote it, streamed and not; Responses and Messages keep their own items", async () => {
     const question = [{ role: "user" as const, content: CAPITAL }];

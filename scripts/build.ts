@@ -41,7 +41,8 @@ try {
   const version = lockedVersion("node-llama-cpp");
   const libexec = resolve(DIST, "libexec");
   mkdirSync(libexec, { recursive: true });
-  writeFileSync(resolve(libexec, "package.json"), `${JSON.stringify({ private: true, name: "oserve-libexec" }, null, 2)}\n`);
+  // node-llama-cpp's install script approved here as in the project's package.json (an npm that blocks unapproved ones).
+  writeFileSync(resolve(libexec, "package.json"), `${JSON.stringify({ private: true, name: "oserve-libexec", allowScripts: { "node-llama-cpp": true } }, null, 2)}\n`);
   const packages = [`node-llama-cpp@${version}`, ...hostPlatformPackages().map((name) => `${name}@${version}`)];
   run("npm", ["install", "--omit=optional", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock", ...packages], libexec);
   const nodeLlamaCpp = resolve(libexec, "node_modules/node-llama-cpp");

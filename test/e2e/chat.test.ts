@@ -1,6 +1,7 @@
 // The real server, the trained tiny model, real clients: in each keepalive mode.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
 import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
@@ -188,6 +189,12 @@ describe("chat completions: parameters and errors", () => {
       assert.ok(body.error.message.length > 10);
     });
   }
+
+  test("a body over --max-body on /v1/messages is Anthropic's 413 request_too_large, which its SDK surfaces as such", async () => {
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+    const request = { model: "x", max_tokens: 2, messages: [{ role: "user" as const, content: "x".repeat(70_000) }] };
+    await assert.rejects(anthropic.messages.create(request), (error: unknown) => error instanceof Anthropic.APIError && error.status === 413 && (error.error as { error: { type: string } }).error.type === "request_too_large");
+  });
 
   test("the openai SDK surfaces the 400 as a BadRequestError naming the param", async () => {
     await assert.rejects(

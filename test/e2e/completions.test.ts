@@ -5,7 +5,7 @@ import { OpenAIEmbeddings } from "@langchain/openai";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
 import { health, holdSlot, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "./server.ts";
-import { keepaliveHeaders, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { dataChunks, keepaliveHeaders, postJson, type RawFrame, readFrames } from "./sse.ts";
 
 /** The trained model's chat template by hand: a raw prompt it answers as in chat. */
 const templated = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
@@ -176,12 +176,12 @@ describe("x-oserve-keepalive overrides the server's keepalive for one request", 
     const comments = await stream("chat/completions", chat, "comment; interval=0.1");
     assert.ok(comments.filter((f) => f.comment === "keep-alive").length >= 3, `comments: ${JSON.stringify(comments)}`);
     const chunks = await stream("completions", { prompt: "Hi", max_tokens: 2 }, "chunk; interval=0.1");
-    assert.ok(chunks.filter((f) => f.data && f.data !== "[DONE]" && JSON.parse(f.data).choices[0]?.text === "" && !JSON.parse(f.data).choices[0]?.finish_reason).length >= 3, `chunks: ${JSON.stringify(chunks)}`);
+    assert.ok(dataChunks(chunks).filter((c) => c.choices[0]?.text === "" && !c.choices[0]?.finish_reason).length >= 3, `chunks: ${JSON.stringify(chunks)}`);
     const none = await stream("responses", { input: "Hi", max_output_tokens: 2 }, "off", true);
     assert.equal(none.filter((f) => f.comment !== null || f.event === "response.in_progress").length, 1, "only the opening in_progress");
     // Without the header, the server's 60 s interval: the opening keepalive only.
     const server60 = await stream("chat/completions", chat, undefined, true);
-    assert.equal(server60.filter((f) => f.data && f.data !== "[DONE]" && JSON.stringify(JSON.parse(f.data).choices[0]?.delta) === '{"role":"assistant","content":""}').length, 1);
+    assert.equal(dataChunks(server60).filter((c) => JSON.stringify(c.choices[0]?.delta) === '{"role":"assistant","content":""}').length, 1);
   });
 
   test("a malformed header is a 400 naming it, on every generating route", async () => {

@@ -4,13 +4,12 @@ import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { drain, expectAborted, health, RANDOM, startServers, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
-import { postChat, readFrames } from "./sse.ts";
+import { dataChunks, postChat, readFrames } from "./sse.ts";
 
 const streamedText = async (server: TestServer, messages: object[], maxTokens?: number) => {
   const frames = await readFrames(await postChat(server.baseURL, { messages, temperature: 0, stream: true, max_tokens: maxTokens }));
-  return frames
-    .filter((f) => f.data && f.data !== "[DONE]")
-    .map((f) => JSON.parse(f.data!).choices[0]?.delta?.content ?? "")
+  return dataChunks(frames)
+    .map((chunk) => chunk.choices[0]?.delta?.content ?? "")
     .join("");
 };
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { expectAborted, health, holdSlot, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "./server.ts";
-import { keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { dataChunks, keepaliveHeaders, postChat, postJson, type RawFrame, readFrames } from "./sse.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
 
@@ -74,7 +74,7 @@ describe("one slot, keepalive every 50 ms", () => {
 
   test("max_tokens on a model that never stops ends with finish_reason length and exact usage", async () => {
     const frames = await readFrames(await postChat(server.baseURL, { messages: PROMPT, stream: true, temperature: 0, max_tokens: 64, stream_options: { include_usage: true } }));
-    const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
+    const chunks = dataChunks(frames);
     assert.equal(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason).join(), "length");
     assert.equal(chunks.at(-1).usage.completion_tokens, 64);
   });
@@ -91,7 +91,7 @@ describe("keepalive during a long prefill", () => {
     const before = frames.slice(0, firstContent);
     assert.ok(before.length >= 3, `keepalives before the first token: ${before.length} in ${Math.round(frames[firstContent]!.at)} ms`);
     const id = JSON.parse(frames[0]!.data!).id;
-    for (const frame of frames.filter((f) => f.data && f.data !== "[DONE]")) assert.equal(JSON.parse(frame.data!).id, id);
+    for (const chunk of dataChunks(frames)) assert.equal(chunk.id, id);
   });
 });
 

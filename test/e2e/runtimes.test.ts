@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startServer, TINY_CHAT } from "./server.ts";
-import { postChat, readFrames } from "./sse.ts";
+import { dataChunks, postChat, readFrames } from "./sse.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = resolve(ROOT, "node_modules/.bin");
@@ -16,7 +16,7 @@ async function smoke(command: string[], cwd = ROOT, flags: string[] = []): Promi
   const server = await startServer(["--model", TINY_CHAT, "--keepalive", "chunk", ...flags], { command, cwd });
   try {
     const frames = await readFrames(await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, stream: true }));
-    const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
+    const chunks = dataChunks(frames);
     assert.deepEqual(chunks[0].choices[0].delta, { role: "assistant", content: "" }, "the keepalive chunk opens the stream");
     assert.equal(new Set(chunks.map((c) => c.id)).size, 1, "the keepalive chunk shares the stream's id");
     assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello! How can I help you today?");

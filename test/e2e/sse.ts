@@ -32,6 +32,11 @@ export async function readFrames(response: Response, startedAt = performance.now
   }
 }
 
+/** The data frames' JSON, in order: comments and the closing `[DONE]` left out. */
+export function dataChunks(frames: readonly RawFrame[]): any[] {
+  return frames.filter((f) => f.data !== null && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
+}
+
 export async function postChat(baseURL: string, body: unknown, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
   return postJson(`${baseURL}/chat/completions`, body, signal, headers);
 }

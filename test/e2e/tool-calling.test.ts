@@ -9,7 +9,7 @@ import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import OpenAI from "openai";
 import { z } from "zod";
 import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
-import { postChat, readFrames } from "./sse.ts";
+import { dataChunks, postChat, readFrames } from "./sse.ts";
 import { ADD, GET_TIME, GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER, SEARCH_DOCS } from "./tools.ts";
 
 describe("tool calling with the trained chat model", () => {
@@ -88,7 +88,7 @@ describe("tool calling with the trained chat model", () => {
         stream: true,
       }),
     );
-    const chunks = frames.filter((f) => f.data && f.data !== "[DONE]").map((f) => JSON.parse(f.data!));
+    const chunks = dataChunks(frames);
     assert.equal(new Set(chunks.map((c) => c.id)).size, 1);
     const opened = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).filter((d: any) => d.id);
     assert.deepEqual(opened.map((d: any) => [d.index, d.function.name]), [[0, "get_weather"], [1, "get_weather"]]);

@@ -1,7 +1,8 @@
 // Usage: npm run bench:startup [-- --runs 5 --model PATH]
-// Side by side, in one run: the compiled binary (dist/oserve) and `node dist/oserve.mjs`: size,
-// time from exec to the ready line, and to the first streamed token of a first request.
-// Builds dist/ first when it is missing.
+// Side by side, in one run: the compiled binary (dist/oserve), `node dist/oserve.mjs` and `npm start`'s
+// command (node with tsx, from source): size, time from exec to the ready line, and to the first
+// streamed token of a first request; then each startup phase (OSERVE_TRACE_STARTUP: the server's
+// own line), medians. Builds dist/ first when it is missing.
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -16,12 +17,16 @@ const runs = Number(values.runs);
 const variants = [
   { name: "binary (dist/oserve)", command: [resolve(ROOT, "dist/oserve")], size: resolve(ROOT, "dist/oserve") },
   { name: "node dist/oserve.mjs", command: [process.execPath, resolve(ROOT, "dist/oserve.mjs")], size: resolve(ROOT, "dist/oserve.mjs") },
+  { name: "tsx src/cli.ts", command: [process.execPath, "--import", "tsx", resolve(ROOT, "src/cli.ts")], size: null },
 ];
+process.env.OSERVE_TRACE_STARTUP = "1";
 
-async function once(command: string[]): Promise<{ ready: number; firstToken: number }> {
+async function once(command: string[]): Promise<{ ready: number; firstToken: number; phases: Map<string, number> }> {
   const started = performance.now();
   const server = await startServer(["--model", values.model!], { command });
   const ready = performance.now() - started;
+  const line = /^oserve: startup: (.*)$/m.exec(server.stderr())?.[1] ?? "";
+  const phases = new Map([...line.matchAll(/([^,]+?) (\d+) ms/g)].map(([, phase, ms]) => [phase!.trim(), Number(ms)]));
   try {
     const response = await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 8, stream: true });
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -33,7 +38,7 @@ async function once(command: string[]): Promise<{ ready: number; firstToken: num
     }
     const firstToken = performance.now() - started;
     await reader.cancel();
-    return { ready, firstToken };
+    return { ready, firstToken, phases };
   } finally {
     await server.stop();
   }
@@ -42,13 +47,14 @@ async function once(command: string[]): Promise<{ ready: number; firstToken: num
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (!variants.every((v) => existsSync(v.command.at(-1)!))) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
-const results = new Map<string, { ready: number[]; firstToken: number[] }>(variants.map((v) => [v.name, { ready: [], firstToken: [] }]));
+const results = new Map<string, { ready: number[]; firstToken: number[]; phases: Array<Map<string, number>> }>(variants.map((v) => [v.name, { ready: [], firstToken: [], phases: [] }]));
 for (let i = 0; i < runs; i++) {
   // Alternate, so that caches and background load treat both alike.
   for (const variant of variants) {
-    const { ready, firstToken } = await once(variant.command);
+    const { ready, firstToken, phases } = await once(variant.command);
     results.get(variant.name)!.ready.push(ready);
     results.get(variant.name)!.firstToken.push(firstToken);
+    results.get(variant.name)!.phases.push(phases);
   }
 }
 
@@ -56,8 +62,14 @@ console.log(`model: ${values.model}; ${runs} runs each, medians\n`);
 console.log(`${"".padEnd(24)}${"size".padStart(12)}${"exec→ready".padStart(14)}${"exec→1st token".padStart(16)}`);
 for (const variant of variants) {
   const r = results.get(variant.name)!;
-  const size = `${(statSync(variant.size).size / 2 ** 20).toFixed(1)} MiB`;
+  const size = variant.size ? `${(statSync(variant.size).size / 2 ** 20).toFixed(1)} MiB` : "(source)";
   console.log(`${variant.name.padEnd(24)}${size.padStart(12)}${`${median(r.ready).toFixed(0)} ms`.padStart(14)}${`${median(r.firstToken).toFixed(0)} ms`.padStart(16)}`);
+}
+console.log("\nstartup phases (each phase's own time, medians; total from the process's start to just before the ready line):");
+for (const variant of variants) {
+  const phases = results.get(variant.name)!.phases;
+  const names = [...(phases[0]?.keys() ?? [])];
+  console.log(`${variant.name.padEnd(24)}${names.map((name) => `${name} ${median(phases.map((p) => p.get(name) ?? 0)).toFixed(0)}`).join(", ")} (ms)`);
 }
 const [bin, node] = variants.map((v) => results.get(v.name)!);
 console.log(`\nbinary/node: ready ${(median(bin!.ready) / median(node!.ready)).toFixed(2)}x, first token ${(median(bin!.firstToken) / median(node!.firstToken)).toFixed(2)}x`);

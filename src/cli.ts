@@ -4,11 +4,13 @@
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
 import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
-import { capJitTier } from "./jit-tier.ts";
 import { runBeside } from "./child-command.ts";
 import { launch } from "./launch/launch.ts";
 import { startServer } from "./start.ts";
+import { startupMark } from "./startup-trace.ts";
 import { VERSION } from "./version.ts";
+
+startupMark("imports");
 
 const args = Object.fromEntries(
   Object.entries(FLAGS).map(([name, flag]) => [
@@ -99,7 +101,6 @@ function checkKnownFlags(argv: string[]): void {
 }
 
 if (!(await runAsForkedScript())) {
-  capJitTier();
   main(process.argv.slice(2)).catch((error: unknown) => {
     const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
     console.error(`oserve: ${message}`);

@@ -23,6 +23,7 @@ import { EventQueue } from "./event-queue.ts";
 import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
 import { defaultThreads } from "./threads.ts";
+import { startupMark } from "../startup-trace.ts";
 import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
@@ -62,6 +63,7 @@ export interface LlamaEngineOptions {
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
+  startupMark("import node-llama-cpp");
   const llama = await lib.getLlama({
     gpu: options.gpuLayers === 0 ? false : "auto",
     // Prebuilt binaries come from npm; never start a long source build behind the user's back.
@@ -69,6 +71,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     maxThreads: options.threads ?? availableParallelism(),
     logLevel: lib.LlamaLogLevel.error,
   });
+  startupMark("getLlama");
   const build = engineBuild({ buildType: llama.buildType, cmakeOptions: llama.cmakeOptions, gpu: llama.gpu });
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
@@ -111,6 +114,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     loading = false;
   }
   for (const line of heldBack) quiet.logger(lib.LlamaLogLevel.warn, line);
+  startupMark("load model");
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
@@ -121,6 +125,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     threads: { ideal: threads, min: 1 },
     batching: { dispatchSchedule: batchWindow.schedule },
   });
+  startupMark("create context");
   return new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
 }
 

@@ -86,7 +86,18 @@ async function run(argv: string[]): Promise<void> {
 
 function configFrom(argv: string[], env: Record<string, string | undefined>): Config {
   checkKnownFlags(argv);
-  return resolveConfig(parseArgs(argv, args) as RawFlags, env);
+  return resolveConfig({ ...(parseArgs(argv, args) as RawFlags), models: repeated(argv, "model") }, env);
+}
+
+/** Every value of a flag given more than once (citty keeps only the last). */
+function repeated(argv: string[], flag: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === `--${flag}` && i + 1 < argv.length) values.push(argv[++i]!);
+    else if (token.startsWith(`--${flag}=`)) values.push(token.slice(flag.length + 3));
+  }
+  return values;
 }
 
 /** Every flag must be one of FLAGS, followed by its value; citty itself lets strays through. */

@@ -11,10 +11,19 @@ export type ReasoningFormat = "separate" | "inline" | "hidden";
 export const REASONING_FORMATS = ["separate", "inline", "hidden"] as const;
 export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high"] as const;
 
+/** One model the server serves: the name requests use, and the file (or URL) it comes from. */
+export interface ModelEntry {
+  alias: string;
+  path: string;
+}
+
 export interface Config {
+  /** The default model's file or URL: for requests that name no model, or a name none has. */
   modelPath: string;
-  /** Name in /v1/models and in every response. */
+  /** The default model's name in /v1/models and in every response. */
   modelAlias: string;
+  /** Every model served, the default first; each loaded at startup. */
+  models: ModelEntry[];
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -64,7 +73,7 @@ export class ConfigError extends Error {
 
 /** Every flag, its env variable, default and meaning: the CLI and the README are built on this. */
 export const FLAGS = {
-  model: { description: "Path to a GGUF model file (required)", default: undefined },
+  model: { description: "Path to a GGUF model file, or NAME=PATH; give it again to serve more models (the first is the default; required)", default: undefined },
   host: { description: "Address to listen on", default: "127.0.0.1" },
   port: { description: "Port to listen on; 0 picks a free one", default: "8080" },
   keepalive: { description: "SSE keepalive: chunk | comment | off", default: "chunk" },
@@ -92,7 +101,8 @@ export const FLAGS = {
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
-export type RawFlags = Partial<Record<FlagName, string>>;
+/** The flags as given; `--model` may be given more than once. */
+export type RawFlags = Partial<Record<FlagName, string>> & { models?: string[] };
 
 /** `ctx-size` → `OSERVE_CTX_SIZE`. */
 export function envName(flag: FlagName): string {
@@ -109,8 +119,10 @@ export function resolveConfig(
     const raw = flags[flag] ?? env[envName(flag)] ?? FLAGS[flag].default;
     return raw === undefined || raw === "" ? undefined : String(raw).trim();
   };
-  const modelPath = value("model");
-  if (!modelPath) throw new ConfigError(`--model is required (or set ${envName("model")}): the path to a GGUF file`);
+  const modelFlags = flags.models && flags.models.length > 0 ? flags.models : [value("model")].filter((model) => model !== undefined);
+  if (modelFlags.length === 0) throw new ConfigError(`--model is required (or set ${envName("model")}): the path to a GGUF file`);
+  const models = modelEntries(modelFlags, value("model-alias"));
+  const { path: modelPath, alias: modelAlias } = models[0]!;
   const keepalive = value("keepalive") as KeepaliveMode;
   if (!KEEPALIVE_MODES.includes(keepalive)) {
     throw new ConfigError(`--keepalive must be one of ${KEEPALIVE_MODES.join(", ")}, not '${keepalive}'`);
@@ -124,7 +136,8 @@ export function resolveConfig(
   const budget = value("reasoning-budget");
   return {
     modelPath,
-    modelAlias: value("model-alias") ?? basename(modelPath.split(/[?#]/)[0]!, extname(modelPath.split(/[?#]/)[0]!)),
+    modelAlias,
+    models,
     host: value("host") as string,
     port: integer("port", value("port"), { min: 0, max: 65535 }),
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },
@@ -172,6 +185,31 @@ function reasoningFormat(raw: string | undefined): ReasoningFormat {
 function oneOf<T extends string>(flag: FlagName, raw: string | undefined, allowed: readonly T[]): T {
   if (allowed.includes(raw as T)) return raw as T;
   throw new ConfigError(`--${flag} must be one of ${allowed.join(", ")}, not '${raw}'`);
+}
+
+/** A name a request may use for a model: letters, digits and `._:-`, as model ids go. */
+const ALIAS = /^[A-Za-z0-9][\w.:-]*$/;
+
+/**
+ * `--model PATH` or `--model ALIAS=PATH`, each flag a model; the first is the default. Without an
+ * alias a model is named by its file, without `.gguf`; `--model-alias` names the first. A URL's own
+ * `=` (in its query) is never taken for an alias: what stands before the first `=` must be a name.
+ */
+export function modelEntries(flags: readonly string[], firstAlias?: string): ModelEntry[] {
+  const entries = flags.map((flag, i): ModelEntry => {
+    const split = flag.indexOf("=");
+    const alias = split > 0 ? flag.slice(0, split).trim() : "";
+    if (split > 0 && ALIAS.test(alias) && !alias.includes(":")) return { alias, path: flag.slice(split + 1).trim() };
+    const file = flag.split(/[?#]/)[0]!;
+    return { alias: (i === 0 ? firstAlias : undefined) ?? basename(file, extname(file)), path: flag };
+  });
+  for (const entry of entries) if (entry.path === "") throw new ConfigError(`--model ${entry.alias}=: the path is missing`);
+  const seen = new Set<string>();
+  for (const { alias } of entries) {
+    if (seen.has(alias)) throw new ConfigError(`--model: two models are named '${alias}'; name them apart with --model NAME=PATH`);
+    seen.add(alias);
+  }
+  return entries;
 }
 
 /** The platform's cache folder for downloaded models. */

@@ -1,24 +1,37 @@
 import type { Config } from "./config.ts";
-import type { Engine } from "./engine/types.ts";
+import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";
 
-/** What the routes share: the config, and the engine once the model has loaded. */
+/** What the routes share: the config, and the engines once the models have loaded. */
 export class ServerState {
+  /** The default model's engine, once every model has loaded. */
   engine: Engine | null = null;
+  /** Every model's engine by its name, the default first; empty while they load. */
+  readonly engines = new Map<string, Engine>();
   /** Aborted when the server shuts down: every generation in flight stops, and new requests get 503. */
   readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
-  readonly metrics = new Metrics(() => this.engine?.load() ?? null);
+  readonly metrics = new Metrics(() => totalLoad([...this.engines.values()]));
   /** Seals thoughts sent to clients, and opens those they send back. */
   readonly thoughtSeal = new ThoughtSeal();
 
   constructor(readonly config: Config) {}
 
-  /** The engine, or a 503 while the model is still loading or the server is shutting down. */
-  readyEngine(): Engine {
+  /** Every model loaded: the server serves them, the first as the default. */
+  serve(engines: readonly Engine[]): void {
+    for (const engine of engines) this.engines.set(engine.modelId, engine);
+    this.engine = engines[0] ?? null;
+  }
+
+  /**
+   * The engine of the model a request names; the default one for a request that names none, or a
+   * name no model has (clients send their own model names: `gpt-4o`, `claude-sonnet-4-5`). A 503
+   * while the models load or the server is shutting down.
+   */
+  readyEngine(model?: string): Engine {
     if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
     if (!this.engine) {
       throw new ApiError(503, "The model is still loading; retry in a moment.", {
@@ -26,8 +39,14 @@ export class ServerState {
         code: "model_loading",
       });
     }
-    return this.engine;
+    return (model === undefined ? undefined : this.engines.get(model)) ?? this.engine;
   }
+}
+
+/** Slots and queue summed over every model's engine: what the gauges and /health report. */
+function totalLoad(engines: readonly Engine[]): EngineLoad | null {
+  if (engines.length === 0) return null;
+  return engines.map((engine) => engine.load()).reduce((sum, load) => ({ slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued }));
 }
 
 /** 503 for a request that the server's shutdown turned away or cut short. */

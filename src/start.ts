@@ -1,6 +1,6 @@
 // Starts a server from a Config: listen, find (or download) the model, load it, say so.
 import { rename, writeFile } from "node:fs/promises";
-import { ConfigError, type Config } from "./config.ts";
+import { ConfigError, type Config, type ModelEntry } from "./config.ts";
 import { capJitTier } from "./jit-tier.ts";
 import { describeEngine } from "./engine/engine-build.ts";
 import { describeWeights, isRepacked } from "./engine/weights.ts";
@@ -36,69 +36,81 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, hooks: StartHooks, options: StartOptions = {}): Promise<Started> {
-  if (!isModelUri(config.modelPath)) await checkGgufFile(config.modelPath);
+  for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const state = new ServerState(config);
-  // Listen before loading, so /health can say 503 while the model loads.
+  // Listen before loading, so /health can say 503 while the models load.
   const server = await listen(createApp(state), config.host, config.port);
   startupMark("listen");
   const stop = async () => {
     state.shutdown.abort();
     await server.close();
-    await state.engine?.close();
+    for (const engine of state.engines.values()) await engine.close();
   };
   hooks.onListening(stop);
   if (!LOOPBACK.test(config.host) && config.apiKey === null) {
     console.error(`oserve: warning: listening on ${config.host} without --api-key: anyone who can reach this address can use the model`);
   }
-  let engine: LlamaEngine;
+  const engines: LlamaEngine[] = [];
   try {
-    const modelPath = await resolveModel(config.modelPath, config.modelsDir);
-    engine = await loadLlamaEngine({
-      modelPath,
-      modelId: config.modelAlias,
-      contextSize: config.ctxSize,
-      ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
-      maxTokens: config.maxTokens,
-      threads: config.threads,
-      gpuLayers: config.gpuLayers,
-      repack: config.repack,
-      parallel: config.parallel,
-      maxQueue: config.maxQueue,
-      reasoning: { effort: config.reasoningEffort, budget: config.reasoningBudget },
-      onLoadProgress: progress(`loading ${config.modelAlias}`),
-    }).catch((error: unknown) => {
-      throw new ConfigError(`--model ${config.modelPath}: could not load: ${(error as Error).message ?? error}`);
-    });
+    for (const model of config.models) engines.push(await loadModel(config, model, options));
   } catch (error) {
+    for (const engine of engines) await engine.close();
     await server.close();
     throw error;
   }
-  state.engine = engine;
+  const engine = engines[0]!;
   // Only now: the load's own JavaScript (node-llama-cpp reads the GGUF's metadata, a vocabulary of
   // 150k tokens, in JS) ran some 0.4 s slower at the baseline tier; serving is what the cap is for.
   capJitTier();
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
   console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}, ${engine.threads} ${engine.threads === 1 ? "thread" : "threads"}`);
-  console.error(`oserve: ${describeWeights(engine.weights)}`);
-  console.error(`oserve: ${describeContext(config, engine)}`);
-  if (!config.repack && engine.weights.some(isRepacked)) {
+  for (const loaded of engines) {
+    // One model: the lines as they always were; several: each named.
+    const named = engines.length > 1 ? `${loaded.modelId}: ` : "";
+    console.error(`oserve: ${named}${describeWeights(loaded.weights)}`);
+    console.error(`oserve: ${named}${describeContext(config, loaded)}`);
+  }
+  if (!config.repack && engines.some((loaded) => loaded.weights.some(isRepacked))) {
     console.error("oserve: warning: --repack off is not supported by this engine build, which repacked anyway (npm run build:engine builds one that supports it)");
   }
+  state.serve(engines);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${server.port}`;
   if (config.readyFile) {
     // Written whole or not at all: a script polling for the file never reads half of it.
     const temporary = `${config.readyFile}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify({ url, port: server.port, model: config.modelAlias, pid: process.pid })}\n`);
+    const models = config.models.length > 1 ? { models: config.models.map((model) => model.alias) } : {};
+    await writeFile(temporary, `${JSON.stringify({ url, port: server.port, model: config.modelAlias, ...models, pid: process.pid })}\n`);
     await rename(temporary, config.readyFile);
   }
   // Last, so that whoever waits for this line finds the ready file there too.
   if (traceStartupWanted()) console.error(`oserve: ${describeStartup()}`);
-  hooks.announce(`oserve listening on ${url} (model: ${config.modelAlias})`);
+  hooks.announce(`oserve listening on ${url} (model: ${config.models.map((model) => model.alias).join(", ")})`);
   const capOutput = (tokens: number) => {
-    if (engine.maxTokens === null) engine.maxTokens = tokens;
+    for (const loaded of engines) if (loaded.maxTokens === null) loaded.maxTokens = tokens;
   };
   return { url, port: server.port, contextSize: engine.contextSize, capOutput, stop };
+}
+
+/** Finds (or downloads) one model and loads it; a failure names the model. */
+async function loadModel(config: Config, model: ModelEntry, options: StartOptions): Promise<LlamaEngine> {
+  const modelPath = await resolveModel(model.path, config.modelsDir);
+  return loadLlamaEngine({
+    modelPath,
+    modelId: model.alias,
+    contextSize: config.ctxSize,
+    ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
+    maxTokens: config.maxTokens,
+    threads: config.threads,
+    gpuLayers: config.gpuLayers,
+    repack: config.repack,
+    parallel: config.parallel,
+    maxQueue: config.maxQueue,
+    reasoning: { effort: config.reasoningEffort, budget: config.reasoningBudget },
+    onLoadProgress: progress(`loading ${model.alias}`),
+  }).catch((error: unknown) => {
+    throw new ConfigError(`--model ${model.path}: could not load: ${(error as Error).message ?? error}`);
+  });
 }
 
 /** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */

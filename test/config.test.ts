@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, resolveConfig } from "../src/config.ts";
+import { ConfigError, modelEntries, resolveConfig } from "../src/config.ts";
 import { defaultThreads } from "../src/engine/threads.ts";
 
 describe("resolveConfig", () => {
@@ -99,4 +99,31 @@ describe("resolveConfig", () => {
       assert.throws(() => resolveConfig(flags, {}), (error: Error) => error instanceof ConfigError && pattern.test(error.message) && !error.message.includes("\n"));
     });
   }
+});
+
+describe("several models (--model given more than once)", () => {
+  test("each --model is a model, named by its file or NAME=PATH; the first is the default", () => {
+    const config = resolveConfig({ models: ["/m/chat.gguf", "small=/m/tiny.gguf", "hf:org/repo/x.gguf"] }, {});
+    assert.deepEqual(config.models, [
+      { alias: "chat", path: "/m/chat.gguf" },
+      { alias: "small", path: "/m/tiny.gguf" },
+      { alias: "x", path: "hf:org/repo/x.gguf" },
+    ]);
+    assert.deepEqual([config.modelAlias, config.modelPath], ["chat", "/m/chat.gguf"]);
+  });
+
+  test("--model-alias names the first, unless it has a name of its own; a URL's query is never a name", () => {
+    assert.deepEqual(modelEntries(["/m/a.gguf", "/m/b.gguf"], "main").map((m) => m.alias), ["main", "b"]);
+    assert.deepEqual(modelEntries(["one=/m/a.gguf"], "main").map((m) => m.alias), ["one"]);
+    assert.deepEqual(modelEntries(["https://host/x.gguf?download=true"]), [{ alias: "x", path: "https://host/x.gguf?download=true" }]);
+  });
+
+  test("two models of one name, or a name without a path, is one clear error", () => {
+    assert.throws(() => modelEntries(["/a/m.gguf", "/b/m.gguf"]), /two models are named 'm'; name them apart with --model NAME=PATH/);
+    assert.throws(() => modelEntries(["m="]), /the path is missing/);
+  });
+
+  test("one --model is the single-model config it always was; OSERVE_MODEL stands in for it", () => {
+    assert.deepEqual(resolveConfig({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models, [{ alias: "q", path: "/m/q.gguf" }]);
+  });
 });

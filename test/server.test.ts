@@ -30,7 +30,7 @@ function scriptedEngine(script: EngineEvent[]): Engine {
 
 function app(engine: Engine | null) {
   const state = new ServerState(resolveConfig({ model: "scripted.gguf", "keepalive-interval": "60" }, {}));
-  state.engine = engine;
+  if (engine) state.serve([engine]);
   return createApp(state);
 }
 

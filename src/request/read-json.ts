@@ -10,3 +10,9 @@ export async function readJson(request: Request): Promise<unknown> {
     throw new ApiError(400, `The request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
   }
 }
+
+/** The `model` a request body names, if it names one; which model serves it (ServerState.readyEngine). */
+export function modelOf(body: unknown): string | undefined {
+  const model = typeof body === "object" && body !== null ? (body as { model?: unknown }).model : undefined;
+  return typeof model === "string" ? model : undefined;
+}

@@ -6,7 +6,7 @@ import type { StreamIdentity } from "../openai/chat-encoder.ts";
 import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";
 import { parseCompletionsRequest } from "../openai/completions-request.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
-import { readJson } from "../request/read-json.ts";
+import { modelOf, readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startChoices } from "./generation.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -14,8 +14,9 @@ import { methodNotAllowed } from "./method-not-allowed.ts";
 export function completionsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/completions", async (c) => {
-    const engine = state.readyEngine();
-    const request = parseCompletionsRequest(await readJson(c.req.raw));
+    const body = await readJson(c.req.raw);
+    const engine = state.readyEngine(modelOf(body));
+    const request = parseCompletionsRequest(body);
     const prepared = [];
     for (const [i, prompt] of request.prompts.entries()) {
       const param = request.prompts.length > 1 ? `prompt[${i}]` : "prompt";

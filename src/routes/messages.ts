@@ -8,7 +8,7 @@ import { collectMessage } from "../anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
-import { readJson } from "../request/read-json.ts";
+import { modelOf, readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -19,9 +19,10 @@ export function messagesRoutes(state: ServerState): Hono {
   const app = new Hono();
   // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
   app.post("/v1/messages", async (c) => {
-    const engine = state.readyEngine();
+    const body = await readJson(c.req.raw);
+    const engine = state.readyEngine(modelOf(body));
     const seal = state.thoughtSeal;
-    const request = parseMessagesRequest(await readJson(c.req.raw), (sealed) => seal.open(sealed));
+    const request = parseMessagesRequest(body, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
       throw error instanceof ContextOverflowError ? promptTooLong(error) : toApiError(error, PARAMS);
     });
@@ -34,9 +35,10 @@ export function messagesRoutes(state: ServerState): Hono {
   });
   app.all("/v1/messages", methodNotAllowed("POST"));
   app.post("/v1/messages/count_tokens", async (c) => {
-    const engine = state.readyEngine();
+    const body = await readJson(c.req.raw);
+    const engine = state.readyEngine(modelOf(body));
     const seal = state.thoughtSeal;
-    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(await readJson(c.req.raw), (sealed) => seal.open(sealed))) });
+    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(body, (sealed) => seal.open(sealed))) });
   });
   app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
   return app;

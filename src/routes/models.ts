@@ -1,4 +1,4 @@
-// GET /v1/models and /v1/models/:id: the one loaded model, in OpenAI's list shape, or in Anthropic's
+// GET /v1/models and /v1/models/:id: every model served (the default first), in OpenAI's list shape, or in Anthropic's
 // when the request carries `anthropic-version` (as Anthropic's SDKs send on every request).
 import { Hono, type Context } from "hono";
 import { ApiError } from "../api-error.ts";
@@ -8,16 +8,17 @@ import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function modelRoutes(state: ServerState): Hono {
   const app = new Hono();
-  const window = () => state.engine?.contextSize ?? null;
-  const openAiModel = () => ({ id: state.config.modelAlias, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window() });
+  const names = () => state.config.models.map((model) => model.alias);
+  const window = (id: string) => state.engines.get(id)?.contextSize ?? null;
+  const openAiModel = (id: string) => ({ id, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window(id) });
   // Anthropic's model object says the window and the most an answer may take: what an agent needs to size its turns.
-  const anthropicModel = () => ({
+  const anthropicModel = (id: string) => ({
     type: "model" as const,
-    id: state.config.modelAlias,
-    display_name: state.config.modelAlias,
+    id,
+    display_name: id,
     created_at: new Date(state.startedAt * 1000).toISOString(),
-    max_input_tokens: window(),
-    max_tokens: state.engine?.maxTokens ?? window(),
+    max_input_tokens: window(id),
+    max_tokens: state.engines.get(id)?.maxTokens ?? window(id),
     capabilities: null,
     lifecycle: "active" as const,
     line: null,
@@ -25,19 +26,20 @@ export function modelRoutes(state: ServerState): Hono {
     retires_at: null,
   });
   app.get("/v1/models", (c) => {
-    if (!isAnthropic(c)) return c.json({ object: "list", data: [openAiModel()] } satisfies ModelList);
-    const model = anthropicModel();
-    return c.json({ data: [model], has_more: false, first_id: model.id, last_id: model.id });
+    if (!isAnthropic(c)) return c.json({ object: "list", data: names().map(openAiModel) } satisfies ModelList);
+    const models = names().map(anthropicModel);
+    return c.json({ data: models, has_more: false, first_id: models[0]!.id, last_id: models.at(-1)!.id });
   });
   app.get("/v1/models/:id{.+}", (c) => {
-    if (c.req.param("id") !== state.config.modelAlias) {
-      throw new ApiError(404, `The model '${c.req.param("id")}' does not exist; this server serves '${state.config.modelAlias}'.`, {
+    const id = c.req.param("id");
+    if (!names().includes(id)) {
+      throw new ApiError(404, `The model '${id}' does not exist; this server serves ${names().map((name) => `'${name}'`).join(", ")}.`, {
         type: "not_found_error",
         param: "model",
         code: "model_not_found",
       });
     }
-    return c.json(isAnthropic(c) ? anthropicModel() : openAiModel());
+    return c.json(isAnthropic(c) ? anthropicModel(id) : openAiModel(id));
   });
   app.all("/v1/models/*", methodNotAllowed("GET"));
   app.all("/v1/models", methodNotAllowed("GET"));

@@ -11,7 +11,7 @@ import { responsesEncoder, type ResponsesEncoderOptions } from "../openai/respon
 import { parseResponsesRequest, type ApiFunctionName } from "../openai/responses-request.ts";
 import type { ResponseEcho } from "../openai/responses-types.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
-import { readJson } from "../request/read-json.ts";
+import { modelOf, readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { refusedInStream, startGeneration } from "./generation.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -21,9 +21,10 @@ const PARAMS = { prompt: "input", format: "text.format.schema" };
 export function responsesRoutes(state: ServerState, store = new ResponseStore()): Hono {
   const app = new Hono();
   app.post("/v1/responses", async (c) => {
-    const engine = state.readyEngine();
+    const body = await readJson(c.req.raw);
+    const engine = state.readyEngine(modelOf(body));
     const seal = state.thoughtSeal;
-    const request = parseResponsesRequest(await readJson(c.req.raw), store, (sealed) => seal.open(sealed));
+    const request = parseResponsesRequest(body, store, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
       if (request.stream && error instanceof ContextOverflowError) return refusedInStream(error);
       throw toApiError(error, PARAMS);

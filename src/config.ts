@@ -22,8 +22,10 @@ export interface Config {
   modelPath: string;
   /** The default model's name in /v1/models and in every response. */
   modelAlias: string;
-  /** Every model served, the default first; each loaded at startup. */
+  /** Every model served, in the order given; each loaded at startup. */
   models: ModelEntry[];
+  /** The model that embeds for requests that name none, or a name no model has; null: the default model. */
+  embeddingModel: string | null;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -85,6 +87,8 @@ export const FLAGS = {
   threads: { description: "Decoding threads (default: every core with oserve's engine build, one less with node-llama-cpp's prebuilt)", default: undefined },
   "gpu-layers": { description: "Layers to offload to a GPU: auto or a number (0 = CPU only)", default: "auto" },
   repack: { description: "Repack weights at load into this CPU's faster layouts (AMX and others): on | off (llama-server's --no-repack)", default: "on" },
+  "default-model": { description: "The model (by name) for requests that name none, or a name no model has (default: the first --model)", default: undefined },
+  "embedding-model": { description: "The model (by name) for embedding requests that name none, or a name no model has (default: the default model)", default: undefined },
   "model-alias": { description: "Model name reported to clients (default: file name without extension)", default: undefined },
   parallel: { description: "Requests decoded at once, each in its own sequence", default: "4" },
   "max-queue": { description: "Requests that may wait for a free slot before 429", default: "64" },
@@ -122,7 +126,14 @@ export function resolveConfig(
   const modelFlags = flags.models && flags.models.length > 0 ? flags.models : [value("model")].filter((model) => model !== undefined);
   if (modelFlags.length === 0) throw new ConfigError(`--model is required (or set ${envName("model")}): the path to a GGUF file`);
   const models = modelEntries(modelFlags, value("model-alias"));
-  const { path: modelPath, alias: modelAlias } = models[0]!;
+  const named = (flag: "default-model" | "embedding-model"): ModelEntry | undefined => {
+    const name = value(flag);
+    if (name === undefined) return undefined;
+    const model = models.find((entry) => entry.alias === name);
+    if (!model) throw new ConfigError(`--${flag} ${name}: no --model has that name (${models.map((entry) => entry.alias).join(", ")})`);
+    return model;
+  };
+  const { path: modelPath, alias: modelAlias } = named("default-model") ?? models[0]!;
   const keepalive = value("keepalive") as KeepaliveMode;
   if (!KEEPALIVE_MODES.includes(keepalive)) {
     throw new ConfigError(`--keepalive must be one of ${KEEPALIVE_MODES.join(", ")}, not '${keepalive}'`);
@@ -138,6 +149,7 @@ export function resolveConfig(
     modelPath,
     modelAlias,
     models,
+    embeddingModel: named("embedding-model")?.alias ?? null,
     host: value("host") as string,
     port: integer("port", value("port"), { min: 0, max: 65535 }),
     keepalive: { mode: keepalive, intervalMs: Math.round(intervalSeconds * 1000) },

@@ -20,18 +20,19 @@ export class ServerState {
 
   constructor(readonly config: Config) {}
 
-  /** Every model loaded: the server serves them, the first as the default. */
+  /** Every model loaded: the server serves them, --default-model (else the first) as the default. */
   serve(engines: readonly Engine[]): void {
     for (const engine of engines) this.engines.set(engine.modelId, engine);
-    this.engine = engines[0] ?? null;
+    this.engine = this.engines.get(this.config.modelAlias) ?? engines[0] ?? null;
   }
 
   /**
-   * The engine of the model a request names; the default one for a request that names none, or a
-   * name no model has (clients send their own model names: `gpt-4o`, `claude-sonnet-4-5`). A 503
+   * The engine of the model a request names; for a request that names none, or a name no model has
+   * (clients send their own model names: `gpt-4o`, `claude-sonnet-4-5`), `fallback`'s, else the
+   * default one. A 503
    * while the models load or the server is shutting down.
    */
-  readyEngine(model?: string): Engine {
+  readyEngine(model?: string, fallback: string | null = null): Engine {
     if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
     if (!this.engine) {
       throw new ApiError(503, "The model is still loading; retry in a moment.", {
@@ -39,7 +40,7 @@ export class ServerState {
         code: "model_loading",
       });
     }
-    return (model === undefined ? undefined : this.engines.get(model)) ?? this.engine;
+    return (model === undefined ? undefined : this.engines.get(model)) ?? (fallback === null ? undefined : this.engines.get(fallback)) ?? this.engine;
   }
 }
 

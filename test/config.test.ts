@@ -126,4 +126,11 @@ describe("several models (--model given more than once)", () => {
   test("one --model is the single-model config it always was; OSERVE_MODEL stands in for it", () => {
     assert.deepEqual(resolveConfig({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models, [{ alias: "q", path: "/m/q.gguf" }]);
   });
+
+  test("--default-model and --embedding-model pick models by name; a name no --model has is an error", () => {
+    const config = resolveConfig({ models: ["a=/m/a.gguf", "b=/m/b.gguf", "e=/m/e.gguf"], "default-model": "b", "embedding-model": "e" }, {});
+    assert.deepEqual([config.modelAlias, config.modelPath, config.embeddingModel], ["b", "/m/b.gguf", "e"]);
+    assert.equal(resolveConfig({ models: ["a=/m/a.gguf"] }, {}).embeddingModel, null);
+    assert.throws(() => resolveConfig({ models: ["a=/m/a.gguf"], "default-model": "z" }, {}), /--default-model z: no --model has that name \(a\)/);
+  });
 });

@@ -28,6 +28,10 @@ function scriptedEngine(script: EngineEvent[]): Engine {
   };
 }
 
+function named(engine: Engine, modelId: string): Engine {
+  return { ...engine, modelId };
+}
+
 function app(engine: Engine | null) {
   const state = new ServerState(resolveConfig({ model: "scripted.gguf", "keepalive-interval": "60" }, {}));
   if (engine) state.serve([engine]);
@@ -99,5 +103,30 @@ describe("app with a scripted engine", () => {
     const response = await app(scriptedEngine([{ type: "error", message: "decode failed" }])).request("/v1/chat/completions", chat({}));
     assert.equal(response.status, 500);
     assert.equal((await response.json()).error.type, "server_error");
+  });
+});
+
+describe("several models, in-process", () => {
+  const twoModels = (flags: Record<string, string> = {}) => {
+    const state = new ServerState(resolveConfig({ models: ["a=a.gguf", "b=b.gguf"], ...flags }, {}));
+    const engine = scriptedEngine([{ type: "text", text: "hi" }, { type: "finish", reason: { type: "end" } }, { type: "usage", usage: { promptTokens: 3, completionTokens: 1 } }]);
+    state.serve([named(engine, "a"), named(engine, "b")]);
+    return createApp(state);
+  };
+  const modelOfAnswer = async (server: ReturnType<typeof createApp>, path: string, body: object) =>
+    (await (await server.request(path, { method: "POST", body: JSON.stringify(body) })).json()).model;
+
+  test("--default-model takes requests that name no model, or another; a named one goes to its model", async () => {
+    const server = twoModels({ "default-model": "b" });
+    assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), "b");
+    assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }), "b");
+    assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { model: "a", messages: [{ role: "user", content: "hi" }] }), "a");
+  });
+
+  test("--embedding-model takes embedding requests that name no model; the others go to the default", async () => {
+    const server = twoModels({ "embedding-model": "b" });
+    assert.equal(await modelOfAnswer(server, "/v1/embeddings", { input: "x" }), "b");
+    assert.equal(await modelOfAnswer(server, "/v1/embeddings", { model: "a", input: "x" }), "a");
+    assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), "a");
   });
 });

@@ -6,16 +6,17 @@ import { collectChat } from "../openai/chat-collect.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
-import { modelOf, readJson } from "../request/read-json.ts";
+import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
+import { engineFor } from "./engine-for.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function chatRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/chat/completions", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body);
     const request = parseChatRequest(body);
     const prepared = await engine.prepare(request.generation);
     const identity: StreamIdentity = {

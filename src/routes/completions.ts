@@ -6,16 +6,17 @@ import type { StreamIdentity } from "../openai/chat-encoder.ts";
 import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";
 import { parseCompletionsRequest } from "../openai/completions-request.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
-import { modelOf, readJson } from "../request/read-json.ts";
+import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startChoices } from "./generation.ts";
+import { engineFor } from "./engine-for.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function completionsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/completions", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body);
     const request = parseCompletionsRequest(body);
     const prepared = [];
     for (const [i, prompt] of request.prompts.entries()) {

@@ -3,15 +3,16 @@
 import { Hono } from "hono";
 import { ApiError, CLIENT_GONE_STATUS, invalidParam } from "../api-error.ts";
 import { checkDimensions, embeddingList, parseEmbeddingsRequest } from "../openai/embeddings.ts";
-import { modelOf, readJson } from "../request/read-json.ts";
+import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
+import { engineFor } from "./engine-for.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function embeddingsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/embeddings", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body, state.config.embeddingModel);
     const request = parseEmbeddingsRequest(body);
     const { embeddings } = engine;
     checkDimensions(request.dimensions, embeddings.dimensions);

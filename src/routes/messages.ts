@@ -8,9 +8,10 @@ import { collectMessage } from "../anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../anthropic/messages-encoder.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/messages-request.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
-import { modelOf, readJson } from "../request/read-json.ts";
+import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
+import { engineFor } from "./engine-for.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const PARAMS = { prompt: "messages", format: "tools" };
@@ -20,7 +21,7 @@ export function messagesRoutes(state: ServerState): Hono {
   // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
   app.post("/v1/messages", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseMessagesRequest(body, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
@@ -36,7 +37,7 @@ export function messagesRoutes(state: ServerState): Hono {
   app.all("/v1/messages", methodNotAllowed("POST"));
   app.post("/v1/messages/count_tokens", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body);
     const seal = state.thoughtSeal;
     return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(body, (sealed) => seal.open(sealed))) });
   });

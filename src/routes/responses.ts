@@ -11,9 +11,10 @@ import { responsesEncoder, type ResponsesEncoderOptions } from "../openai/respon
 import { parseResponsesRequest, type ApiFunctionName } from "../openai/responses-request.ts";
 import type { ResponseEcho } from "../openai/responses-types.ts";
 import { noticeHeaders } from "../request/omitted-content.ts";
-import { modelOf, readJson } from "../request/read-json.ts";
+import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { refusedInStream, startGeneration } from "./generation.ts";
+import { engineFor } from "./engine-for.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const PARAMS = { prompt: "input", format: "text.format.schema" };
@@ -22,7 +23,7 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
   const app = new Hono();
   app.post("/v1/responses", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = state.readyEngine(modelOf(body));
+    const engine = engineFor(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseResponsesRequest(body, store, (sealed) => seal.open(sealed));
     const prepared = await engine.prepare(request.generation).catch((error: unknown) => {

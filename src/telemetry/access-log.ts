@@ -19,6 +19,7 @@ export function accessLine(entry: AccessEntry, format: "text" | "json"): string 
     route: entry.route,
     status: entry.status,
     request_id: entry.requestId,
+    model: record.model,
     prompt_tokens: record.promptTokens,
     completion_tokens: record.completionTokens,
     cached_tokens: record.cachedTokens,

@@ -8,10 +8,10 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route and status", labelNames: ["route", "status"], registers: [this.registry] });
+  private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route, status and the model that served them (none: no model label)", labelNames: ["route", "status", "model"], registers: [this.registry] });
   private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations", labelNames: ["route"], registers: [this.registry] });
   private readonly cachedTokens = new Counter({ name: "oserve_cached_prompt_tokens_total", help: "Prompt tokens reused from a sequence, not evaluated again", labelNames: ["route"], registers: [this.registry] });
-  private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens", labelNames: ["route"], registers: [this.registry] });
+  private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens, by route and model", labelNames: ["route", "model"], registers: [this.registry] });
   private readonly reasoningTokens = new Counter({ name: "oserve_reasoning_tokens_total", help: "Generated tokens a thinking model spent on its thought", labelNames: ["route"], registers: [this.registry] });
   private readonly ttft = new Histogram({ name: "oserve_time_to_first_token_seconds", help: "From the request to its first generated token", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
   private readonly duration = new Histogram({ name: "oserve_request_duration_seconds", help: "From the request to the end of its response", labelNames: ["route"], buckets: SECONDS, registers: [this.registry] });
@@ -34,12 +34,14 @@ export class Metrics {
   /** A request is over: its counts, tokens and timings. */
   requestEnded(route: string, status: number, record: RequestRecord, durationMs: number): void {
     this.inFlight.dec({ route });
-    this.requests.inc({ route, status: String(status) });
+    // A request no model served (health, metrics, a 404) has no model label.
+    const model = record.model === null ? {} : { model: record.model };
+    this.requests.inc({ route, status: String(status), ...model });
     this.duration.observe({ route }, durationMs / 1000);
     if (record.ttftMs !== null) this.ttft.observe({ route }, record.ttftMs / 1000);
     if (record.promptTokens !== null) this.promptTokens.inc({ route }, record.promptTokens);
     if (record.cachedTokens) this.cachedTokens.inc({ route }, record.cachedTokens);
-    if (record.completionTokens !== null) this.completionTokens.inc({ route }, record.completionTokens);
+    if (record.completionTokens !== null) this.completionTokens.inc({ route, ...model }, record.completionTokens);
     if (record.reasoningTokens) this.reasoningTokens.inc({ route }, record.reasoningTokens);
     if (record.outcome === ("client_gone" satisfies Outcome)) this.disconnects.inc();
   }

@@ -5,6 +5,8 @@ export type Outcome = "done" | "client_gone" | "error";
 
 export class RequestRecord {
   readonly startedAt = performance.now();
+  /** The model that served it; null for a request no model served (health, metrics, a 404). */
+  model: string | null = null;
   promptTokens: number | null = null;
   completionTokens: number | null = null;
   cachedTokens: number | null = null;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { health, RANDOM, startServer, TINY_CHAT, TINY_THINK, type TestServer } from "./server.ts";
+import { health, metric, RANDOM, startServer, TINY_CHAT, TINY_THINK, until, type TestServer } from "./server.ts";
 import { dataChunks, postChat, readFrames } from "./sse.ts";
 
 const CAPITAL = "What is the capital of France?";
@@ -86,5 +86,8 @@ describe("three models in one server", { timeout: 90_000 }, () => {
     const status = (await health(server)) as unknown as { slots_total: number; models: Array<{ id: string; slots_total: number; slots_in_use: number }> };
     assert.equal(status.slots_total, 6);
     assert.deepEqual(status.models.map((model) => [model.id, model.slots_total, model.slots_in_use]), [["chat", 2, 0], ["random", 2, 0], ["think", 2, 0]]);
+    // The access line and the counters name the model that served each request.
+    await until(async () => /POST \/v1\/chat\/completions 200 request_id=\S+ model=random /.test(server.stderr()), 5000, "an access line naming the model");
+    for (const model of ["chat", "random", "think"]) assert.ok((await metric(server, "oserve_completion_tokens_total", { route: "/v1/chat/completions", model })) > 0, model);
   });
 });

@@ -141,7 +141,7 @@ describe("--api-key, --cors, metrics and access logs", () => {
     const line = await until(async () => server.stderr().includes("my-request-42"), 2000, "the access line").then(() =>
       server.stderr().split("\n").find((l) => l.includes("my-request-42"))!,
     );
-    assert.match(line, /^\S+Z POST \/v1\/chat\/completions 200 request_id=my-request-42 prompt_tokens=\d+ completion_tokens=\d+ cached_tokens=\d+ ttft_ms=\d+ duration_ms=\d+ end=done$/);
+    assert.match(line, /^\S+Z POST \/v1\/chat\/completions 200 request_id=my-request-42 model=oserve-tiny-chat prompt_tokens=\d+ completion_tokens=\d+ cached_tokens=\d+ ttft_ms=\d+ duration_ms=\d+ end=done$/);
     assert.match((await fetch(`${server.url}/health`)).headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
   });
 });

@@ -24,7 +24,8 @@ function cannotBuild(): string | null {
 
 const skipped = cannotBuild();
 if (skipped) {
-  console.log(`engine: not built (${skipped}); npm start runs node-llama-cpp's prebuilt, about half as fast on a CPU (npm run build:engine builds it later)`);
+  const later = process.platform === "linux" ? " (npm run build:engine builds it later)" : "";
+  console.log(`engine: not built (${skipped}); npm start runs node-llama-cpp's prebuilt, about half as fast on a CPU${later}`);
 } else {
   try {
     execFileSync(process.execPath, ["--import", "tsx", resolve(ROOT, "scripts/build-engine.ts")], { cwd: ROOT, stdio: "inherit" });

@@ -209,9 +209,11 @@ const ALIAS = /^[A-Za-z0-9][\w.:-]*$/;
  */
 export function modelEntries(flags: readonly string[], firstAlias?: string): ModelEntry[] {
   const entries = flags.map((flag, i): ModelEntry => {
+    if (flag.trim() === "") throw new ConfigError("--model needs a path: --model PATH or --model NAME=PATH");
     const split = flag.indexOf("=");
     const alias = split > 0 ? flag.slice(0, split).trim() : "";
-    if (split > 0 && ALIAS.test(alias) && !alias.includes(":")) return { alias, path: flag.slice(split + 1).trim() };
+    // A URL or hf: reference has a '/' before any '=' of its query, which no name has.
+    if (split > 0 && ALIAS.test(alias)) return { alias, path: flag.slice(split + 1).trim() };
     const file = flag.split(/[?#]/)[0]!;
     return { alias: (i === 0 ? firstAlias : undefined) ?? basename(file, extname(file)), path: flag };
   });

@@ -54,11 +54,12 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   try {
     for (const model of config.models) engines.push(await loadModel(config, model, options));
   } catch (error) {
-    for (const engine of engines) await engine.close();
+    await Promise.allSettled(engines.map((engine) => engine.close()));
     await server.close();
     throw error;
   }
-  const engine = engines[0]!;
+  // The default model (--default-model, else the first): what the ready line, the ready file and `oserve launch` describe.
+  const engine = engines.find((loaded) => loaded.modelId === config.modelAlias) ?? engines[0]!;
   // Only now: the load's own JavaScript (node-llama-cpp reads the GGUF's metadata, a vocabulary of
   // 150k tokens, in JS) ran some 0.4 s slower at the baseline tier; serving is what the cap is for.
   capJitTier();
@@ -87,7 +88,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   if (traceStartupWanted()) console.error(`oserve: ${describeStartup()}`);
   hooks.announce(`oserve listening on ${url} (model: ${config.models.map((model) => model.alias).join(", ")})`);
   const capOutput = (tokens: number) => {
-    for (const loaded of engines) if (loaded.maxTokens === null) loaded.maxTokens = tokens;
+    for (const loaded of engines) if (loaded.maxTokens === null) loaded.maxTokens = Math.min(tokens, loaded.contextSize);
   };
   return { url, port: server.port, contextSize: engine.contextSize, capOutput, stop };
 }

@@ -116,11 +116,13 @@ describe("several models (--model given more than once)", () => {
     assert.deepEqual(modelEntries(["/m/a.gguf", "/m/b.gguf"], "main").map((m) => m.alias), ["main", "b"]);
     assert.deepEqual(modelEntries(["one=/m/a.gguf"], "main").map((m) => m.alias), ["one"]);
     assert.deepEqual(modelEntries(["https://host/x.gguf?download=true"]), [{ alias: "x", path: "https://host/x.gguf?download=true" }]);
+    assert.deepEqual(modelEntries(["llama3:8b=/m/l.gguf"]), [{ alias: "llama3:8b", path: "/m/l.gguf" }], "Ollama-style names");
   });
 
   test("two models of one name, or a name without a path, is one clear error", () => {
     assert.throws(() => modelEntries(["/a/m.gguf", "/b/m.gguf"]), /two models are named 'm'; name them apart with --model NAME=PATH/);
     assert.throws(() => modelEntries(["m="]), /the path is missing/);
+    assert.throws(() => modelEntries([""]), /--model needs a path/);
   });
 
   test("one --model is the single-model config it always was; OSERVE_MODEL stands in for it", () => {

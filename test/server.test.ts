@@ -121,6 +121,8 @@ describe("several models, in-process", () => {
     assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), "b");
     assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }), "b");
     assert.equal(await modelOfAnswer(server, "/v1/chat/completions", { model: "a", messages: [{ role: "user", content: "hi" }] }), "a");
+    // Listed first: clients that take the first model (oserve launch --url) take the default.
+    assert.deepEqual((await (await server.request("/v1/models")).json()).data.map((m: { id: string }) => m.id), ["b", "a"]);
   });
 
   test("--embedding-model takes embedding requests that name no model; the others go to the default", async () => {

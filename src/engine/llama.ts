@@ -6,6 +6,7 @@ import type {
   ChatModelFunctions,
   ChatWrapper,
   LlamaContext,
+  LlamaLogLevel,
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
@@ -82,14 +83,14 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // What the quiet level lets through during the load is held back: a load that fails says it in
   // its one error line (llama.cpp's own words, "failed to read key-value pairs"), one that works prints it.
   const weights: WeightBuffer[] = [];
-  const heldBack: string[] = [];
+  const heldBack: Array<[level: LlamaLogLevel, message: string]> = [];
   const quiet = { level: llama.logLevel, logger: llama.logger };
   let loading = true;
   llama.logger = (level, message) => {
     const buffer = parseWeightBuffer(message);
     if (buffer) weights.push(buffer);
     else if (!lib.LlamaLogLevelGreaterThanOrEqual(level, quiet.level)) return;
-    else if (loading) heldBack.push(message.trim());
+    else if (loading) heldBack.push([level, message]);
     else quiet.logger(level, message);
   };
   llama.logLevel = lib.LlamaLogLevel.info;
@@ -104,8 +105,8 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     });
   } catch (error) {
     await new Promise((resolve) => setImmediate(resolve));
-    const why = [...new Set(heldBack.map((line) => line.replace(/^\w+: /, "")))].join("; ");
-    throw new Error(`${(error as Error).message}${why ? ` (llama.cpp: ${why})` : ""}`, { cause: error });
+    const why = [...new Set(heldBack.map(([, line]) => line.trim().replace(/^\w+: /, "")))].join("; ");
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${why ? ` (llama.cpp: ${why})` : ""}`, { cause: error });
   } finally {
     // One turn of the event loop first: the lines queued during the load (the weights' among them)
     // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
@@ -113,7 +114,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     llama.logLevel = quiet.level;
     loading = false;
   }
-  for (const line of heldBack) quiet.logger(lib.LlamaLogLevel.warn, line);
+  for (const [level, line] of heldBack) quiet.logger(level, line);
   startupMark("load model");
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;

@@ -12,14 +12,22 @@ export function accessLog(state: ServerState): MiddlewareHandler {
     // The route's pattern, not the raw path, so that metrics' labels stay few (matched before any handler runs).
     const pattern = routePath(c, -1);
     const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;
-    state.metrics.requestBegun(route);
-    await next();
+    // /metrics is left out of the in-flight gauge: it would always count itself.
+    const counted = route !== "/metrics";
+    if (counted) state.metrics.requestBegun(route);
+    try {
+      await next();
+    } catch (error) {
+      // hono's error handler answers thrown errors; anything that still gets here ends the request.
+      if (counted) state.metrics.requestAbandoned(route);
+      throw error;
+    }
     const status = c.res.status;
     if (status === CLIENT_GONE_STATUS) record.end("client_gone");
     else if (status >= 500) record.end("error");
     void record.ended.then(() => {
       const durationMs = performance.now() - record.startedAt;
-      state.metrics.requestEnded(route, status, record, durationMs);
+      state.metrics.requestEnded(route, status, record, durationMs, counted);
       const line = accessLine(
         { time: new Date().toISOString(), method: c.req.method, route: c.req.path, status, requestId: c.get("requestId") ?? "", record, durationMs },
         state.config.logFormat,

@@ -8,7 +8,8 @@ import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function modelRoutes(state: ServerState): Hono {
   const app = new Hono();
-  const names = () => state.config.models.map((model) => model.alias);
+  // The default model first (what `oserve launch --url` and other clients that take the first one use), then the others in order.
+  const names = () => [state.config.modelAlias, ...state.config.models.map((model) => model.alias).filter((alias) => alias !== state.config.modelAlias)];
   const window = (id: string) => state.engines.get(id)?.contextSize ?? null;
   const openAiModel = (id: string) => ({ id, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window(id) });
   // Anthropic's model object says the window and the most an answer may take: what an agent needs to size its turns.

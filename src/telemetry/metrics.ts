@@ -31,9 +31,14 @@ export class Metrics {
     this.inFlight.inc({ route });
   }
 
-  /** A request is over: its counts, tokens and timings. */
-  requestEnded(route: string, status: number, record: RequestRecord, durationMs: number): void {
+  /** A request begun never got to its end (its handler threw past hono's error handler). */
+  requestAbandoned(route: string): void {
     this.inFlight.dec({ route });
+  }
+
+  /** A request is over: its counts, tokens and timings; `inFlight`: it was counted as begun. */
+  requestEnded(route: string, status: number, record: RequestRecord, durationMs: number, inFlight = true): void {
+    if (inFlight) this.inFlight.dec({ route });
     // A request no model served (health, metrics, a 404) has no model label.
     const model = record.model === null ? {} : { model: record.model };
     this.requests.inc({ route, status: String(status), ...model });

@@ -70,7 +70,7 @@ for (const [label, modelPath] of [["trained chat model", TINY_CHAT], ["random-we
     };
 
     test("tool_choice required always produces one call whose arguments fit its schema", async () => {
-      await Promise.all(PROMPTS.slice(0, 6).map(async (prompt) => {
+      await Promise.all(PROMPTS.slice(0, 4).map(async (prompt) => {
         const completion = await client.chat.completions.create({
           model: "x", messages: [{ role: "user", content: prompt }], tools, tool_choice: "required", parallel_tool_calls: false, temperature: 0, max_tokens: 200,
         });
@@ -90,7 +90,7 @@ for (const [label, modelPath] of [["trained chat model", TINY_CHAT], ["random-we
     });
 
     test("a named tool_choice always calls that function", async () => {
-      await Promise.all(PROMPTS.slice(6, 12).map(async (prompt) => {
+      await Promise.all(PROMPTS.slice(6, 10).map(async (prompt) => {
         const completion = await client.chat.completions.create({
           model: "x", messages: [{ role: "user", content: prompt }], tools, temperature: 0, max_tokens: 200, parallel_tool_calls: false,
           tool_choice: { type: "function", function: { name: "get_time" } },
@@ -134,8 +134,8 @@ describe("json_object and bad definitions, on the trained chat model", () => {
     server = servers.get(TINY_CHAT)!;
   });
 
-  test("json_object output parses over 20 varied prompts", async () => {
-    await Promise.all(PROMPTS.map(async (prompt) => {
+  test("json_object output parses over 10 varied prompts", async () => {
+    await Promise.all(PROMPTS.filter((_, i) => i % 2 === 1).map(async (prompt) => {
       const response = await postChat(server.baseURL, {
         messages: [{ role: "user", content: prompt }], temperature: 0, max_tokens: 200, response_format: { type: "json_object" },
       });

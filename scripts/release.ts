@@ -5,14 +5,38 @@
 // dist/ folder as a file:// URL, for `brew install ./dist/oserve.rb` on this machine).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { hostPlatform } from "./platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DIST = resolve(ROOT, "dist");
+
+/**
+ * The engine build (node-llama-cpp's localBuilds/) carries copies of the CPU prebuilt's llama.cpp
+ * libraries beside its addon (scripts/build-engine.ts): each identical copy becomes a hard link to
+ * the prebuilt's file, which tar packs once and unpacks as a link. Returns the bytes saved.
+ */
+function linkEngineLibraries(nodeModules: string): number {
+  const localBuilds = join(nodeModules, "node-llama-cpp/llama/localBuilds");
+  if (!existsSync(localBuilds)) return 0;
+  let saved = 0;
+  for (const platform of readdirSync(localBuilds)) {
+    const release = join(localBuilds, platform, "Release");
+    const prebuilt = join(nodeModules, "@node-llama-cpp", platform, "bins", platform);
+    if (!existsSync(release) || !existsSync(prebuilt)) continue;
+    for (const file of readdirSync(release).filter((name) => /^lib.*\.(so|dylib)/.test(name))) {
+      const [copy, original] = [join(release, file), join(prebuilt, file)];
+      if (!existsSync(original) || !readFileSync(copy).equals(readFileSync(original))) continue;
+      saved += statSync(copy).size;
+      rmSync(copy);
+      linkSync(original, copy);
+    }
+  }
+  return saved;
+}
 
 try {
   const { values } = parseArgs({ options: { "url-base": { type: "string" }, "skip-build": { type: "boolean" } } });
@@ -26,6 +50,8 @@ try {
   mkdirSync(resolve(stage, keg, "bin"), { recursive: true });
   cpSync(resolve(DIST, "oserve"), resolve(stage, keg, "bin/oserve"));
   cpSync(resolve(DIST, "libexec"), resolve(stage, keg, "libexec"), { recursive: true });
+  const linked = linkEngineLibraries(resolve(stage, keg, "libexec/node_modules"));
+  if (linked > 0) console.log(`release: the engine build's llama.cpp libraries are the prebuilt's: ${(linked / 2 ** 20).toFixed(1)} MiB hard-linked, not packed twice`);
   execFileSync("tar", ["-czf", resolve(DIST, tarball), "-C", stage, keg]);
   rmSync(stage, { recursive: true, force: true });
 

@@ -14,23 +14,31 @@ export class ServerState {
   readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
-  readonly metrics = new Metrics(() => totalLoad([...this.engines.values()]));
+  readonly metrics = new Metrics(() => this.load());
   /** Seals thoughts sent to clients, and opens those they send back. */
   readonly thoughtSeal = new ThoughtSeal();
 
   constructor(readonly config: Config) {}
 
-  /** Every model loaded: the server serves them, --default-model (else the first) as the default. */
-  serve(engines: readonly Engine[]): void {
+  /** Every model loaded: the server serves them, --default-model (else the first) as the default, which it returns. */
+  serve<E extends Engine>(engines: readonly [E, ...E[]]): E {
     for (const engine of engines) this.engines.set(engine.modelId, engine);
-    this.engine = this.engines.get(this.config.modelAlias) ?? engines[0] ?? null;
+    const fallback = engines.find((engine) => engine.modelId === this.config.modelAlias) ?? engines[0];
+    this.engine = fallback;
+    return fallback;
+  }
+
+  /** Slots and queue summed over every model's engine (null while they load): the gauges' and /health's. */
+  load(): EngineLoad | null {
+    const loads = [...this.engines.values()].map((engine) => engine.load());
+    if (loads.length === 0) return null;
+    return loads.reduce((sum, load) => ({ slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued }));
   }
 
   /**
    * The engine of the model a request names; for a request that names none, or a name no model has
    * (clients send their own model names: `gpt-4o`, `claude-sonnet-4-5`), `fallback`'s, else the
-   * default one. A 503
-   * while the models load or the server is shutting down.
+   * default one. A 503 while the models load or the server is shutting down.
    */
   readyEngine(model?: string, fallback: string | null = null): Engine {
     if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
@@ -42,12 +50,6 @@ export class ServerState {
     }
     return (model === undefined ? undefined : this.engines.get(model)) ?? (fallback === null ? undefined : this.engines.get(fallback)) ?? this.engine;
   }
-}
-
-/** Slots and queue summed over every model's engine: what the gauges and /health report. */
-function totalLoad(engines: readonly Engine[]): EngineLoad | null {
-  if (engines.length === 0) return null;
-  return engines.map((engine) => engine.load()).reduce((sum, load) => ({ slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued }));
 }
 
 /** 503 for a request that the server's shutdown turned away or cut short. */

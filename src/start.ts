@@ -58,8 +58,9 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
     await server.close();
     throw error;
   }
-  // The default model (--default-model, else the first): what the ready line, the ready file and `oserve launch` describe.
-  const engine = engines.find((loaded) => loaded.modelId === config.modelAlias) ?? engines[0]!;
+  // Served from here on; the default model (--default-model, else the first) is what the ready line,
+  // the ready file and `oserve launch` describe.
+  const engine = state.serve(engines as [LlamaEngine, ...LlamaEngine[]]);
   // Only now: the load's own JavaScript (node-llama-cpp reads the GGUF's metadata, a vocabulary of
   // 150k tokens, in JS) ran some 0.4 s slower at the baseline tier; serving is what the cap is for.
   capJitTier();
@@ -74,7 +75,6 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   if (!config.repack && engines.some((loaded) => loaded.weights.some(isRepacked))) {
     console.error("oserve: warning: --repack off is not supported by this engine build, which repacked anyway (npm run build:engine builds one that supports it)");
   }
-  state.serve(engines);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${server.port}`;
   if (config.readyFile) {

@@ -6,9 +6,9 @@ import type {
   ChatModelFunctions,
   ChatWrapper,
   LlamaContext,
-  LlamaLogLevel,
   LlamaContextSequence,
   LlamaGrammar,
+  LlamaLogLevel,
   LlamaModel,
   LlamaText,
   Token,
@@ -73,7 +73,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     logLevel: lib.LlamaLogLevel.error,
   });
   startupMark("getLlama");
-  const build = engineBuild({ buildType: llama.buildType, cmakeOptions: llama.cmakeOptions, gpu: llama.gpu });
+  const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
   // Log lines reach JS through a queue that the event loop drains when it can, so some of the
@@ -94,26 +94,26 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     else quiet.logger(level, message);
   };
   llama.logLevel = lib.LlamaLogLevel.info;
-  let model: LlamaModel;
-  try {
-    model = await llama.loadModel({
+  const loaded = await llama
+    .loadModel({
       modelPath: options.modelPath,
       gpuLayers: options.gpuLayers === "auto" ? "auto" : options.gpuLayers,
       // patches/node-llama-cpp/7-repack-option.patch; an addon built without it ignores the option.
       repack: options.repack,
       onLoadProgress: options.onLoadProgress,
-    });
-  } catch (error) {
-    await new Promise((resolve) => setImmediate(resolve));
+    })
+    .then((model) => ({ model }), (error: unknown) => ({ error }));
+  // One turn of the event loop first: the lines queued during the load (the weights' among them)
+  // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
+  await new Promise((resolve) => setImmediate(resolve));
+  llama.logLevel = quiet.level;
+  loading = false;
+  if ("error" in loaded) {
+    const { error } = loaded;
     const why = [...new Set(heldBack.map(([, line]) => line.trim().replace(/^\w+: /, "")))].join("; ");
     throw new Error(`${error instanceof Error ? error.message : String(error)}${why ? ` (llama.cpp: ${why})` : ""}`, { cause: error });
-  } finally {
-    // One turn of the event loop first: the lines queued during the load (the weights' among them)
-    // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
-    await new Promise((resolve) => setImmediate(resolve));
-    llama.logLevel = quiet.level;
-    loading = false;
   }
+  const { model } = loaded;
   for (const [level, line] of heldBack) quiet.logger(level, line);
   startupMark("load model");
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, freePort, health, RANDOM, startServer, until, type TestServer } from "./server.ts";
+import { freePort, holdSlot, metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
 import { postChat } from "./sse.ts";
 
 const NGINX = ["/usr/sbin/nginx", "nginx"].find((bin) => spawnSync(bin, ["-v"]).status === 0);
@@ -45,22 +45,23 @@ before(async () => {
 });
 after(() => server?.stop());
 
-const jsonKeepalives = async () => Number(/^oserve_keepalives_total\{mode="json"\} (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+const jsonKeepalives = () => metric(server, "oserve_keepalives_total", { mode: "json" });
 
 /**
  * A non-streamed request that waits for the only slot, held by a stream that is dropped once the
  * waiting request has had `keepalives` JSON keepalives (0.3 s apart), or once its answer came.
  */
 async function slowAnswer<T>(ask: () => Promise<T>, keepalives = 5): Promise<T> {
-  const holder = new AbortController();
-  const holding = expectAborted(drain(postChat(server.baseURL, { messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0 }, holder.signal)));
-  await until(async () => (await health(server)).slots_in_use === 1, 10_000, "the only slot taken");
-  const sent = await jsonKeepalives();
-  let answered = false;
-  const answer = ask().finally(() => (answered = true));
-  await until(async () => answered || (await jsonKeepalives()) >= sent + keepalives, 30_000, `${keepalives} JSON keepalives`);
-  holder.abort();
-  await holding;
+  const held = await holdSlot(server);
+  let answer: Promise<T>;
+  try {
+    const sent = await jsonKeepalives();
+    let answered = false;
+    answer = ask().finally(() => (answered = true));
+    await until(async () => answered || (await jsonKeepalives()) >= sent + keepalives, 30_000, `${keepalives} JSON keepalives`);
+  } finally {
+    await held.release();
+  }
   return answer;
 }
 

@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_HEADER } from "../../src/request/keepalive-header.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
+import { metric, startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
 import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
 
 const CAPITAL = "What is the capital of France?";
@@ -74,10 +74,7 @@ for (const model of MODELS) {
     });
 
     test("chat, non-streamed: reasoning_content holds the thought, content the answer, reasoning tokens counted apart (in /metrics too)", async () => {
-      const reasoningMetric = async () => {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
-        return Number(/^oserve_reasoning_tokens_total\{route="\/v1\/chat\/completions"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-      };
+      const reasoningMetric = () => metric(server, "oserve_reasoning_tokens_total", { route: "/v1/chat/completions" });
       const before = await reasoningMetric();
       const completion = await openai.chat.completions.create({ model: "x", messages: [{ role: "user", content: CAPITAL }], temperature: 0 });
       const choice = completion.choices[0]!;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { RANDOM, startServer, until, type TestServer } from "./server.ts";
+import { metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
 import { postJson } from "./sse.ts";
 
 const PROMPT = "Once upon a time";
@@ -75,15 +75,15 @@ describe("embeddings when the client leaves", { timeout: 60_000 }, () => {
     const abort = new AbortController();
     const leaving = postJson(`${server.baseURL}/embeddings`, { input: INPUTS }, abort.signal, { "x-request-id": "embed-left" });
     // The client leaves once the server has its request in hand.
-    const inFlight = async () => /^oserve_requests_in_flight\{route="\/v1\/embeddings"\} (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1];
-    await until(async () => (await inFlight()) === "1", 10_000, "the embeddings request in flight");
+    const inFlight = () => metric(server, "oserve_requests_in_flight", { route: "/v1/embeddings" });
+    await until(async () => (await inFlight()) === 1, 10_000, "the embeddings request in flight");
     abort.abort();
     await assert.rejects(leaving, (error: Error) => error.name === "AbortError");
     await until(async () => accessLine("embed-left") !== undefined, 20_000, "the access line of the request whose client left");
     const [full, left] = [JSON.parse(accessLine("embed-whole")!), JSON.parse(accessLine("embed-left")!)];
     assert.ok(left.duration_ms < full.duration_ms / 3, `the request whose client left took ${left.duration_ms} ms, a whole one ${full.duration_ms} ms`);
     assert.equal(left.end, "client_gone");
-    assert.equal(await inFlight(), "0");
+    assert.equal(await inFlight(), 0);
     const after = await client.embeddings.create({ model: "x", input: "still here" });
     assert.equal(after.data.length, 1);
   });

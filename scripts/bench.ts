@@ -174,7 +174,7 @@ try {
   // SSE pipeline called in this process (no socket, no second process); the engine alone.
   const engine = await loadLlamaEngine(engineOptions);
   const state = new ServerState(resolveConfig({ model: values.model, "keepalive-interval": "10" }, {}));
-  state.engine = engine;
+  state.serveLoaded([engine]);
   const app = createApp(state);
   const appRequest = (json: object) => Promise.resolve(app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(json) }));
   const peerURL = values.peer?.replace(/\/$/, "");

@@ -1,54 +1,90 @@
 import type { Config } from "./config.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
+import { ModelPool } from "./models/model-pool.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";
 
-/** What the routes share: the config, and the engines once the models have loaded. */
+/** What the routes share: the config, and the models once the preloaded ones have loaded. */
 export class ServerState {
-  /** The default model's engine, once every model has loaded. */
-  engine: Engine | null = null;
-  /** Every model's engine by its name, the default first; empty while they load. */
-  readonly engines = new Map<string, Engine>();
+  /** Every model served, loaded or not; null until the preloaded models have loaded (requests get 503 till then). */
+  pool: ModelPool<Engine> | null = null;
   /** Aborted when the server shuts down: every generation in flight stops, and new requests get 503. */
   readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
   readonly startedAt = Math.floor(Date.now() / 1000);
-  readonly metrics = new Metrics(() => this.load());
+  readonly metrics = new Metrics(() => this.load(), () => this.modelStates());
   /** Seals thoughts sent to clients, and opens those they send back. */
   readonly thoughtSeal = new ThoughtSeal();
 
   constructor(readonly config: Config) {}
 
-  /** Every model loaded: the server serves them, --default-model (else the first) as the default, which it returns. */
-  serve<E extends Engine>(engines: readonly [E, ...E[]]): E {
-    for (const engine of engines) this.engines.set(engine.modelId, engine);
-    const fallback = engines.find((engine) => engine.modelId === this.config.modelAlias) ?? engines[0];
-    this.engine = fallback;
-    return fallback;
+  /** The models are served from here on (the preloaded ones loaded). */
+  serve(pool: ModelPool<Engine>): void {
+    this.pool = pool;
   }
 
-  /** Slots and queue summed over every model's engine (null while they load): the gauges' and /health's. */
+  /** Serves engines already loaded, each under its model id, the first the default unless --default-model names another: for tests and the benchmark. */
+  serveLoaded(engines: readonly Engine[]): void {
+    const byName = new Map(engines.map((engine) => [engine.modelId, engine]));
+    const pool = new ModelPool<Engine>(
+      [...byName.keys()],
+      {
+        load: async (name) => byName.get(name)!,
+        estimate: async () => 0,
+        unload: async () => {},
+      },
+      { maxModels: engines.length, memoryLimit: null, availableMemory: () => Infinity, idleUnloadMs: null },
+    );
+    for (const [name, engine] of byName) pool.adopt(name, engine);
+    this.pool = pool;
+  }
+
+  /** The default model's name: --default-model, else the first. */
+  get defaultModel(): string {
+    return this.config.modelAlias;
+  }
+
+  /** Every model's name, the default first, then the others in the order given. */
+  modelNames(): string[] {
+    const names = this.config.models.map((model) => model.alias);
+    return [this.defaultModel, ...names.filter((name) => name !== this.defaultModel)];
+  }
+
+  /** Slots and queue summed over every loaded model (null until the preloaded ones have loaded): the gauges' and /health's. */
   load(): EngineLoad | null {
-    const loads = [...this.engines.values()].map((engine) => engine.load());
-    if (loads.length === 0) return null;
-    return loads.reduce((sum, load) => ({ slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued }));
+    if (!this.pool) return null;
+    return this.pool.engines().reduce((sum, engine) => {
+      const load = engine.load();
+      return { slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued };
+    }, { slots: 0, slotsInUse: 0, queued: 0 });
+  }
+
+  /** Each model's state, for /metrics. */
+  modelStates(): Array<{ name: string; loaded: boolean }> {
+    const pool = this.pool;
+    return this.modelNames().map((name) => ({ name, loaded: pool !== null && pool.has(name) && pool.state(name) === "loaded" }));
   }
 
   /**
-   * The engine of the model a request names; for a request that names none, or a name no model has
-   * (clients send their own model names: `gpt-4o`, `claude-sonnet-4-5`), `fallback`'s, else the
-   * default one. A 503 while the models load or the server is shutting down.
+   * The name of the model that serves a request naming `model`: that one where the server has it; for
+   * a request that names none, or a name no model has (clients send their own model names: `gpt-4o`,
+   * `claude-sonnet-4-5`), `fallback`, else the default. A 503 before the preloaded models have
+   * loaded, or once the server is shutting down.
    */
-  readyEngine(model?: string, fallback: string | null = null): Engine {
-    if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
-    if (!this.engine) {
-      throw new ApiError(503, "The model is still loading; retry in a moment.", {
-        type: "service_unavailable_error",
-        code: "model_loading",
-      });
+  route(model?: string, fallback: string | null = null): { name: string; pool: ModelPool<Engine> } {
+    this.checkOpen();
+    const pool = this.pool;
+    if (!pool) {
+      throw new ApiError(503, "The model is still loading; retry in a moment.", { type: "service_unavailable_error", code: "model_loading" });
     }
-    return (model === undefined ? undefined : this.engines.get(model)) ?? (fallback === null ? undefined : this.engines.get(fallback)) ?? this.engine;
+    const name = model !== undefined && pool.has(model) ? model : fallback !== null && pool.has(fallback) ? fallback : this.defaultModel;
+    return { name, pool };
+  }
+
+  /** A 503 once the server is shutting down. */
+  checkOpen(): void {
+    if (this.shutdown.signal.aborted) throw shuttingDown("The server is shutting down.");
   }
 }
 

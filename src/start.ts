@@ -1,10 +1,15 @@
-// Starts a server from a Config: listen, find (or download) the model, load it, say so.
-import { rename, writeFile } from "node:fs/promises";
-import { ConfigError, type Config, type ModelEntry } from "./config.ts";
+// Starts a server from a Config: listen, find (or download) the preloaded models, load them, say so;
+// the others load on first use.
+import { rename, stat, writeFile } from "node:fs/promises";
+import { ConfigError, type Config, type ModelEntry, type ModelSettings } from "./config.ts";
+import type { Engine } from "./engine/types.ts";
+import { LoadFailedError } from "./models/errors.ts";
+import { availableMemory } from "./models/memory.ts";
+import { ModelPool, type PoolEvent, type UnloadReason } from "./models/model-pool.ts";
 import { capJitTier } from "./jit-tier.ts";
 import { describeEngine } from "./engine/engine-build.ts";
 import { describeWeights, isRepacked } from "./engine/weights.ts";
-import { loadLlamaEngine, type LlamaEngine } from "./engine/llama.ts";
+import { estimateMemory, loadLlamaEngine, type LlamaEngine } from "./engine/llama.ts";
 import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
 import { createApp, listen } from "./server.ts";
 import { ServerState } from "./server-state.ts";
@@ -38,40 +43,70 @@ export interface StartOptions {
 export async function startServer(config: Config, hooks: StartHooks, options: StartOptions = {}): Promise<Started> {
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const state = new ServerState(config);
-  // Listen before loading, so /health can say 503 while the models load.
+  // Listen before loading, so /health can say 503 while the preloaded models load.
   const server = await listen(createApp(state), config.host, config.port);
   startupMark("listen");
+  let ready = false;
+  /** The cap `capOutput` set, for the models that load after it. */
+  let outputCap: number | null = null;
+  const entry = (name: string) => config.models.find((model) => model.alias === name)!;
+  const described = (engine: LlamaEngine) => [describeWeights(engine.weights), describeContext(entry(engine.modelId).settings, engine)];
+  const pool = new ModelPool<LlamaEngine>(
+    config.models.map((model) => model.alias),
+    {
+      estimate: (name) => estimateModel(config, entry(name), options),
+      load: async (name, signal) => {
+        const engine = await loadModel(config, entry(name), options, signal);
+        if (engine.maxTokens === null && outputCap !== null) engine.maxTokens = Math.min(outputCap, engine.contextSize);
+        return engine;
+      },
+      unload: (engine) => engine.close(),
+    },
+    {
+      maxModels: config.maxModels,
+      memoryLimit: config.memoryLimit,
+      availableMemory,
+      idleUnloadMs: config.idleUnloadMs,
+      onEvent: (event) => {
+        state.metrics.modelEvent(event);
+        // Startup's own loads are told by the lines below the ready line's; after it, each load and unload is a line.
+        if (ready) console.error(`oserve: ${describePoolEvent(event, pool, (name) => entry(name).settings)}`);
+      },
+    },
+  );
   const stop = async () => {
     state.shutdown.abort();
     await server.close();
-    for (const engine of state.engines.values()) await engine.close();
+    await pool.close();
   };
   hooks.onListening(stop);
   if (!LOOPBACK.test(config.host) && config.apiKey === null) {
     console.error(`oserve: warning: listening on ${config.host} without --api-key: anyone who can reach this address can use the model`);
   }
-  const engines: LlamaEngine[] = [];
   try {
-    for (const model of config.models) engines.push(await loadModel(config, model, options));
+    await pool.preload(config.preload);
   } catch (error) {
-    await Promise.allSettled(engines.map((engine) => engine.close()));
+    await pool.close();
     await server.close();
-    throw error;
+    throw startupLoadError(error, config);
   }
   // Served from here on; the default model (--default-model, else the first) is what the ready line,
   // the ready file and `oserve launch` describe.
-  const engine = state.serve(engines as [LlamaEngine, ...LlamaEngine[]]);
+  state.serve(pool as unknown as ModelPool<Engine>);
   // Only now: the load's own JavaScript (node-llama-cpp reads the GGUF's metadata, a vocabulary of
   // 150k tokens, in JS) ran some 0.4 s slower at the baseline tier; serving is what the cap is for.
   capJitTier();
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-  console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}, ${engine.threads} ${engine.threads === 1 ? "thread" : "threads"}`);
+  const engines = config.preload.map((name) => pool.loaded(name)!);
+  const engine = pool.loaded(config.modelAlias) ?? engines[0] ?? null;
+  if (engine) console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}, ${engine.threads} ${engine.threads === 1 ? "thread" : "threads"}`);
   for (const loaded of engines) {
     // One model: the lines as they always were; several: each named.
-    const named = engines.length > 1 ? `${loaded.modelId}: ` : "";
-    console.error(`oserve: ${named}${describeWeights(loaded.weights)}`);
-    console.error(`oserve: ${named}${describeContext(config, loaded)}`);
+    const named = config.models.length > 1 ? `${loaded.modelId}: ` : "";
+    for (const line of described(loaded)) console.error(`oserve: ${named}${line}`);
   }
+  const later = config.models.filter((model) => !config.preload.includes(model.alias)).map((model) => model.alias);
+  if (later.length > 0) console.error(`oserve: ${later.join(", ")}: loaded on first use${describeLimits(config)}`);
   if (!config.repack && engines.some((loaded) => loaded.weights.some(isRepacked))) {
     console.error("oserve: warning: --repack off is not supported by this engine build, which repacked anyway (npm run build:engine builds one that supports it)");
   }
@@ -87,35 +122,87 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   // Last, so that whoever waits for this line finds the ready file there too.
   if (traceStartupWanted()) console.error(`oserve: ${describeStartup()}`);
   hooks.announce(`oserve listening on ${url} (model: ${config.models.map((model) => model.alias).join(", ")})`);
+  ready = true;
   const capOutput = (tokens: number) => {
-    for (const loaded of engines) if (loaded.maxTokens === null) loaded.maxTokens = Math.min(tokens, loaded.contextSize);
+    outputCap = tokens;
+    for (const loaded of pool.engines()) if (loaded.maxTokens === null) loaded.maxTokens = Math.min(tokens, loaded.contextSize);
   };
-  return { url, port: server.port, contextSize: engine.contextSize, capOutput, stop };
+  const contextSize = pool.loaded(config.modelAlias)?.contextSize ?? entry(config.modelAlias).settings.ctxSize ?? 0;
+  return { url, port: server.port, contextSize, capOutput, stop };
 }
 
-/** Finds (or downloads) one model and loads it; a failure names the model. */
-async function loadModel(config: Config, model: ModelEntry, options: StartOptions): Promise<LlamaEngine> {
-  const modelPath = await resolveModel(model.path, config.modelsDir);
+/** A preloaded model that failed: one line naming its --model, in llama.cpp's words where it has them. */
+function startupLoadError(error: unknown, config: Config): unknown {
+  if (!(error instanceof LoadFailedError)) return error;
+  const cause = error.cause;
+  if (cause instanceof ConfigError) return cause;
+  return new ConfigError(`--model ${config.models.find((model) => model.alias === error.model)?.path ?? error.model}: could not load: ${(cause as Error)?.message ?? cause}`);
+}
+
+/** ", at most N at once, unloaded after S s idle": what --max-models and --idle-unload say, where given. */
+function describeLimits(config: Config): string {
+  const parts = [];
+  if (config.maxModels < config.models.length) parts.push(`at most ${config.maxModels} loaded at once`);
+  if (config.memoryLimit !== null) parts.push(`within ${Math.round(config.memoryLimit / 2 ** 20)} MiB`);
+  if (config.idleUnloadMs !== null) parts.push(`unloaded after ${config.idleUnloadMs / 1000} s idle`);
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+}
+
+/** A load or unload after startup, as one line. */
+function describePoolEvent(event: PoolEvent, pool: ModelPool<LlamaEngine>, settings: (name: string) => ModelSettings): string {
+  if (event.type === "unloaded") return `${event.name}: unloaded (${UNLOAD_REASONS[event.reason]})`;
+  if (event.type === "load_failed") return `${event.name}: ${event.error.message}`;
+  const engine = pool.loaded(event.name);
+  const context = engine ? `; ${describeContext(settings(event.name), engine)}` : "";
+  return `${event.name}: loaded in ${event.seconds.toFixed(2)} s${event.bytes > 0 ? ` (node-llama-cpp estimates ${Math.round(event.bytes / 2 ** 20)} MiB with its context)` : ""}${context}`;
+}
+
+const UNLOAD_REASONS: Record<UnloadReason, string> = {
+  max_models: "--max-models: a place for another model",
+  memory: "memory for another model",
+  idle: "idle",
+  shutdown: "shutting down",
+};
+
+/** What the model and its context should take, from node-llama-cpp's estimate; the file's size where it cannot tell (the load will say why). */
+async function estimateModel(config: Config, model: ModelEntry, options: StartOptions): Promise<number> {
+  const modelPath = await resolveModel(model.path, config.downloadDir);
+  const { settings } = model;
+  try {
+    // An unset window: the least node-llama-cpp's own sizing may settle for, not the most.
+    const contextSize = settings.ctxSize ?? options.minContextSize ?? MIN_AUTO_CONTEXT;
+    return await estimateMemory({ modelPath, contextSize, parallel: settings.parallel, gpuLayers: settings.gpuLayers, threads: settings.threads });
+  } catch {
+    return (await stat(modelPath)).size;
+  }
+}
+
+/** The window the memory check counts for a model with no --ctx-size (or its trained length, where shorter). */
+const MIN_AUTO_CONTEXT = 4096;
+
+/** Finds (or downloads) one model and loads it with its settings. */
+async function loadModel(config: Config, model: ModelEntry, options: StartOptions, signal: AbortSignal): Promise<LlamaEngine> {
+  const modelPath = await resolveModel(model.path, config.downloadDir);
+  const { settings } = model;
   return loadLlamaEngine({
     modelPath,
     modelId: model.alias,
-    contextSize: config.ctxSize,
+    contextSize: settings.ctxSize,
     ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
-    maxTokens: config.maxTokens,
-    threads: config.threads,
-    gpuLayers: config.gpuLayers,
-    repack: config.repack,
-    parallel: config.parallel,
-    maxQueue: config.maxQueue,
-    reasoning: { effort: config.reasoningEffort, budget: config.reasoningBudget },
+    maxTokens: settings.maxTokens,
+    threads: settings.threads,
+    gpuLayers: settings.gpuLayers,
+    repack: settings.repack,
+    parallel: settings.parallel,
+    maxQueue: settings.maxQueue,
+    reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
     onLoadProgress: progress(`loading ${model.alias}`),
-  }).catch((error: unknown) => {
-    throw new ConfigError(`--model ${model.path}: could not load: ${(error as Error).message ?? error}`);
+    signal,
   });
 }
 
 /** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */
-export function describeContext(config: Pick<Config, "ctxSize" | "maxTokens" | "parallel">, engine: { contextSize: number; trainedContextSize: number }): string {
+export function describeContext(config: Pick<ModelSettings, "ctxSize" | "maxTokens" | "parallel">, engine: { contextSize: number; trainedContextSize: number }): string {
   const why =
     config.ctxSize !== null
       ? "--ctx-size"

@@ -31,17 +31,17 @@ describe("resolveConfig", () => {
 
   test("service flags: the key from a file (trimmed), CORS origins, log format, a models folder", () => {
     const config = resolveConfig(
-      { model: "m.gguf", "api-key-file": "/k", cors: "http://a.test, http://b.test", "log-format": "json", "models-dir": "/models" },
+      { model: "m.gguf", "api-key-file": "/k", cors: "http://a.test, http://b.test", "log-format": "json", "download-dir": "/models" },
       {},
       (path) => (path === "/k" ? "secret\n" : ""),
     );
     assert.equal(config.apiKey, "secret");
     assert.deepEqual(config.corsOrigins, ["http://a.test", "http://b.test"]);
     assert.equal(config.logFormat, "json");
-    assert.equal(config.modelsDir, "/models");
+    assert.equal(config.downloadDir, "/models");
     assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_API_KEY: "k2" }).apiKey, "k2");
     assert.equal(resolveConfig({ model: "m.gguf" }, {}).apiKey, null);
-    assert.equal(resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).modelsDir, process.platform === "linux" ? "/c/oserve/models" : resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).modelsDir);
+    assert.equal(resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).downloadDir, process.platform === "linux" ? "/c/oserve/models" : resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).downloadDir);
   });
 
   test("a model given by URL is named by its file", () => {
@@ -104,7 +104,7 @@ describe("resolveConfig", () => {
 describe("several models (--model given more than once)", () => {
   test("each --model is a model, named by its file or NAME=PATH; the first is the default", () => {
     const config = resolveConfig({ models: ["/m/chat.gguf", "small=/m/tiny.gguf", "hf:org/repo/x.gguf"] }, {});
-    assert.deepEqual(config.models, [
+    assert.deepEqual(config.models.map(({ alias, path }) => ({ alias, path })), [
       { alias: "chat", path: "/m/chat.gguf" },
       { alias: "small", path: "/m/tiny.gguf" },
       { alias: "x", path: "hf:org/repo/x.gguf" },
@@ -126,13 +126,99 @@ describe("several models (--model given more than once)", () => {
   });
 
   test("one --model is the single-model config it always was; OSERVE_MODEL stands in for it", () => {
-    assert.deepEqual(resolveConfig({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models, [{ alias: "q", path: "/m/q.gguf" }]);
+    assert.deepEqual(resolveConfig({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models.map(({ alias, path }) => ({ alias, path })), [{ alias: "q", path: "/m/q.gguf" }]);
+    assert.deepEqual(resolveConfig({ model: "/m/q.gguf" }, {}).preload, ["q"], "loaded at startup, as ever");
   });
 
   test("--default-model and --embedding-model pick models by name; a name no --model has is an error", () => {
     const config = resolveConfig({ models: ["a=/m/a.gguf", "b=/m/b.gguf", "e=/m/e.gguf"], "default-model": "b", "embedding-model": "e" }, {});
     assert.deepEqual([config.modelAlias, config.modelPath, config.embeddingModel], ["b", "/m/b.gguf", "e"]);
     assert.equal(resolveConfig({ models: ["a=/m/a.gguf"] }, {}).embeddingModel, null);
-    assert.throws(() => resolveConfig({ models: ["a=/m/a.gguf"], "default-model": "z" }, {}), /--default-model z: no --model has that name \(a\)/);
+    assert.throws(() => resolveConfig({ models: ["a=/m/a.gguf"], "default-model": "z" }, {}), /--default-model z: no model has that name \(a\)/);
+  });
+});
+
+describe("serving several models: a folder, a config file, loading and unloading", () => {
+  const files = (tree: Record<string, string | string[]>) => ({
+    readFile: (path: string) => {
+      const text = tree[path];
+      if (typeof text !== "string") throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+      return text;
+    },
+    listDir: (path: string) => {
+      const names = tree[path];
+      if (!Array.isArray(names)) throw Object.assign(new Error("no such folder"), { code: "ENOENT" });
+      return names;
+    },
+  });
+
+  test("--models-dir serves each GGUF by its file name: a split model once, no projector, after the --model flags", () => {
+    const io = files({ "/ms": ["b.gguf", "a.Q4_K_M.gguf", "notes.txt", "mmproj-a.gguf", "big-00001-of-00002.gguf", "big-00002-of-00002.gguf", "my model.gguf"] });
+    const config = resolveConfig({ "models-dir": "/ms" }, {}, io);
+    assert.deepEqual(config.models.map((m) => [m.alias, m.path]), [
+      ["a.Q4_K_M", "/ms/a.Q4_K_M.gguf"],
+      ["b", "/ms/b.gguf"],
+      ["big", "/ms/big-00001-of-00002.gguf"],
+      ["my-model", "/ms/my model.gguf"],
+    ]);
+    assert.equal(config.modelAlias, "a.Q4_K_M", "the first by name is the default where no --model is given");
+    const both = resolveConfig({ models: ["chat=/ms/b.gguf"], "models-dir": "/ms" }, {}, io);
+    assert.deepEqual(both.models.map((m) => m.alias), ["chat", "a.Q4_K_M", "big", "my-model"], "a file a --model serves is not served twice");
+    assert.throws(() => resolveConfig({ "models-dir": "/none" }, {}, io), /--models-dir \/none: no such folder/);
+    assert.throws(() => resolveConfig({ "models-dir": "/e" }, {}, files({ "/e": ["x.txt"] })), /--models-dir \/e: no GGUF files there/);
+  });
+
+  test("--preload: the default model unless told; all, none or names; never more than --max-models", () => {
+    const two = { models: ["a=/m/a.gguf", "b=/m/b.gguf"] };
+    assert.deepEqual(resolveConfig(two, {}).preload, ["a"]);
+    assert.deepEqual(resolveConfig({ ...two, preload: "all" }, {}).preload, ["a", "b"]);
+    assert.deepEqual(resolveConfig({ ...two, preload: "none" }, {}).preload, []);
+    assert.deepEqual(resolveConfig({ ...two, preload: "b" }, {}).preload, ["b"]);
+    assert.throws(() => resolveConfig({ ...two, preload: "c" }, {}), /--preload c: no model has that name \(a, b\)/);
+    assert.equal(resolveConfig(two, {}).maxModels, 2, "no cap but memory");
+    assert.throws(() => resolveConfig({ ...two, preload: "all", "max-models": "1" }, {}), /--preload names 2 models, but --max-models lets only 1/);
+    const limits = resolveConfig({ ...two, "max-models": "1", "idle-unload": "1.5", "memory-limit": "2g" }, {});
+    assert.deepEqual([limits.maxModels, limits.idleUnloadMs, limits.memoryLimit], [1, 1500, 2 * 1024 ** 3]);
+    assert.throws(() => resolveConfig({ ...two, "max-models": "0" }, {}), /--max-models must be a whole number from 1/);
+  });
+
+  test("a TOML config file: flags by their long names, [models.NAME] tables with their own settings; flags and env win", () => {
+    const toml = [
+      'port = 9000',
+      'keepalive = "comment"',
+      'default-model = "chat"',
+      'max-models = 2',
+      'repack = false',
+      '[models.chat]',
+      'path = "/m/chat.gguf"',
+      'ctx-size = 16384',
+      'parallel = 2',
+      '[models.embed]',
+      'path = "/m/embed.gguf"',
+      'preload = true',
+    ].join("\n");
+    const io = files({ "/o.toml": toml });
+    const config = resolveConfig({ config: "/o.toml" }, {}, io);
+    assert.deepEqual(config.models.map((m) => [m.alias, m.settings.ctxSize, m.settings.parallel, m.settings.repack]), [
+      ["chat", 16384, 2, false],
+      ["embed", null, 4, false],
+    ]);
+    assert.deepEqual([config.port, config.keepalive.mode, config.modelAlias, config.maxModels, config.preload], [9000, "comment", "chat", 2, ["chat", "embed"]]);
+    assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, { OSERVE_KEEPALIVE: "off" }, io).keepalive.mode, "off");
+    assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, {}, io).port, 1);
+    assert.equal(resolveConfig({}, { OSERVE_CONFIG: "/o.toml" }, io).modelAlias, "chat");
+    // One model with flags alone is the whole story; the file can say the same.
+    const single = resolveConfig({ config: "/s.toml" }, {}, files({ "/s.toml": 'model = "/m/q.gguf"\nctx-size = 2048' }));
+    assert.deepEqual([single.modelAlias, single.ctxSize, single.models[0]!.settings.ctxSize], ["q", 2048, 2048]);
+  });
+
+  test("a config file's mistakes are one line each, with where", () => {
+    const bad = (toml: string) => () => resolveConfig({ config: "/b.toml" }, {}, files({ "/b.toml": toml }));
+    assert.throws(() => resolveConfig({ config: "/none.toml" }, {}, files({})), /--config \/none.toml: no such file/);
+    assert.throws(bad("port = "), /--config \/b.toml: not valid TOML \(line 1, column \d+\)/);
+    assert.throws(bad("portt = 1\nmodel = 'm.gguf'"), /unknown setting 'portt'/);
+    assert.throws(bad("[models.a]\nctx-size = 10"), /\[models.a\]: the path is missing/);
+    assert.throws(bad("[models.a]\npath = 'a.gguf'\nctx = 10"), /\[models.a\]: unknown or malformed 'ctx'/);
+    assert.throws(bad("[models.a]\npath = 'a.gguf'\nparallel = 0"), /\/b.toml: \[models.a\]: parallel must be a whole number from 1 to 256/);
   });
 });

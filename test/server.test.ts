@@ -34,7 +34,7 @@ function named(engine: Engine, modelId: string): Engine {
 
 function app(engine: Engine | null) {
   const state = new ServerState(resolveConfig({ model: "scripted.gguf", "keepalive-interval": "60" }, {}));
-  if (engine) state.serve([engine]);
+  if (engine) state.serveLoaded([engine]);
   return createApp(state);
 }
 
@@ -110,7 +110,7 @@ describe("several models, in-process", () => {
   const twoModels = (flags: Record<string, string> = {}) => {
     const state = new ServerState(resolveConfig({ models: ["a=a.gguf", "b=b.gguf"], ...flags }, {}));
     const engine = scriptedEngine([{ type: "text", text: "hi" }, { type: "finish", reason: { type: "end" } }, { type: "usage", usage: { promptTokens: 3, completionTokens: 1 } }]);
-    state.serve([named(engine, "a"), named(engine, "b")]);
+    state.serveLoaded([named(engine, "a"), named(engine, "b")]);
     return createApp(state);
   };
   const modelOfAnswer = async (server: ReturnType<typeof createApp>, path: string, body: object) =>

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type {
   ChatHistoryItem,
+  Llama,
   ChatModelFunctions,
   ChatWrapper,
   LlamaContext,
@@ -60,18 +61,49 @@ export interface LlamaEngineOptions {
   reasoning?: ReasoningDefaults;
   /** Called with 0..1 while the model loads. */
   onLoadProgress?: (progress: number) => void;
+  /** Aborts the load (the server stopping). */
+  signal?: AbortSignal;
+}
+
+/** One Llama (the native binding, its threadpool and logger) for every model loaded with the same options. */
+const llamas = new Map<string, Promise<Llama>>();
+
+function sharedLlama(lib: NodeLlamaCppModule, options: Pick<LlamaEngineOptions, "gpuLayers" | "threads">): Promise<Llama> {
+  const settings = {
+    gpu: options.gpuLayers === 0 ? (false as const) : ("auto" as const),
+    // Prebuilt binaries come from npm; never start a long source build behind the user's back.
+    build: "never" as const,
+    maxThreads: options.threads ?? availableParallelism(),
+    logLevel: lib.LlamaLogLevel.error,
+  };
+  const key = JSON.stringify(settings);
+  let llama = llamas.get(key);
+  if (!llama) {
+    llama = lib.getLlama(settings);
+    llamas.set(key, llama);
+    llama.catch(() => llamas.delete(key));
+  }
+  return llama;
+}
+
+/**
+ * Bytes of memory the model's weights and its context (KV cache, compute buffers) are expected to take
+ * on the CPU, from node-llama-cpp's estimates over the GGUF's metadata and tensor table (no weights read).
+ */
+export async function estimateMemory(options: Pick<LlamaEngineOptions, "modelPath" | "contextSize" | "parallel" | "gpuLayers" | "threads">): Promise<number> {
+  const lib = await importNodeLlamaCpp();
+  const llama = await sharedLlama(lib, options);
+  const insights = await lib.GgufInsights.from(await lib.readGgufFileInfo(options.modelPath), llama);
+  const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
+  const contextSize = options.contextSize ?? insights.trainContextSize ?? 4096;
+  const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0, sequences: options.parallel });
+  return model.cpuRam + context.cpuRam;
 }
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
   startupMark("import node-llama-cpp");
-  const llama = await lib.getLlama({
-    gpu: options.gpuLayers === 0 ? false : "auto",
-    // Prebuilt binaries come from npm; never start a long source build behind the user's back.
-    build: "never",
-    maxThreads: options.threads ?? availableParallelism(),
-    logLevel: lib.LlamaLogLevel.error,
-  });
+  const llama = await sharedLlama(lib, options);
   startupMark("getLlama");
   const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
@@ -101,6 +133,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       // patches/node-llama-cpp/7-repack-option.patch; an addon built without it ignores the option.
       repack: options.repack,
       onLoadProgress: options.onLoadProgress,
+      ...(options.signal ? { loadSignal: options.signal } : {}),
     })
     .then((model) => ({ model }), (error: unknown) => ({ error }));
   // One turn of the event loop first: the lines queued during the load (the weights' among them)

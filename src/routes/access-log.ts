@@ -20,12 +20,14 @@ export function accessLog(state: ServerState): MiddlewareHandler {
     } catch (error) {
       // hono's error handler answers thrown errors; anything that still gets here ends the request.
       if (counted) state.metrics.requestAbandoned(route);
+      record.over();
       throw error;
     }
     const status = c.res.status;
     if (status === CLIENT_GONE_STATUS) record.end("client_gone");
     else if (status >= 500) record.end("error");
     void record.ended.then(() => {
+      record.over();
       const durationMs = performance.now() - record.startedAt;
       state.metrics.requestEnded(route, status, record, durationMs, counted);
       const line = accessLine(

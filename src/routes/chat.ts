@@ -9,20 +9,20 @@ import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
-import { engineFor } from "./engine-for.ts";
+import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function chatRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/chat/completions", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body);
+    const model = useModel(c, state, body);
     const request = parseChatRequest(body);
-    const prepared = await engine.prepare(request.generation);
+    const prepared = await prepareOn(model, state, request.stream, (engine) => engine.prepare(request.generation));
     const identity: StreamIdentity = {
       id: `chatcmpl-${randomBytes(12).toString("hex")}`,
       created: Math.floor(Date.now() / 1000),
-      model: engine.modelId,
+      model: model.id,
     };
     const generation = startGeneration(c, state, prepared);
     const { reasoningFormat } = state.config;

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { toApiError } from "../api-error.ts";
+import type { Engine } from "../engine/types.ts";
 import type { StreamIdentity } from "../openai/chat-encoder.ts";
 import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";
 import { parseCompletionsRequest } from "../openai/completions-request.ts";
@@ -9,23 +10,25 @@ import { openAiErrorBody } from "../openai/errors.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startChoices } from "./generation.ts";
-import { engineFor } from "./engine-for.ts";
+import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function completionsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/completions", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body);
+    const model = useModel(c, state, body);
     const request = parseCompletionsRequest(body);
     const prepared = [];
     for (const [i, prompt] of request.prompts.entries()) {
       const param = request.prompts.length > 1 ? `prompt[${i}]` : "prompt";
-      prepared.push(await engine.prepareCompletion(prompt).catch((error: unknown) => {
-        throw toApiError(error, { prompt: param, format: "prompt" });
-      }));
+      const prepare = (engine: Engine) =>
+        engine.prepareCompletion(prompt).catch((error: unknown) => {
+          throw toApiError(error, { prompt: param, format: "prompt" });
+        });
+      prepared.push(await prepareOn(model, state, request.stream, prepare));
     }
-    const identity: StreamIdentity = { id: `cmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: engine.modelId };
+    const identity: StreamIdentity = { id: `cmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: model.id };
     const generation = startChoices(c, state, prepared);
     if (!request.stream) return generation.answer((events) => collectCompletion(identity, prepared.length, events), { errorBody: openAiErrorBody });
     return generation.stream(completionsEncoder(identity, { choices: prepared.length, includeUsage: request.includeUsage }));

@@ -5,16 +5,16 @@ import { ApiError, CLIENT_GONE_STATUS, invalidParam } from "../api-error.ts";
 import { checkDimensions, embeddingList, parseEmbeddingsRequest } from "../openai/embeddings.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
-import { engineFor } from "./engine-for.ts";
+import { useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export function embeddingsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/embeddings", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body, state.config.embeddingModel);
+    const model = useModel(c, state, body, state.config.embeddingModel);
     const request = parseEmbeddingsRequest(body);
-    const { embeddings } = engine;
+    const { embeddings } = await model.engine();
     checkDimensions(request.dimensions, embeddings.dimensions);
     let promptTokens = 0;
     for (const [i, input] of request.inputs.entries()) {
@@ -33,8 +33,8 @@ export function embeddingsRoutes(state: ServerState): Hono {
     }
     // A client gone stops the work at the next input, and is logged and counted as such.
     if (c.req.raw.signal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
-    state.readyEngine(); // a shutdown begun meanwhile is a 503, not a partial list
-    return c.json(embeddingList(engine.modelId, vectors, request.encoding, promptTokens));
+    state.checkOpen(); // a shutdown begun meanwhile is a 503, not a partial list
+    return c.json(embeddingList(model.id, vectors, request.encoding, promptTokens));
   });
   app.all("/v1/embeddings", methodNotAllowed("POST"));
   return app;

@@ -11,7 +11,7 @@ import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
-import { engineFor } from "./engine-for.ts";
+import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const PARAMS = { prompt: "messages", format: "tools" };
@@ -21,13 +21,16 @@ export function messagesRoutes(state: ServerState): Hono {
   // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
   app.post("/v1/messages", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body);
+    const model = useModel(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseMessagesRequest(body, (sealed) => seal.open(sealed));
-    const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
-      throw error instanceof ContextOverflowError ? promptTooLong(error) : toApiError(error, PARAMS);
-    });
-    const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: engine.modelId, inputTokens: prepared.promptTokens };
+    const prepared = await prepareOn(model, state, request.stream, (engine) =>
+      engine.prepare(request.generation).catch((error: unknown) => {
+        throw error instanceof ContextOverflowError ? promptTooLong(error) : toApiError(error, PARAMS);
+      }),
+    );
+    // A model that loads inside the stream: message_start says 0 input tokens, the closing message_delta the real count.
+    const identity: MessageIdentity = { id: `msg_${randomBytes(12).toString("hex")}`, model: model.id, inputTokens: prepared.promptTokens };
     const headers = noticeHeaders(request);
     const options: MessagesEncoderOptions = { thinkingDisplay: request.thinkingDisplay, sealThought: (thought) => seal.seal(thought) };
     const generation = startGeneration(c, state, prepared);
@@ -37,9 +40,10 @@ export function messagesRoutes(state: ServerState): Hono {
   app.all("/v1/messages", methodNotAllowed("POST"));
   app.post("/v1/messages/count_tokens", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body);
+    const model = useModel(c, state, body);
     const seal = state.thoughtSeal;
-    return c.json({ input_tokens: engine.countPromptTokens(parseCountTokensRequest(body, (sealed) => seal.open(sealed))) });
+    const request = parseCountTokensRequest(body, (sealed) => seal.open(sealed));
+    return c.json({ input_tokens: (await model.engine()).countPromptTokens(request) });
   });
   app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
   return app;

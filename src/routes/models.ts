@@ -9,9 +9,18 @@ import { methodNotAllowed } from "./method-not-allowed.ts";
 export function modelRoutes(state: ServerState): Hono {
   const app = new Hono();
   // The default model first (what `oserve launch --url` and other clients that take the first one use), then the others in order.
-  const names = () => [state.config.modelAlias, ...state.config.models.map((model) => model.alias).filter((alias) => alias !== state.config.modelAlias)];
-  const window = (id: string) => state.engines.get(id)?.contextSize ?? null;
-  const openAiModel = (id: string) => ({ id, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window(id) });
+  const names = () => state.modelNames();
+  const loaded = (id: string) => state.pool?.loaded(id) ?? null;
+  // A model not loaded: the window its settings ask for, if they name one.
+  const window = (id: string) => loaded(id)?.contextSize ?? state.config.models.find((model) => model.alias === id)?.settings.ctxSize ?? null;
+  // llama-server's router mode says a model's state so: loaded, loading or unloaded, and `failed` where its last load failed.
+  const status = (id: string) => {
+    const pool = state.pool;
+    if (!pool) return { value: "loading" };
+    const failed = pool.lastError(id);
+    return { value: pool.state(id) === "unloading" ? "loaded" : pool.state(id), ...(failed ? { failed: true, error: failed.message } : {}) };
+  };
+  const openAiModel = (id: string) => ({ id, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window(id), status: status(id) });
   // Anthropic's model object says the window and the most an answer may take: what an agent needs to size its turns.
   const anthropicModel = (id: string) => ({
     type: "model" as const,
@@ -19,12 +28,13 @@ export function modelRoutes(state: ServerState): Hono {
     display_name: id,
     created_at: new Date(state.startedAt * 1000).toISOString(),
     max_input_tokens: window(id),
-    max_tokens: state.engines.get(id)?.maxTokens ?? window(id),
+    max_tokens: loaded(id)?.maxTokens ?? state.config.models.find((model) => model.alias === id)?.settings.maxTokens ?? window(id),
     capabilities: null,
     lifecycle: "active" as const,
     line: null,
     deprecated_at: null,
     retires_at: null,
+    status: status(id),
   });
   app.get("/v1/models", (c) => {
     if (!isAnthropic(c)) return c.json({ object: "list", data: names().map(openAiModel) } satisfies ModelList);

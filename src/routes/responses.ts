@@ -14,7 +14,7 @@ import { noticeHeaders } from "../request/omitted-content.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { refusedInStream, startGeneration } from "./generation.ts";
-import { engineFor } from "./engine-for.ts";
+import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const PARAMS = { prompt: "input", format: "text.format.schema" };
@@ -23,18 +23,20 @@ export function responsesRoutes(state: ServerState, store = new ResponseStore())
   const app = new Hono();
   app.post("/v1/responses", async (c) => {
     const body = await readJson(c.req.raw);
-    const engine = engineFor(c, state, body);
+    const model = useModel(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseResponsesRequest(body, store, (sealed) => seal.open(sealed));
-    const prepared = await engine.prepare(request.generation).catch((error: unknown) => {
-      if (request.stream && error instanceof ContextOverflowError) return refusedInStream(error);
-      throw toApiError(error, PARAMS);
-    });
+    const prepared = await prepareOn(model, state, request.stream, (engine) =>
+      engine.prepare(request.generation).catch((error: unknown) => {
+        if (request.stream && error instanceof ContextOverflowError) return refusedInStream(error);
+        throw toApiError(error, PARAMS);
+      }),
+    );
     const echo: ResponseEcho = {
       ...request.echo,
       id: `resp_${randomBytes(12).toString("hex")}`,
       created_at: Math.floor(Date.now() / 1000),
-      model: engine.modelId,
+      model: model.id,
     };
     const options: ResponsesEncoderOptions = {
       functionName: (name: string): ApiFunctionName => request.functionNames.get(name) ?? { name },

@@ -1,6 +1,7 @@
 // Prometheus metrics from prom-client (its own registry, not the process-global one).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineLoad } from "../engine/types.ts";
+import type { PoolEvent } from "../models/model-pool.ts";
 import type { KeepaliveMode } from "../stream/keepalive-policy.ts";
 import type { Outcome, RequestRecord } from "./request-record.ts";
 
@@ -20,7 +21,20 @@ export class Metrics {
   private readonly inFlight = new Gauge({ name: "oserve_requests_in_flight", help: "Requests begun and not yet over (queued, generating, embedding, streaming), by route", labelNames: ["route"], registers: [this.registry] });
   private readonly aborted = new Counter({ name: "oserve_generations_aborted_total", help: "Generations stopped before their end (client gone, server stopping)", registers: [this.registry] });
 
-  constructor(load: () => EngineLoad | null) {
+  private readonly modelLoads = new Counter({ name: "oserve_model_loads_total", help: "Model loads, by model and result (ok, failed)", labelNames: ["model", "result"], registers: [this.registry] });
+  private readonly modelLoadSeconds = new Histogram({ name: "oserve_model_load_seconds", help: "How long a model took to load (a place made for it included)", labelNames: ["model"], buckets: SECONDS, registers: [this.registry] });
+  private readonly modelUnloads = new Counter({ name: "oserve_model_unloads_total", help: "Models unloaded, by reason: max_models and memory (evicted for another), idle, shutdown", labelNames: ["model", "reason"], registers: [this.registry] });
+
+  constructor(load: () => EngineLoad | null, models: () => Array<{ name: string; loaded: boolean }> = () => []) {
+    new Gauge({
+      name: "oserve_model_loaded",
+      help: "1 for each model loaded now, 0 for one not loaded",
+      labelNames: ["model"],
+      registers: [this.registry],
+      collect() {
+        for (const model of models()) this.set({ model: model.name }, model.loaded ? 1 : 0);
+      },
+    });
     new Gauge({ name: "oserve_slots", help: "Sequences (parallel slots)", registers: [this.registry], collect() { this.set(load()?.slots ?? 0); } });
     new Gauge({ name: "oserve_slots_in_use", help: "Sequences generating now", registers: [this.registry], collect() { this.set(load()?.slotsInUse ?? 0); } });
     new Gauge({ name: "oserve_queue_depth", help: "Requests waiting for a sequence", registers: [this.registry], collect() { this.set(load()?.queued ?? 0); } });
@@ -49,6 +63,13 @@ export class Metrics {
     if (record.completionTokens !== null) this.completionTokens.inc({ route, ...model }, record.completionTokens);
     if (record.reasoningTokens) this.reasoningTokens.inc({ route }, record.reasoningTokens);
     if (record.outcome === ("client_gone" satisfies Outcome)) this.disconnects.inc();
+  }
+
+  /** A model loaded, failed to load, or was unloaded. */
+  modelEvent(event: PoolEvent): void {
+    if (event.type === "unloaded") return void this.modelUnloads.inc({ model: event.name, reason: event.reason });
+    this.modelLoads.inc({ model: event.name, result: event.type === "loaded" ? "ok" : "failed" });
+    this.modelLoadSeconds.observe({ model: event.name }, event.seconds);
   }
 
   keepaliveSent(mode: KeepaliveMode | "json"): void {

@@ -18,6 +18,7 @@ export class RequestRecord {
   /** The response body is still being written (a stream, a kept-alive answer): the request ends with it. */
   private pending: Promise<void> | null = null;
   private resolveEnd: (() => void) | null = null;
+  private readonly overTasks: Array<() => void> = [];
 
   /** The body goes on after the handler returned; `end()` is called when it is over. */
   continues(): void {
@@ -27,6 +28,16 @@ export class RequestRecord {
   end(outcome?: Outcome): void {
     if (outcome && this.outcome === "done") this.outcome = outcome;
     this.resolveEnd?.();
+  }
+
+  /** Runs `task` once the request is over (its response written or abandoned): a model lease is released so. */
+  onOver(task: () => void): void {
+    this.overTasks.push(task);
+  }
+
+  /** The request is over: the access log says so once, after `ended`. */
+  over(): void {
+    for (const task of this.overTasks.splice(0)) task();
   }
 
   /** Resolves once the response is over (at once where the handler's return was the end). */

@@ -1,0 +1,306 @@
+// Which models are loaded: each on first use (or at startup), one load at a time, the least recently
+// used idle one unloaded first when the count or the memory is short, an idle one unloaded after a
+// while. A request leases its model for as long as its response lasts, so nothing is unloaded under
+// it. No node-llama-cpp and no HTTP here: the loader and the memory reading come from outside.
+import { LoadFailedError, NoRoomError, PoolClosedError } from "./errors.ts";
+
+export type ModelState = "unloaded" | "loading" | "loaded" | "unloading";
+
+/** Why a model was unloaded: a place for another (count or memory), idleness, or the server stopping. */
+export type UnloadReason = "max_models" | "memory" | "idle" | "shutdown";
+
+export interface ModelLoader<E> {
+  /** Loads the model named; the signal aborts a load the server no longer needs (shutdown). */
+  load(name: string, signal: AbortSignal): Promise<E>;
+  /** Bytes of memory the model and its context are expected to take, worked out before loading. */
+  estimate(name: string): Promise<number>;
+  /** Frees a loaded model. */
+  unload(engine: E): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** Most models loaded at once. */
+  maxModels: number;
+  /** Bytes the loaded models may take together (their estimates); null: what the machine has available now. */
+  memoryLimit: number | null;
+  /** Bytes the machine has available now (read when memoryLimit is null). */
+  availableMemory(): number;
+  /** A model that served nothing for this long is unloaded; null: never. */
+  idleUnloadMs: number | null;
+  /** Told of every load and unload, for the logs and metrics. */
+  onEvent?(event: PoolEvent): void;
+}
+
+export type PoolEvent =
+  | { type: "loaded"; name: string; seconds: number; bytes: number }
+  | { type: "load_failed"; name: string; seconds: number; error: Error }
+  | { type: "unloaded"; name: string; reason: UnloadReason };
+
+/** A model held for one request: not unloaded until released. */
+export interface Lease<E> {
+  readonly engine: E;
+  /** Idempotent. */
+  release(): void;
+}
+
+interface Waiter<E> {
+  resolve(lease: Lease<E>): void;
+  reject(error: unknown): void;
+}
+
+class Pooled<E> {
+  state: ModelState = "unloaded";
+  engine: E | null = null;
+  /** Requests holding it. */
+  leases = 0;
+  /** Requests waiting for it to load. */
+  readonly waiters = new Set<Waiter<E>>();
+  /** Loaded at startup's asking, whether or not a request waits. */
+  wanted = false;
+  /** When its last lease was released (or it loaded): the least recently used goes first. */
+  lastUsed = 0;
+  /** What it was estimated to take when it loaded. */
+  bytes = 0;
+  idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last load's failure, until a load works. */
+  lastError: Error | null = null;
+  constructor(readonly name: string) {}
+}
+
+export class ModelPool<E> {
+  private readonly models = new Map<string, Pooled<E>>();
+  /** Loads and unloads, one at a time, in the order asked. */
+  private serial: Promise<unknown> = Promise.resolve();
+  /** Resolved (and replaced) whenever a lease is released or a waiter leaves: a load waiting for a place looks again. */
+  private changed = deferred<void>();
+  private readonly closing = new AbortController();
+
+  constructor(
+    names: readonly string[],
+    private readonly loader: ModelLoader<E>,
+    private readonly options: PoolOptions,
+  ) {
+    for (const name of names) this.models.set(name, new Pooled<E>(name));
+  }
+
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  state(name: string): ModelState {
+    return this.model(name).state;
+  }
+
+  /** Its engine, if it is loaded now. */
+  loaded(name: string): E | null {
+    const model = this.model(name);
+    return model.state === "loaded" ? model.engine : null;
+  }
+
+  /** Every loaded model's engine. */
+  engines(): E[] {
+    return [...this.models.values()].flatMap((model) => (model.state === "loaded" && model.engine ? [model.engine] : []));
+  }
+
+  /** Why its last load failed, if it did and has not loaded since. */
+  lastError(name: string): Error | null {
+    return this.model(name).lastError;
+  }
+
+  /** A lease at once where the model is loaded; null where it must load (or wait for a place) first. */
+  tryAcquire(name: string): Lease<E> | null {
+    const model = this.model(name);
+    if (this.closing.signal.aborted) throw new PoolClosedError();
+    return model.state === "loaded" ? this.lease(model) : null;
+  }
+
+  /** A lease once the model is loaded: at once, or after its load (shared with every request waiting for it). */
+  acquire(name: string, signal?: AbortSignal): Promise<Lease<E>> {
+    const now = this.tryAcquire(name);
+    if (now) return Promise.resolve(now);
+    const model = this.model(name);
+    const { promise, resolve, reject } = deferred<Lease<E>>();
+    const waiter: Waiter<E> = { resolve, reject };
+    const leave = () => {
+      if (!model.waiters.delete(waiter)) return;
+      reject(signal?.reason ?? new Error("aborted"));
+      this.wake();
+    };
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    signal?.addEventListener("abort", leave, { once: true });
+    model.waiters.add(waiter);
+    void promise.then(
+      () => signal?.removeEventListener("abort", leave),
+      () => signal?.removeEventListener("abort", leave),
+    );
+    if (model.state === "unloaded" || model.state === "unloading") this.schedule(model);
+    return promise;
+  }
+
+  /** Loads these at once (startup's preload); rejects with the first that fails. */
+  async preload(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const model = this.model(name);
+      model.wanted = true;
+      const lease = await this.acquire(name);
+      lease.release();
+    }
+  }
+
+  /** Takes an engine loaded elsewhere as this model's, loaded from now on (tests, the benchmark). */
+  adopt(name: string, engine: E): void {
+    Object.assign(this.model(name), { engine, state: "loaded", lastUsed: performance.now() });
+  }
+
+  /** Stops: waiting requests get PoolClosedError, a load under way is aborted, every model is unloaded. */
+  async close(): Promise<void> {
+    this.closing.abort(new PoolClosedError());
+    for (const model of this.models.values()) {
+      for (const waiter of model.waiters) waiter.reject(new PoolClosedError());
+      model.waiters.clear();
+    }
+    this.wake();
+    await this.exclusive(async () => {
+      for (const model of this.models.values()) if (model.state === "loaded") await this.unload(model, "shutdown");
+    });
+  }
+
+  private model(name: string): Pooled<E> {
+    const model = this.models.get(name);
+    if (!model) throw new Error(`no model named '${name}'`);
+    return model;
+  }
+
+  private lease(model: Pooled<E>): Lease<E> {
+    model.leases++;
+    if (model.idleTimer) clearTimeout(model.idleTimer);
+    model.idleTimer = null;
+    let released = false;
+    return {
+      engine: model.engine!,
+      release: () => {
+        if (released) return;
+        released = true;
+        model.leases--;
+        model.lastUsed = performance.now();
+        if (model.leases === 0) this.armIdle(model);
+        this.wake();
+      },
+    };
+  }
+
+  private armIdle(model: Pooled<E>): void {
+    const ms = this.options.idleUnloadMs;
+    if (ms === null || this.closing.signal.aborted) return;
+    if (model.idleTimer) clearTimeout(model.idleTimer);
+    model.idleTimer = setTimeout(() => {
+      model.idleTimer = null;
+      void this.exclusive(async () => {
+        if (model.state === "loaded" && model.leases === 0 && performance.now() - model.lastUsed >= ms - 1) await this.unload(model, "idle");
+      });
+    }, ms);
+    model.idleTimer.unref?.();
+  }
+
+  private wake(): void {
+    const { resolve } = this.changed;
+    this.changed = deferred<void>();
+    resolve();
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(task);
+    this.serial = run.catch(() => {});
+    return run;
+  }
+
+  /** Its load, behind every load and unload asked for before it. */
+  private schedule(model: Pooled<E>): void {
+    if (model.state === "loading") return;
+    model.state = "loading";
+    void this.exclusive(() => this.loadWhenWanted(model));
+  }
+
+  private async loadWhenWanted(model: Pooled<E>): Promise<void> {
+    // Everyone who wanted it may have left while earlier loads ran.
+    if (model.waiters.size === 0 && !model.wanted) return void (model.state = "unloaded");
+    const started = performance.now();
+    try {
+      if (this.closing.signal.aborted) throw new PoolClosedError();
+      // Estimated only where something is checked against it (reading a GGUF's metadata takes a while).
+      let bytes = 0;
+      let estimated = false;
+      const need = async () => (estimated ? bytes : ((estimated = true), (bytes = await this.loader.estimate(model.name))));
+      if (this.options.memoryLimit !== null) await need();
+      if (!(await this.makeRoom(model, need))) return void (model.state = "unloaded");
+      const engine = await this.loader.load(model.name, this.closing.signal);
+      if (this.closing.signal.aborted) {
+        await this.loader.unload(engine);
+        throw new PoolClosedError();
+      }
+      Object.assign(model, { engine, bytes, state: "loaded", lastError: null, wanted: false, lastUsed: performance.now() });
+      this.options.onEvent?.({ type: "loaded", name: model.name, seconds: (performance.now() - started) / 1000, bytes });
+      for (const waiter of model.waiters) waiter.resolve(this.lease(model));
+      model.waiters.clear();
+      if (model.leases === 0) this.armIdle(model);
+    } catch (caught) {
+      const error = caught instanceof PoolClosedError || caught instanceof NoRoomError ? caught : new LoadFailedError(model.name, caught);
+      Object.assign(model, { state: "unloaded", engine: null, wanted: false });
+      if (error instanceof LoadFailedError) {
+        model.lastError = error;
+        this.options.onEvent?.({ type: "load_failed", name: model.name, seconds: (performance.now() - started) / 1000, error });
+      }
+      for (const waiter of model.waiters) waiter.reject(error);
+      model.waiters.clear();
+    }
+  }
+
+  /**
+   * Unloads the least recently used idle models until `model` fits (the count, and the memory); with
+   * none idle, waits for one to be. False where nobody wants the model any more; NoRoomError where
+   * it could never fit.
+   */
+  private async makeRoom(model: Pooled<E>, need: () => Promise<number>): Promise<boolean> {
+    for (;;) {
+      if (this.closing.signal.aborted) throw new PoolClosedError();
+      if (model.waiters.size === 0 && !model.wanted) return false;
+      const loaded = [...this.models.values()].filter((other) => other.state === "loaded");
+      const countFits = loaded.length < this.options.maxModels;
+      const limit = this.options.memoryLimit;
+      const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
+      // Without a limit, the first model is node-llama-cpp's to judge (its own checks refuse what cannot fit).
+      const memoryFits = limit === null ? loaded.length === 0 || (await need()) <= this.options.availableMemory() : inUse + (await need()) <= limit;
+      if (countFits && memoryFits) return true;
+      const idle = loaded.filter((other) => other.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+      if (idle[0]) {
+        await this.unload(idle[0], countFits ? "memory" : "max_models");
+        continue;
+      }
+      if (loaded.length === 0) throw new NoRoomError(model.name, await need(), limit!);
+      // Every loaded model serves a request: wait for one to finish, or for this one's requests to leave.
+      await this.changed.promise;
+    }
+  }
+
+  private async unload(model: Pooled<E>, reason: UnloadReason): Promise<void> {
+    const engine = model.engine!;
+    if (model.idleTimer) clearTimeout(model.idleTimer);
+    Object.assign(model, { state: "unloading", idleTimer: null });
+    try {
+      await this.loader.unload(engine);
+    } finally {
+      Object.assign(model, { state: "unloaded", engine: null, bytes: 0 });
+      this.options.onEvent?.({ type: "unloaded", name: model.name, reason });
+      // A request that came for it while it was unloading loads it again.
+      if (model.waiters.size > 0) this.schedule(model);
+    }
+  }
+}
+
+/** Promise.withResolvers, which Node 20 lacks. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (reason: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}

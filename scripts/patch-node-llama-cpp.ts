@@ -17,6 +17,7 @@
 //   8-greedy-argmax.patch           greedy sampling alone takes the highest logit without a candidate per vocabulary
 //                                   token (C++; both sampling workers; 4's decode worker calls it)
 //   9-logger-callback-replaced.patch  a second Llama instance in a process keeps llama.cpp's logs going to JS (C++)
+//   10-trim-after-unload.patch      a model unloaded gives back what glibc kept of its and its contexts' buffers (C++)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +32,7 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
   const { version } = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string };
   if (version !== expected) throw new Error(`the patches are for node-llama-cpp ${expected}, but ${packageDir} is ${version}`);
   const lines: string[] = [];
-  for (const name of readdirSync(PATCHES).filter((file) => file.endsWith(".patch")).sort()) {
+  for (const name of readdirSync(PATCHES).filter((file) => file.endsWith(".patch")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }))) {
     for (const filePatch of parsePatch(readFileSync(join(PATCHES, name), "utf8"))) {
       const relative = filePatch.newFileName!.replace(/^b\//, "");
       const file = join(packageDir, relative);

@@ -70,7 +70,8 @@ export function createApp(state: ServerState): Hono {
   );
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status === 500) console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
+    // A model that failed to load has its own line (and a metric) already.
+    if (apiError.status === 500 && apiError.code !== "model_load_failed") console.error(`oserve: ${c.req.method} ${c.req.path} failed:`, error);
     return errorResponse(c, apiError);
   });
   return app;

@@ -65,6 +65,44 @@ export interface LlamaEngineOptions {
   signal?: AbortSignal;
 }
 
+/** What llama.cpp logged while one model loaded: where its weights went, and what the quiet level lets through. */
+interface LoadLog {
+  weights: WeightBuffer[];
+  /** Lines the quiet level lets through, held back while the model loads (a failed load says them in its error). */
+  heldBack: Array<[level: LlamaLogLevel, message: string]>;
+  loading: boolean;
+  /** node-llama-cpp's own level and logger. */
+  quiet: { level: LlamaLogLevel; logger: (level: LlamaLogLevel, message: string) => void };
+}
+
+/** Each Llama's last (or current) load's log. */
+const loadLogs = new WeakMap<Llama, LoadLog>();
+
+/**
+ * Starts a new load's log on the Llama. Its logger is set once and stays: log lines reach JS through
+ * a queue that the event loop drains when it can, so some of a load's lines arrive after the load
+ * itself, and go to that load's log; the rest lets through only what the quiet level would have.
+ * (Restoring node-llama-cpp's own logger let such late lines out on stdout, "[node-llama-cpp] ......"
+ * with no newline, in front of the ready line a script waits for; a logger set anew for every load
+ * kept every earlier one, and its model, alive.)
+ */
+function captureLoadLog(lib: NodeLlamaCppModule, llama: Llama): LoadLog {
+  const previous = loadLogs.get(llama);
+  const log: LoadLog = { weights: [], heldBack: [], loading: true, quiet: previous?.quiet ?? { level: llama.logLevel, logger: llama.logger } };
+  loadLogs.set(llama, log);
+  if (!previous) {
+    llama.logger = (level, message) => {
+      const current = loadLogs.get(llama)!;
+      const buffer = parseWeightBuffer(message);
+      if (buffer) current.weights.push(buffer);
+      else if (!lib.LlamaLogLevelGreaterThanOrEqual(level, current.quiet.level)) return;
+      else if (current.loading) current.heldBack.push([level, message]);
+      else current.quiet.logger(level, message);
+    };
+  }
+  return log;
+}
+
 /** One Llama (the native binding, its threadpool and logger) for every model loaded with the same options. */
 const llamas = new Map<string, Promise<Llama>>();
 
@@ -108,23 +146,8 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
-  // Log lines reach JS through a queue that the event loop drains when it can, so some of the
-  // load's lines may arrive after the load itself: the logger stays, and lets through only what the
-  // quiet level would have. (Restoring node-llama-cpp's own logger let such late lines out on
-  // stdout, "[node-llama-cpp] ......" with no newline, in front of the ready line a script waits for.)
-  // What the quiet level lets through during the load is held back: a load that fails says it in
-  // its one error line (llama.cpp's own words, "failed to read key-value pairs"), one that works prints it.
-  const weights: WeightBuffer[] = [];
-  const heldBack: Array<[level: LlamaLogLevel, message: string]> = [];
-  const quiet = { level: llama.logLevel, logger: llama.logger };
-  let loading = true;
-  llama.logger = (level, message) => {
-    const buffer = parseWeightBuffer(message);
-    if (buffer) weights.push(buffer);
-    else if (!lib.LlamaLogLevelGreaterThanOrEqual(level, quiet.level)) return;
-    else if (loading) heldBack.push([level, message]);
-    else quiet.logger(level, message);
-  };
+  const capture = captureLoadLog(lib, llama);
+  const { weights, heldBack, quiet } = capture;
   llama.logLevel = lib.LlamaLogLevel.info;
   const loaded = await llama
     .loadModel({
@@ -140,7 +163,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // arrive while the level still lets them through (node-llama-cpp checks it again in JS).
   await new Promise((resolve) => setImmediate(resolve));
   llama.logLevel = quiet.level;
-  loading = false;
+  capture.loading = false;
   if ("error" in loaded) {
     const { error } = loaded;
     const why = [...new Set(heldBack.map(([, line]) => line.trim().replace(/^\w+: /, "")))].join("; ");

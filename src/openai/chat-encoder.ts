@@ -43,9 +43,9 @@ const DONE_FRAME = sseFrame("[DONE]");
 export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOptions): StreamEncoder<ChatState> {
   const frame = (delta: ChunkDelta, finishReason: ChatFinishReason | null = null) => sseFrame(makeChunk(identity, options, delta, finishReason));
   const withRole = (state: ChatState, delta: ChunkDelta): ChunkDelta => (state.roleSent ? delta : { role: "assistant", ...delta });
-  const fail = (state: ChatState, message: string): Encoded<ChatState> => ({
+  const fail = (state: ChatState, message: string, code?: string): Encoded<ChatState> => ({
     state: { ...state, closed: true },
-    frames: [sseFrame(serverErrorBody(message)), DONE_FRAME],
+    frames: [sseFrame(serverErrorBody(message, code ?? null)), DONE_FRAME],
   });
   return {
     start: () => ({ state: { roleSent: false, finished: false, usage: null, inlineThought: false, closed: false }, frames: [] }),
@@ -75,7 +75,7 @@ export function chatEncoder(identity: StreamIdentity, options: ChatEncoderOption
         case "usage":
           return { state: { ...state, usage: event.usage }, frames: [] };
         case "error":
-          return fail(state, event.message);
+          return fail(state, event.message, event.code);
       }
     },
     keepalive(state) {

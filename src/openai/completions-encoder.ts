@@ -36,9 +36,9 @@ const DONE_FRAME = sseFrame("[DONE]");
 
 export function completionsEncoder(identity: StreamIdentity, options: { choices: number; includeUsage: boolean }): StreamEncoder<CompletionsState, ChoiceEvent> {
   const chunk = (choice: CompletionChoice) => sseFrame(makeCompletion(identity, [choice], options.includeUsage ? null : undefined));
-  const fail = (state: CompletionsState, message: string): Encoded<CompletionsState> => ({
+  const fail = (state: CompletionsState, message: string, code?: string): Encoded<CompletionsState> => ({
     state: { ...state, closed: true },
-    frames: [sseFrame(serverErrorBody(message)), DONE_FRAME],
+    frames: [sseFrame(serverErrorBody(message, code ?? null)), DONE_FRAME],
   });
   const allFinished = (state: CompletionsState) => state.finished.length === options.choices && state.finished.every(Boolean);
   return {
@@ -59,7 +59,7 @@ export function completionsEncoder(identity: StreamIdentity, options: { choices:
         case "usage":
           return { state: { ...state, usage: addUsage(state.usage, event.usage) }, frames: [] };
         case "error":
-          return fail(state, event.message);
+          return fail(state, event.message, event.code);
         case "tool_call":
         case "tool_call_arguments":
         case "reasoning":

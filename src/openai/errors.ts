@@ -10,6 +10,6 @@ export function openAiErrorBody(error: ApiError): ErrorBody {
 }
 
 /** The body of an error frame sent inside an already started stream. */
-export function serverErrorBody(message: string): ErrorBody {
-  return { error: { message, type: "server_error", param: null, code: null } };
+export function serverErrorBody(message: string, code: string | null = null): ErrorBody {
+  return { error: { message, type: "server_error", param: null, code } };
 }

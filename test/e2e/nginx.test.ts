@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { freePort, holdSlot, metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
-import { postChat } from "./sse.ts";
+import { freePort, holdSlot, metric, RANDOM, startServer, TINY_CHAT, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
+import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames } from "./sse.ts";
 
 const NGINX = ["/usr/sbin/nginx", "nginx"].find((bin) => spawnSync(bin, ["-v"]).status === 0);
 
@@ -136,5 +136,64 @@ describe("--keepalive-json behind nginx with a 1 s read timeout", { skip }, () =
     writeFileSync(join(dir, "nginx.conf"), config);
     const check = spawnSync(NGINX!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
     assert.equal(check.status, 0, check.stderr);
+  });
+});
+
+/** nginx on a free port in front of `upstream`, with this read timeout; resolves once it proxies. */
+async function startNginx(upstream: string, readTimeout: string): Promise<{ url: string; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "oserve-nginx-"));
+  const port = await freePort();
+  writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, upstream, readTimeout));
+  const child = spawn(NGINX!, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/health`).catch(() => null)) !== null, 5000, "nginx proxying");
+  return { url, stop: () => child.kill("SIGTERM") };
+}
+
+describe("cold starts behind nginx with a 1 s read timeout: streams wait for their models with keepalives", { skip, timeout: 120_000 }, () => {
+  let cold: TestServer;
+  let proxy: { url: string; stop(): void };
+  before(async () => {
+    assert.ok(NGINX, "nginx is not installed, and CI=true: .ci/run should have installed it");
+    // Nothing loaded at startup: every model loads on its first request, one after another.
+    const models = [`chat=${TINY_CHAT}`, `think=${TINY_THINK}`, `random=${RANDOM}`, `harmony=${TINY_HARMONY}`, `late=${TINY_CHAT}`];
+    cold = await startServer([...models.flatMap((model) => ["--model", model]), "--preload", "none", "--keepalive-interval", "0.3", "--ctx-size", "2048", "--parallel", "1"]);
+    proxy = await startNginx(cold.url, "1s");
+  });
+  after(async () => {
+    proxy?.stop();
+    assert.equal(await cold?.stop(), 0);
+  });
+
+  test("four cold streams at once (chunk, comment, Responses, Messages) arrive whole; the same wait without keepalives is cut", async () => {
+    const ask = { messages: [{ role: "user", content: "What is the capital of France?" }], temperature: 0, stream: true, max_tokens: 12 };
+    const chunk = postChat(`${proxy.url}/v1`, { ...ask, model: "chat" }).then(readFrames);
+    const comment = postChat(`${proxy.url}/v1`, { ...ask, model: "think" }, undefined, keepaliveHeaders("comment")).then(readFrames);
+    const responses = postJson(`${proxy.url}/v1/responses`, { model: "random", input: "Hi", stream: true, max_output_tokens: 4 }).then(readFrames);
+    const messages = postJson(`${proxy.url}/v1/messages`, { model: "harmony", max_tokens: 40, stream: true, messages: ask.messages }).then(readFrames);
+    // The control, last in the line of loads: four loads and its own before its first byte.
+    const control = postChat(`${proxy.url}/v1`, { ...ask, model: "late" }, undefined, { "x-oserve-keepalive": "off" });
+    const chunkFrames = await chunk;
+    assert.equal(chunkFrames.at(-1)!.data, "[DONE]");
+    assert.equal(dataChunks(chunkFrames).map((c) => c.choices[0]?.delta?.content ?? "").join(""), "The capital of France is Paris.");
+    const commentFrames = await comment;
+    assert.ok(commentFrames.some((frame) => frame.comment === "keep-alive"));
+    assert.equal(commentFrames.at(-1)!.data, "[DONE]");
+    const responsesFrames = await responses;
+    assert.ok(responsesFrames.filter((frame) => frame.event === "response.in_progress").length >= 2);
+    assert.equal(responsesFrames.at(-1)!.event, "response.incomplete");
+    const messagesFrames = await messages;
+    assert.ok(messagesFrames.filter((frame) => frame.event === "ping").length >= 2);
+    assert.equal(messagesFrames.at(-1)!.event, "message_stop");
+    // Without keepalives nginx gives up on the silence while the model loads: the headers went out
+    // at once, so the stream is cut (the body ends short, or the connection drops), never [DONE].
+    const cut = await control;
+    const controlFrames = await readFrames(cut).catch(() => []);
+    assert.notEqual(controlFrames.at(-1)?.data, "[DONE]", "without keepalives nginx cut the stream while the model loaded");
+    assert.equal(controlFrames.length, 0);
+    // The waits were for loads, one after another, each its own; the cut request's load, which nobody
+    // waited for any more by its turn, was never begun.
+    assert.equal(await metric(cold, "oserve_model_loads_total", { result: "ok" }), 4);
+    assert.equal(await metric(cold, "oserve_model_loaded", { model: "late" }), 0);
   });
 });

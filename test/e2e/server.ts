@@ -168,12 +168,12 @@ export interface HeldSlot {
  * Takes a slot with a stream far longer than any test waits for; resolves once the server counts
  * `inUse` slots taken. Release it when the test has seen what it waits for: never waited out.
  */
-export async function holdSlot(server: TestServer, { inUse = 1 } = {}): Promise<HeldSlot> {
+export async function holdSlot(server: TestServer, { inUse = 1, model }: { inUse?: number; model?: string } = {}): Promise<HeldSlot> {
   const abort = new AbortController();
   const response = fetch(`${server.baseURL}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ messages: [{ role: "user", content: "Tell me a long story." }], stream: true, temperature: 0, max_tokens: 100_000 }),
+    body: JSON.stringify({ ...(model ? { model } : {}), messages: [{ role: "user", content: "Tell me a long story." }], stream: true, temperature: 0, max_tokens: 100_000 }),
     signal: abort.signal,
   });
   const dropped = expectAborted(drain(response));

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError, modelEntries, resolveConfig } from "../src/config.ts";
 import { defaultThreads } from "../src/engine/threads.ts";
@@ -220,5 +222,14 @@ describe("serving several models: a folder, a config file, loading and unloading
     assert.throws(bad("[models.a]\nctx-size = 10"), /\[models.a\]: the path is missing/);
     assert.throws(bad("[models.a]\npath = 'a.gguf'\nctx = 10"), /\[models.a\]: unknown or malformed 'ctx'/);
     assert.throws(bad("[models.a]\npath = 'a.gguf'\nparallel = 0"), /\/b.toml: \[models.a\]: parallel must be a whole number from 1 to 256/);
+  });
+
+  test("the README's config file example reads as it says", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../README.md"), "utf8");
+    const toml = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((match) => match[1]!).find((block) => block.includes("[models."));
+    assert.ok(toml, "the README has a config file example");
+    const config = resolveConfig({ config: "/oserve.toml" }, {}, files({ "/oserve.toml": toml }));
+    assert.deepEqual(config.models.map((m) => [m.alias, m.settings.ctxSize, m.settings.parallel]), [["chat", 16384, 2], ["small", 4096, 4], ["embed", null, 4]]);
+    assert.deepEqual([config.modelAlias, config.maxModels, config.idleUnloadMs, config.preload], ["chat", 2, 900_000, ["chat", "embed"]]);
   });
 });

@@ -2,11 +2,13 @@
 // keepalives while its model loads, alternating requests unload and reload in turn and none fails,
 // a model in use is never unloaded under its stream; --idle-unload gives the memory back.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { holdSlot, metric, RANDOM, startServer, TINY_CHAT, until, type TestServer } from "./server.ts";
+import { holdSlot, metric, MODELS_DIR, RANDOM, startServer, TINY_CHAT, until, type TestServer } from "./server.ts";
 import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
 import { accumulateStrict } from "./strict-accumulator.ts";
 import { needsEngineBuild } from "../engine/needs-engine-build.ts";
@@ -164,5 +166,33 @@ describe("--idle-unload", { timeout: 60_000 }, () => {
     // (patches/node-llama-cpp/10-trim-after-unload.patch): the prebuilt gives back some 40% of it.
     const [, build] = /^oserve: engine: (.*)$/m.exec(idle.stderr())!;
     if (needsEngineBuild(t, /oserve build/.test(build!) ? "persistent-threads" : "prebuilt")) assert.ok(gaveBack > 0.5 * took, figures);
+  });
+});
+
+describe("--config and --models-dir", { timeout: 60_000 }, () => {
+  let served: TestServer;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oserve-config-"));
+    const toml = [`models-dir = ${JSON.stringify(MODELS_DIR)}`, 'default-model = "oserve-tiny-chat"', "max-models = 1", "", "[models.small]", `path = ${JSON.stringify(RANDOM)}`, "ctx-size = 512"];
+    writeFileSync(join(dir, "oserve.toml"), toml.join("\n"));
+    served = await startServer(["--config", join(dir, "oserve.toml")]);
+  });
+  after(async () => {
+    assert.equal(await served?.stop(), 0);
+  });
+
+  test("the folder's models are served by file name beside the file's own, each with its settings", async () => {
+    const client = new OpenAI({ baseURL: served.baseURL, apiKey: "unused", maxRetries: 0 });
+    const listed = (await client.models.list()).data as unknown as Array<{ id: string; max_model_len: number | null }>;
+    const names = listed.map((model) => model.id);
+    assert.deepEqual(names.slice(0, 2), ["oserve-tiny-chat", "small"], "the default first, then in order");
+    assert.ok(names.includes("oserve-tiny-think") && names.includes("oserve-tiny-harmony"));
+    assert.ok(!names.includes("oserve-random-qwen2"), "the file [models.small] serves is not served twice");
+    assert.equal(listed.find((model) => model.id === "small")!.max_model_len, 512, "its own window, before it loads");
+    const answer = await client.chat.completions.create({ model: "oserve-tiny-chat", messages: [{ role: "user", content: CAPITAL }], temperature: 0 });
+    assert.equal(answer.choices[0]!.message.content, CAPITAL_ANSWER);
+    const small = await client.completions.create({ model: "small", prompt: "Hi", max_tokens: 2, temperature: 0 });
+    assert.equal(small.model, "small");
+    assert.match(served.stderr(), /^oserve: small: loaded in .*context: 512 tokens per request \(--ctx-size\)/m);
   });
 });

@@ -206,7 +206,7 @@ describe("--model from a URL", () => {
     const modelsDir = mkdtempSync(join(tmpdir(), "oserve-models-"));
     try {
       hub.cutNextAfter(3_000_000);
-      const server = await startServer(["--model", hub.url, "--models-dir", modelsDir], { timeoutMs: 90_000 });
+      const server = await startServer(["--model", hub.url, "--download-dir", modelsDir], { timeoutMs: 90_000 });
       try {
         const answer = await (await fetch(`${server.baseURL}/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], max_tokens: 3 }) })).json();
         assert.equal(answer.usage.completion_tokens, 3);
@@ -215,14 +215,14 @@ describe("--model from a URL", () => {
         await server.stop();
       }
       assert.ok(hub.requests.some((r) => /bytes=\d+-/.test(r)), `the cut download resumed with a range request: ${hub.requests.join("; ")}`);
-      const missing = await runCli(["--model", hub.url.replace("qwen2", "nope"), "--models-dir", modelsDir, "--port", "0"]);
+      const missing = await runCli(["--model", hub.url.replace("qwen2", "nope"), "--download-dir", modelsDir, "--port", "0"]);
       assert.notEqual(missing.code, 0);
       assert.match(missing.stderr, /^oserve: --model http:\S+nope\.gguf: could not download: .*404/m);
     } finally {
       await hub.close();
     }
     // The hub is gone: the copy in the models folder serves.
-    const offline = await startServer(["--model", hub.url, "--models-dir", modelsDir]);
+    const offline = await startServer(["--model", hub.url, "--download-dir", modelsDir]);
     await offline.stop();
   });
 });

@@ -1,14 +1,14 @@
 import type { Config } from "./config.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
-import { ModelPool } from "./models/model-pool.ts";
+import { ModelPool, type ServedModels } from "./models/model-pool.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";
 
 /** What the routes share: the config, and the models once the preloaded ones have loaded. */
 export class ServerState {
   /** Every model served, loaded or not; null until the preloaded models have loaded (requests get 503 till then). */
-  pool: ModelPool<Engine> | null = null;
+  pool: ServedModels<Engine> | null = null;
   /** Aborted when the server shuts down: every generation in flight stops, and new requests get 503. */
   readonly shutdown = new AbortController();
   /** When the server started, in seconds: the `created` of the model in /v1/models. */
@@ -20,7 +20,7 @@ export class ServerState {
   constructor(readonly config: Config) {}
 
   /** The models are served from here on (the preloaded ones loaded). */
-  serve(pool: ModelPool<Engine>): void {
+  serve(pool: ServedModels<Engine>): void {
     this.pool = pool;
   }
 
@@ -72,7 +72,7 @@ export class ServerState {
    * `claude-sonnet-4-5`), `fallback`, else the default. A 503 before the preloaded models have
    * loaded, or once the server is shutting down.
    */
-  route(model?: string, fallback: string | null = null): { name: string; pool: ModelPool<Engine> } {
+  route(model?: string, fallback: string | null = null): { name: string; pool: ServedModels<Engine> } {
     this.checkOpen();
     const pool = this.pool;
     if (!pool) {

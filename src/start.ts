@@ -2,7 +2,6 @@
 // the others load on first use.
 import { rename, stat, writeFile } from "node:fs/promises";
 import { ConfigError, type Config, type ModelEntry, type ModelSettings } from "./config.ts";
-import type { Engine } from "./engine/types.ts";
 import { LoadFailedError } from "./models/errors.ts";
 import { availableMemory } from "./models/memory.ts";
 import { ModelPool, type PoolEvent, type UnloadReason } from "./models/model-pool.ts";
@@ -92,7 +91,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   }
   // Served from here on; the default model (--default-model, else the first) is what the ready line,
   // the ready file and `oserve launch` describe.
-  state.serve(pool as unknown as ModelPool<Engine>);
+  state.serve(pool);
   // Only now: the load's own JavaScript (node-llama-cpp reads the GGUF's metadata, a vocabulary of
   // 150k tokens, in JS) ran some 0.4 s slower at the baseline tier; serving is what the cap is for.
   capJitTier();

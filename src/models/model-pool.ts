@@ -67,6 +67,9 @@ class Pooled<E> {
   constructor(readonly name: string) {}
 }
 
+/** What the routes use of the pool: E only comes out of it, so a pool of a narrower engine type serves as one of Engine. */
+export type ServedModels<E> = Pick<ModelPool<E>, "has" | "state" | "loaded" | "engines" | "lastError" | "tryAcquire" | "acquire">;
+
 export class ModelPool<E> {
   private readonly models = new Map<string, Pooled<E>>();
   /** Loads and unloads, one at a time, in the order asked. */

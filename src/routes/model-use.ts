@@ -7,7 +7,7 @@ import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
 import type { Engine, PreparedGeneration } from "../engine/types.ts";
 import type { Lease } from "../models/model-pool.ts";
 import { modelOf } from "../request/read-json.ts";
-import type { ServerState } from "../server-state.ts";
+import { shuttingDown, type ServerState } from "../server-state.ts";
 import { recordOf } from "../telemetry/request-record.ts";
 
 export interface ModelUse {
@@ -34,10 +34,12 @@ export function useModel(c: Context, state: ServerState, body: unknown, fallback
     warm: now !== null,
     engine() {
       if (now) return Promise.resolve(now.engine);
-      waited ??= pool.acquire(name, c.req.raw.signal);
+      // The wait ends when the client leaves, or when the server begins to stop.
+      waited ??= pool.acquire(name, AbortSignal.any([c.req.raw.signal, state.shutdown.signal]));
       return waited.then(
         (lease) => lease.engine,
         (error: unknown) => {
+          if (state.shutdown.signal.aborted) throw shuttingDown("The server shut down before the model had loaded.");
           throw c.req.raw.signal.aborted ? new ApiError(CLIENT_GONE_STATUS, "The client disconnected.") : toApiError(error);
         },
       );

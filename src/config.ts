@@ -29,7 +29,13 @@ export interface ModelSettings {
   maxQueue: number;
   reasoningEffort: ReasoningEffort | null;
   reasoningBudget: number | null;
+  /** The chat format: "auto" (node-llama-cpp's choice for the model's template), "jinjaTemplate" (the GGUF's own Jinja template), or a wrapper's name. */
+  chatTemplate: ChatTemplate;
 }
+
+/** node-llama-cpp 3.22.1's chat wrappers by name (its specializedChatWrapperTypeNames; test/config.test.ts checks), with auto and the GGUF's own Jinja template. */
+export const CHAT_TEMPLATES = ["auto", "jinjaTemplate", "general", "deepSeek", "qwen", "llama3.2-lightweight", "llama3.1", "llama3", "llama2Chat", "mistral", "alpacaChat", "functionary", "chatML", "falconChat", "gemma4", "gemma", "harmony", "muse", "seed"] as const;
+export type ChatTemplate = (typeof CHAT_TEMPLATES)[number];
 
 /** One model the server serves, with its own settings. */
 export interface ModelEntry extends ModelSource {
@@ -37,7 +43,7 @@ export interface ModelEntry extends ModelSource {
 }
 
 /** The flags a config file's `[models.NAME]` table may set for its model alone. */
-export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget"] as const;
+export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "chat-template"] as const;
 type ModelSettingFlag = (typeof MODEL_SETTING_FLAGS)[number];
 
 export interface Config {
@@ -99,6 +105,8 @@ export interface Config {
   reasoningEffort: ReasoningEffort | null;
   /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
   reasoningBudget: number | null;
+  /** The chat format for models that set none of their own. */
+  chatTemplate: ChatTemplate;
 }
 
 /** A bad flag or environment value: reported as one line, never a stack trace. */
@@ -141,6 +149,7 @@ export const FLAGS = {
   "reasoning-format": { description: "Where chat completions put a thinking model's thought: separate (reasoning_content) | inline (<think> in content) | hidden", default: "separate" },
   "reasoning-effort": { description: "Reasoning effort for requests that ask for none: none | minimal | low | medium | high (default: the model's own)", default: undefined },
   "reasoning-budget": { description: "Most tokens a thought may take, for requests that set no budget; -1: no cap", default: "-1" },
+  "chat-template": { description: "The chat format: auto (node-llama-cpp's choice for the model's template), jinjaTemplate (the GGUF's own Jinja template), or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -255,6 +264,7 @@ function modelSettings(value: (flag: ModelSettingFlag) => string | undefined): M
     maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),
     reasoningEffort: effort === undefined ? null : oneOf("reasoning-effort", effort, REASONING_EFFORTS),
     reasoningBudget: budget === "-1" ? null : integer("reasoning-budget", budget, { min: 0 }),
+    chatTemplate: oneOf("chat-template", value("chat-template"), CHAT_TEMPLATES),
   };
 }
 

@@ -195,6 +195,7 @@ async function loadModel(config: Config, model: ModelEntry, options: StartOption
     parallel: settings.parallel,
     maxQueue: settings.maxQueue,
     reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
+    chatTemplate: settings.chatTemplate,
     onLoadProgress: progress(`loading ${model.alias}`),
     signal,
   });

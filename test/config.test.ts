@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, modelEntries, resolveConfig } from "../src/config.ts";
+import { CHAT_TEMPLATES, ConfigError, modelEntries, resolveConfig } from "../src/config.ts";
 import { defaultThreads } from "../src/engine/threads.ts";
 
 describe("resolveConfig", () => {
@@ -231,5 +231,13 @@ describe("serving several models: a folder, a config file, loading and unloading
     const config = resolveConfig({ config: "/oserve.toml" }, {}, files({ "/oserve.toml": toml }));
     assert.deepEqual(config.models.map((m) => [m.alias, m.settings.ctxSize, m.settings.parallel]), [["chat", 16384, 2], ["small", 4096, 4], ["embed", null, 4]]);
     assert.deepEqual([config.modelAlias, config.maxModels, config.idleUnloadMs, config.preload], ["chat", 2, 900_000, ["chat", "embed"]]);
+  });
+
+  test("--chat-template: auto unless told, node-llama-cpp's wrapper names (the list it has), per model in the file", async () => {
+    const { specializedChatWrapperTypeNames } = await import("node-llama-cpp");
+    assert.deepEqual(CHAT_TEMPLATES.slice(2), [...specializedChatWrapperTypeNames], "the names node-llama-cpp resolves");
+    assert.equal(resolveConfig({ model: "m.gguf" }, {}).chatTemplate, "auto");
+    assert.equal(resolveConfig({ model: "m.gguf", "chat-template": "chatML" }, {}).models[0]!.settings.chatTemplate, "chatML");
+    assert.throws(() => resolveConfig({ model: "m.gguf", "chat-template": "chatml2" }, {}), /--chat-template must be one of auto, jinjaTemplate, general, .*, not 'chatml2'/);
   });
 });

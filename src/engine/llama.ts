@@ -26,6 +26,7 @@ import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import { Grammars } from "./grammars.ts";
 import { defaultThreads } from "./threads.ts";
 import { startupMark } from "../startup-trace.ts";
+import type { ChatTemplate } from "../config.ts";
 import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
@@ -63,6 +64,8 @@ export interface LlamaEngineOptions {
   onLoadProgress?: (progress: number) => void;
   /** Aborts the load (the server stopping). */
   signal?: AbortSignal;
+  /** The chat format (--chat-template); "auto": node-llama-cpp's choice for the model's template. */
+  chatTemplate?: ChatTemplate;
 }
 
 /** What llama.cpp logged while one model loaded: where its weights went, and what the quiet level lets through. */
@@ -228,6 +231,7 @@ export class LlamaEngine implements Engine {
   /** Each of those wrappers' format tokens (engine/format-tokens.ts): never answer text. Worked out once. */
   private readonly formatTokensOf = new WeakMap<ChatWrapper, ReadonlySet<Token>>();
   private readonly reasoningDefaults: ReasoningDefaults;
+  private readonly chatTemplate: ChatTemplate;
   /** The server's output cap (--max-tokens): requests that ask for none get it, none get more; null: no cap but the context's. */
   maxTokens: number | null;
 
@@ -248,6 +252,7 @@ export class LlamaEngine implements Engine {
     this.modelId = options.modelId;
     this.threads = options.threads;
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
+    this.chatTemplate = options.chatTemplate ?? "auto";
     this.maxTokens = options.maxTokens ?? null;
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
@@ -364,7 +369,7 @@ export class LlamaEngine implements Engine {
     let wrapper = this.chatWrappers.get(key);
     if (!wrapper) {
       const customWrapperSettings = plan?.wrapperSettings ?? undefined;
-      wrapper = this.lib.resolveChatWrapper(this.model, customWrapperSettings ? { customWrapperSettings } : undefined);
+      wrapper = this.lib.resolveChatWrapper(this.model, { type: this.chatTemplate, ...(customWrapperSettings ? { customWrapperSettings } : {}) });
       this.chatWrappers.set(key, wrapper);
     }
     return wrapper;

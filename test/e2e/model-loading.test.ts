@@ -173,7 +173,7 @@ describe("--config and --models-dir", { timeout: 60_000 }, () => {
   let served: TestServer;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), "oserve-config-"));
-    const toml = [`models-dir = ${JSON.stringify(MODELS_DIR)}`, 'default-model = "oserve-tiny-chat"', "max-models = 1", "", "[models.small]", `path = ${JSON.stringify(RANDOM)}`, "ctx-size = 512"];
+    const toml = [`models-dir = ${JSON.stringify(MODELS_DIR)}`, 'default-model = "oserve-tiny-chat"', "max-models = 1", "", "[models.small]", `path = ${JSON.stringify(RANDOM)}`, "ctx-size = 512", "[models.small-llama]", `path = ${JSON.stringify(RANDOM)}`, 'chat-template = "llama3.1"'];
     writeFileSync(join(dir, "oserve.toml"), toml.join("\n"));
     served = await startServer(["--config", join(dir, "oserve.toml")]);
   });
@@ -194,5 +194,9 @@ describe("--config and --models-dir", { timeout: 60_000 }, () => {
     const small = await client.completions.create({ model: "small", prompt: "Hi", max_tokens: 2, temperature: 0 });
     assert.equal(small.model, "small");
     assert.match(served.stderr(), /^oserve: small: loaded in .*context: 512 tokens per request \(--ctx-size\)/m);
+    // The same file in another chat format: the same messages make another prompt.
+    const prompt = async (model: string) => (await client.chat.completions.create({ model, messages: [{ role: "user", content: "Hi" }], max_tokens: 1 })).usage!.prompt_tokens;
+    const [qwen, llama] = [await prompt("small"), await prompt("small-llama")];
+    assert.notEqual(qwen, llama, "chat-template llama3.1 renders the prompt otherwise");
   });
 });

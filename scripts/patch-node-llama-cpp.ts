@@ -18,6 +18,10 @@
 //                                   token (C++; both sampling workers; 4's decode worker calls it)
 //   9-logger-callback-replaced.patch  a second Llama instance in a process keeps llama.cpp's logs going to JS (C++)
 //   10-trim-after-unload.patch      a model unloaded gives back what glibc kept of its and its contexts' buffers (C++)
+//   11-gguf-parse-yields.patch      the JS GGUF reader yields to the event loop within long arrays (a vocabulary), so a
+//                                   model loading beside others does not stall their streams (JS)
+//   12-jinja-check-once.patch       a chat wrapper resolved again with other settings reuses its Jinja template checks, and
+//                                   resolveChatWrapper.warmUp runs them with the event loop turning between them (JS)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

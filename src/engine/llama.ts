@@ -186,6 +186,12 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     batching: { dispatchSchedule: batchWindow.schedule },
   });
   startupMark("create context");
+  // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
+  // candidate's (a few hundred milliseconds): here, a check at a time with the event loop turning
+  // between them (patch 12), so that the streams of other models go on while this one loads.
+  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object) => Promise<void> }).warmUp;
+  await warmUp?.(model, { type: options.chatTemplate ?? "auto" });
+  startupMark("chat wrapper");
   return new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
 }
 
@@ -261,6 +267,9 @@ export class LlamaEngine implements Engine {
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
     this.slots = new SlotPool(sequences, options.maxQueue);
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads });
+    // The chat wrapper is part of the load, not of its first request (its checks done, above); the
+    // variants that reasoning efforts ask for later reuse those checks.
+    this.wrapperFor(null);
   }
 
   get contextSize(): number {

@@ -274,12 +274,13 @@ export class ModelPool<E> {
       // Without a limit, the first model is node-llama-cpp's to judge (its own checks refuse what cannot fit).
       const memoryFits = limit === null ? loaded.length === 0 || (await need()) <= this.options.availableMemory() : inUse + (await need()) <= limit;
       if (countFits && memoryFits) return true;
+      // One that could never fit under the limit unloads nothing for nothing.
+      if (limit !== null && (await need()) > limit) throw new NoRoomError(model.name, await need(), limit);
       const idle = loaded.filter((other) => other.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed);
       if (idle[0]) {
         await this.unload(idle[0], countFits ? "memory" : "max_models");
         continue;
       }
-      if (loaded.length === 0) throw new NoRoomError(model.name, await need(), limit!);
       // Every loaded model serves a request: wait for one to finish, or for this one's requests to leave.
       await this.changed.promise;
     }

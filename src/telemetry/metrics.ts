@@ -10,7 +10,7 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route, status and the model that served them (none: no model label)", labelNames: ["route", "status", "model"], registers: [this.registry] });
-  private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations", labelNames: ["route"], registers: [this.registry] });
+  private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations, by route and model", labelNames: ["route", "model"], registers: [this.registry] });
   private readonly cachedTokens = new Counter({ name: "oserve_cached_prompt_tokens_total", help: "Prompt tokens reused from a sequence, not evaluated again", labelNames: ["route"], registers: [this.registry] });
   private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens, by route and model", labelNames: ["route", "model"], registers: [this.registry] });
   private readonly reasoningTokens = new Counter({ name: "oserve_reasoning_tokens_total", help: "Generated tokens a thinking model spent on its thought", labelNames: ["route"], registers: [this.registry] });
@@ -58,7 +58,7 @@ export class Metrics {
     this.requests.inc({ route, status: String(status), ...model });
     this.duration.observe({ route }, durationMs / 1000);
     if (record.ttftMs !== null) this.ttft.observe({ route }, record.ttftMs / 1000);
-    if (record.promptTokens !== null) this.promptTokens.inc({ route }, record.promptTokens);
+    if (record.promptTokens !== null) this.promptTokens.inc({ route, ...model }, record.promptTokens);
     if (record.cachedTokens) this.cachedTokens.inc({ route }, record.cachedTokens);
     if (record.completionTokens !== null) this.completionTokens.inc({ route, ...model }, record.completionTokens);
     if (record.reasoningTokens) this.reasoningTokens.inc({ route }, record.reasoningTokens);

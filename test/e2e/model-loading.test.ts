@@ -169,6 +169,35 @@ describe("--idle-unload", { timeout: 60_000 }, () => {
   });
 });
 
+describe("--memory-limit", { timeout: 60_000 }, () => {
+  let limited: TestServer;
+  before(async () => {
+    // node-llama-cpp estimates each tiny model with a 2048-token window at 350-450 MiB: one fits in 600 MiB, two do not;
+    // `big` (the chat model with a window of 32768 tokens for each of 8 sequences) never does.
+    const dir = mkdtempSync(join(tmpdir(), "oserve-limit-"));
+    writeFileSync(join(dir, "oserve.toml"), ["[models.big]", `path = ${JSON.stringify(TINY_CHAT)}`, "ctx-size = 32768", "parallel = 8"].join("\n"));
+    limited = await startServer(["--model", `chat=${TINY_CHAT}`, "--model", `random=${RANDOM}`, "--config", join(dir, "oserve.toml"), "--memory-limit", "600m", "--ctx-size", "2048", "--parallel", "2"]);
+  });
+  after(async () => {
+    assert.equal(await limited?.stop(), 0);
+  });
+
+  test("a model that does not fit beside another unloads the idle one; one that could never fit is refused with 503", async () => {
+    const client = new OpenAI({ baseURL: limited.baseURL, apiKey: "unused", maxRetries: 0 });
+    const random = await client.chat.completions.create({ model: "random", messages: [{ role: "user", content: "Hi" }], max_tokens: 2 });
+    assert.equal(random.model, "random");
+    assert.equal(await metric(limited, "oserve_model_unloads_total", { model: "chat", reason: "memory" }), 1);
+    assert.equal(await metric(limited, "oserve_model_loaded", { model: "chat" }), 0);
+    await assert.rejects(client.chat.completions.create({ model: "big", messages: [{ role: "user", content: "Hi" }], max_tokens: 2 }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError && error.status === 503, String(error));
+      assert.match(error.message, /The model 'big' needs about \d+ MiB of memory with its context, but --memory-limit allows 600 MiB/);
+      assert.equal((error.error as { code?: string }).code, "insufficient_memory");
+      return true;
+    });
+    assert.equal((await client.chat.completions.create({ model: "chat", messages: [{ role: "user", content: CAPITAL }], temperature: 0 })).choices[0]!.message.content, CAPITAL_ANSWER);
+  });
+});
+
 describe("--config and --models-dir", { timeout: 60_000 }, () => {
   let served: TestServer;
   before(async () => {

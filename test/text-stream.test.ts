@@ -14,6 +14,13 @@ describe("Detokenizer", () => {
     assert.deepEqual(out, ["a", "", "", "€", "b"]);
   });
 
+  test("a real U+FFFD followed by a character split over tokens comes out as it was (fast-check found it)", () => {
+    for (const text of ["\uFFFD\u0301", "\uFFFD\u200d", "a\uFFFD€", "\uFFFD\uFFFD "]) {
+      const detokenizer = new Detokenizer(bytes);
+      assert.equal([...Buffer.from(text)].map((byte) => detokenizer.push(byte as Token)).join("") + detokenizer.flush(), text, JSON.stringify(text));
+    }
+  });
+
   test("any text, split into bytes, comes out whole and in order", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), (text) => {

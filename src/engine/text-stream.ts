@@ -24,9 +24,21 @@ export class Detokenizer {
   push(token: Token): string {
     this.pending.push(token);
     const text = this.detokenize(this.pending, this.context);
-    if (text.endsWith("\uFFFD") && this.pending.length < MAX_TOKENS_PER_CHARACTER) return "";
-    this.context = [...this.context, ...this.pending].slice(-CONTEXT_TOKENS);
-    this.pending = [];
+    if (!text.endsWith("\uFFFD")) return this.emit(this.pending.length, text);
+    // The end is a character still incomplete, or a real U+FFFD followed by one: what comes before
+    // the incomplete end goes out where the tokens split cleanly there (each side reads the same apart).
+    for (let kept = 1; kept < this.pending.length; kept++) {
+      const head = this.pending.slice(0, -kept);
+      const headText = this.detokenize(head, this.context);
+      if (headText + this.detokenize(this.pending.slice(-kept), [...this.context, ...head]) === text) return this.emit(head.length, headText);
+    }
+    return this.pending.length < MAX_TOKENS_PER_CHARACTER ? "" : this.emit(this.pending.length, text);
+  }
+
+  /** The first `count` pending tokens, read as `text`, go out; the rest stay pending. */
+  private emit(count: number, text: string): string {
+    this.context = [...this.context, ...this.pending.slice(0, count)].slice(-CONTEXT_TOKENS);
+    this.pending = this.pending.slice(count);
     return text;
   }
 

@@ -55,7 +55,8 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
     {
       estimate: (name) => estimateModel(config, entry(name), options),
       load: async (name, signal) => {
-        const engine = await loadModel(config, entry(name), options, signal);
+        // At startup the ready line need not wait for the chat wrapper's checks; later, a load does them.
+        const engine = await loadModel(config, entry(name), options, signal, !ready);
         if (engine.maxTokens === null && outputCap !== null) engine.maxTokens = Math.min(outputCap, engine.contextSize);
         return engine;
       },
@@ -180,7 +181,7 @@ async function estimateModel(config: Config, model: ModelEntry, options: StartOp
 const MIN_AUTO_CONTEXT = 4096;
 
 /** Finds (or downloads) one model and loads it with its settings. */
-async function loadModel(config: Config, model: ModelEntry, options: StartOptions, signal: AbortSignal): Promise<LlamaEngine> {
+async function loadModel(config: Config, model: ModelEntry, options: StartOptions, signal: AbortSignal, chatWrapperAfterLoad: boolean): Promise<LlamaEngine> {
   const modelPath = await resolveModel(model.path, config.downloadDir);
   const { settings } = model;
   return loadLlamaEngine({
@@ -196,6 +197,7 @@ async function loadModel(config: Config, model: ModelEntry, options: StartOption
     maxQueue: settings.maxQueue,
     reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
     chatTemplate: settings.chatTemplate,
+    chatWrapperAfterLoad,
     onLoadProgress: progress(`loading ${model.alias}`),
     signal,
   });

@@ -66,6 +66,8 @@ export interface LlamaEngineOptions {
   signal?: AbortSignal;
   /** The chat format (--chat-template); "auto": node-llama-cpp's choice for the model's template. */
   chatTemplate?: ChatTemplate;
+  /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */
+  chatWrapperAfterLoad?: boolean;
 }
 
 /** What llama.cpp logged while one model loaded: where its weights went, and what the quiet level lets through. */
@@ -187,12 +189,16 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   });
   startupMark("create context");
   // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
-  // candidate's (a few hundred milliseconds): here, a check at a time with the event loop turning
-  // between them (patch 12), so that the streams of other models go on while this one loads.
+  // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
+  // them (patch 12), so that the streams of other models go on while this one loads; part of the
+  // load, or, at startup, just after it, while the ready line goes out.
   const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object) => Promise<void> }).warmUp;
-  await warmUp?.(model, { type: options.chatTemplate ?? "auto" });
-  startupMark("chat wrapper");
-  return new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
+  const warming = warmUp?.(model, { type: options.chatTemplate ?? "auto" }) ?? Promise.resolve();
+  if (!options.chatWrapperAfterLoad) await warming;
+  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
+  // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
+  void warming.then(() => engine.resolveChatWrapper()).catch(() => {});
+  return engine;
 }
 
 /** node-llama-cpp's context size for a window of at least `least` tokens: its own choice (up to the trained length), else exactly that many. */
@@ -267,8 +273,10 @@ export class LlamaEngine implements Engine {
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
     this.slots = new SlotPool(sequences, options.maxQueue);
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads });
-    // The chat wrapper is part of the load, not of its first request (its checks done, above); the
-    // variants that reasoning efforts ask for later reuse those checks.
+  }
+
+  /** The model's default chat wrapper, resolved now rather than by the first request. */
+  resolveChatWrapper(): void {
     this.wrapperFor(null);
   }
 

@@ -136,7 +136,9 @@ function sharedLlama(lib: NodeLlamaCppModule, options: Pick<LlamaEngineOptions, 
 export async function estimateMemory(options: Pick<LlamaEngineOptions, "modelPath" | "contextSize" | "parallel" | "gpuLayers" | "threads">): Promise<number> {
   const lib = await importNodeLlamaCpp();
   const llama = await sharedLlama(lib, options);
-  const insights = await lib.GgufInsights.from(await lib.readGgufFileInfo(options.modelPath), llama);
+  // The vocabulary's texts are not needed for an estimate (patch 13: its count is kept).
+  const fileInfo = await lib.readGgufFileInfo(options.modelPath, { ignoreKeys: ["tokenizer.ggml.merges", "tokenizer.ggml.tokens#length"] });
+  const insights = await lib.GgufInsights.from(fileInfo, llama);
   const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
   const contextSize = options.contextSize ?? insights.trainContextSize ?? 4096;
   const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0, sequences: options.parallel });

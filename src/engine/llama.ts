@@ -182,13 +182,20 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
-  context = await model.createContext({
-    // Unset: the trained length where memory allows (llama-server's -c 0), else the largest that fits.
-    contextSize: options.contextSize ?? windowAtLeast(model.trainContextSize, options.minContextSize),
-    sequences: options.parallel,
-    threads: { ideal: threads, min: 1 },
-    batching: { dispatchSchedule: batchWindow.schedule },
-  });
+  try {
+    options.signal?.throwIfAborted();
+    context = await model.createContext({
+      // Unset: the trained length where memory allows (llama-server's -c 0), else the largest that fits.
+      contextSize: options.contextSize ?? windowAtLeast(model.trainContextSize, options.minContextSize),
+      sequences: options.parallel,
+      threads: { ideal: threads, min: 1 },
+      batching: { dispatchSchedule: batchWindow.schedule },
+    });
+  } catch (error) {
+    // The weights are not left loaded behind a load that failed (or was called off) past them.
+    await model.dispose();
+    throw error;
+  }
   startupMark("create context");
   // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
@@ -196,7 +203,15 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // load, or, at startup, just after it, while the ready line goes out.
   const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object) => Promise<void> }).warmUp;
   const warming = warmUp?.(model, { type: options.chatTemplate ?? "auto" }) ?? Promise.resolve();
-  if (!options.chatWrapperAfterLoad) await warming;
+  if (!options.chatWrapperAfterLoad) {
+    try {
+      await warming;
+    } catch (error) {
+      await context.dispose();
+      await model.dispose();
+      throw error;
+    }
+  }
   const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => engine.resolveChatWrapper()).catch(() => {});

@@ -6,6 +6,9 @@ import { LoadFailedError, NoRoomError, PoolClosedError } from "./errors.ts";
 
 export type ModelState = "unloaded" | "loading" | "loaded" | "unloading";
 
+/** How often a load waiting for a place looks at the memory again. */
+const RECHECK_MS = 1000;
+
 /** Why a model was unloaded: a place for another (count or memory), idleness, or the server stopping. */
 export type UnloadReason = "max_models" | "memory" | "idle" | "shutdown";
 
@@ -136,7 +139,8 @@ export class ModelPool<E> {
       () => signal?.removeEventListener("abort", leave),
       () => signal?.removeEventListener("abort", leave),
     );
-    if (model.state === "unloaded" || model.state === "unloading") this.schedule(model);
+    // One being unloaded loads again once it is (unload's end sees the waiter).
+    if (model.state === "unloaded") this.schedule(model);
     return promise;
   }
 
@@ -205,6 +209,15 @@ export class ModelPool<E> {
     model.idleTimer.unref?.();
   }
 
+  /** Tells onEvent; a listener that throws changes nothing here. */
+  private emit(event: PoolEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      console.error(`oserve: ${event.name}: ${(error as Error)?.message ?? error}`);
+    }
+  }
+
   private wake(): void {
     const { resolve } = this.changed;
     this.changed = deferred<void>();
@@ -235,23 +248,29 @@ export class ModelPool<E> {
       let estimated = false;
       const need = async () => (estimated ? bytes : ((estimated = true), (bytes = await this.loader.estimate(model.name))));
       if (this.options.memoryLimit !== null) await need();
-      if (!(await this.makeRoom(model, need))) return void (model.state = "unloaded");
+      if (!(await this.makeRoom(model, need))) {
+        model.state = "unloaded";
+        // A request that came while makeRoom returned found it still loading, and scheduled nothing.
+        if (model.waiters.size > 0) this.schedule(model);
+        return;
+      }
       const engine = await this.loader.load(model.name, this.closing.signal);
       if (this.closing.signal.aborted) {
         await this.loader.unload(engine);
         throw new PoolClosedError();
       }
       Object.assign(model, { engine, bytes, state: "loaded", lastError: null, wanted: false, lastUsed: performance.now() });
-      this.options.onEvent?.({ type: "loaded", name: model.name, seconds: (performance.now() - started) / 1000, bytes });
+      this.emit({ type: "loaded", name: model.name, seconds: (performance.now() - started) / 1000, bytes });
       for (const waiter of model.waiters) waiter.resolve(this.lease(model));
       model.waiters.clear();
       if (model.leases === 0) this.armIdle(model);
     } catch (caught) {
-      const error = caught instanceof PoolClosedError || caught instanceof NoRoomError ? caught : new LoadFailedError(model.name, caught);
+      const closed = caught instanceof PoolClosedError || this.closing.signal.aborted;
+      const error = closed ? new PoolClosedError() : caught instanceof NoRoomError ? caught : new LoadFailedError(model.name, caught);
       Object.assign(model, { state: "unloaded", engine: null, wanted: false });
       if (error instanceof LoadFailedError) {
         model.lastError = error;
-        this.options.onEvent?.({ type: "load_failed", name: model.name, seconds: (performance.now() - started) / 1000, error });
+        this.emit({ type: "load_failed", name: model.name, seconds: (performance.now() - started) / 1000, error });
       }
       for (const waiter of model.waiters) waiter.reject(error);
       model.waiters.clear();
@@ -281,8 +300,11 @@ export class ModelPool<E> {
         await this.unload(idle[0], countFits ? "memory" : "max_models");
         continue;
       }
-      // Every loaded model serves a request: wait for one to finish, or for this one's requests to leave.
-      await this.changed.promise;
+      // Every loaded model serves a request: wait for one to finish, or for this one's requests to
+      // leave; memory freed elsewhere tells nobody, so look again every second too.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.changed.promise, new Promise((resolve) => (timer = setTimeout(resolve, RECHECK_MS)))]);
+      clearTimeout(timer);
     }
   }
 
@@ -294,7 +316,7 @@ export class ModelPool<E> {
       await this.loader.unload(engine);
     } finally {
       Object.assign(model, { state: "unloaded", engine: null, bytes: 0 });
-      this.options.onEvent?.({ type: "unloaded", name: model.name, reason });
+      this.emit({ type: "unloaded", name: model.name, reason });
       // A request that came for it while it was unloading loads it again.
       if (model.waiters.size > 0) this.schedule(model);
     }

@@ -17,6 +17,8 @@ export interface ModelUse {
   readonly warm: boolean;
   /** Its engine: at once where it is loaded, else once it has loaded (the client leaving ends the wait). */
   engine(): Promise<Engine>;
+  /** The generation, holding the model until it has stopped. */
+  track(prepared: PreparedGeneration): PreparedGeneration;
 }
 
 export function useModel(c: Context, state: ServerState, body: unknown, fallback: string | null = null): ModelUse {
@@ -25,13 +27,36 @@ export function useModel(c: Context, state: ServerState, body: unknown, fallback
   record.model = name;
   const now = pool.tryAcquire(name);
   let waited: Promise<Lease<Engine>> | null = null;
-  record.onOver(() => {
+  // Held until the response is over and every generation of it has stopped: a client that leaves
+  // ends the record at once, while its generation still winds down on the model's sequence.
+  let over = false;
+  let running = 0;
+  const releaseWhenDone = () => {
+    if (!over || running > 0) return;
     now?.release();
     waited?.then((lease) => lease.release(), () => {});
+  };
+  record.onOver(() => {
+    over = true;
+    releaseWhenDone();
   });
   return {
     id: name,
     warm: now !== null,
+    track(prepared) {
+      return {
+        promptTokens: prepared.promptTokens,
+        async *run(signal) {
+          running++;
+          try {
+            yield* prepared.run(signal);
+          } finally {
+            running--;
+            releaseWhenDone();
+          }
+        },
+      };
+    },
     engine() {
       if (now) return Promise.resolve(now.engine);
       // The wait ends when the client leaves, or when the server begins to stop.
@@ -60,8 +85,8 @@ export async function prepareOn(
   stream: boolean,
   prepare: (engine: Engine) => Promise<PreparedGeneration>,
 ): Promise<PreparedGeneration> {
-  if (use.warm || !(stream || state.config.keepaliveJson)) return prepare(await use.engine());
-  return {
+  if (use.warm || !(stream || state.config.keepaliveJson)) return use.track(await prepare(await use.engine()));
+  return use.track({
     promptTokens: 0,
     async *run(signal) {
       let prepared: PreparedGeneration;
@@ -75,5 +100,5 @@ export async function prepareOn(
       }
       yield* prepared.run(signal);
     },
-  };
+  });
 }

@@ -20,8 +20,16 @@ function scripted(sizes: Record<string, number> = {}) {
         log.push(`load ${name}`);
         pending.set(name, { resolve, reject });
       }),
-    unload: async (engine: Fake) => void log.push(`unload ${engine.name}`),
+    unload: async (engine: Fake) => {
+      log.push(`unload ${engine.name}`);
+      await unloadGate;
+    },
   };
+  /** Unloads wait for `openUnloads()` once `holdUnloads()` was called. */
+  let unloadGate: Promise<void> = Promise.resolve();
+  let openGate = () => {};
+  const holdUnloads = () => (unloadGate = new Promise<void>((resolve) => (openGate = resolve)));
+  const openUnloads = () => openGate();
   /** Resolves once a load of `name` has begun. */
   const begun = async (name: string) => {
     for (let i = 0; i < 1000 && !pending.has(name); i++) await new Promise((resolve) => setImmediate(resolve));
@@ -37,7 +45,7 @@ function scripted(sizes: Record<string, number> = {}) {
     pending.get(name)!.reject(new Error(message));
     pending.delete(name);
   };
-  return { loader, log, finish, fail, begun, loading: () => [...pending.keys()] };
+  return { loader, log, finish, fail, begun, holdUnloads, openUnloads, loading: () => [...pending.keys()] };
 }
 
 function pool(names: string[], loader: ReturnType<typeof scripted>["loader"], options: Partial<PoolOptions> = {}) {
@@ -198,5 +206,27 @@ describe("model pool", () => {
     await closed;
     assert.deepEqual(fake.log, ["load a", "unload a"]);
     assert.throws(() => models.tryAcquire("a"), PoolClosedError);
+  });
+
+  test("a request for a model while it is being unloaded loads it again, once, after the unload", async () => {
+    const fake = scripted();
+    const { pool: models } = pool(["a", "b"], fake.loader, { maxModels: 1 });
+    const a = models.acquire("a");
+    await fake.finish("a");
+    (await a).release();
+    fake.holdUnloads();
+    const b = models.acquire("b"); // unloads a, which waits
+    await settle();
+    assert.equal(models.state("a"), "unloading");
+    const again = models.acquire("a");
+    fake.openUnloads();
+    await fake.finish("b");
+    (await b).release();
+    await fake.finish("a");
+    (await again).release();
+    await settle();
+    assert.deepEqual(fake.log, ["load a", "unload a", "load b", "unload b", "load a"], "one load of a after its unload");
+    assert.equal(models.state("a"), "loaded");
+    assert.equal(models.state("b"), "unloaded");
   });
 });

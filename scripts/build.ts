@@ -5,7 +5,7 @@
 // the prebuilt; --prebuilt-engine leaves it out (the binary then says so when it starts).
 // Also bundles dist/oserve.mjs, the same program as one JS file for `node` (used by bench-startup).
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compileArgs, hostPlatformPackages } from "./platform.ts";
@@ -50,6 +50,15 @@ try {
   else run("npx", ["tsx", "scripts/build-engine.ts", "--package", nodeLlamaCpp]);
   // The llama.cpp sources, only read by a build from source, which the binary never starts.
   rmSync(resolve(nodeLlamaCpp, "llama/gitRelease.bundle"), { force: true });
+  // Source maps and type declarations: nothing runs them.
+  let dropped = 0;
+  for (const file of readdirSync(resolve(libexec, "node_modules"), { recursive: true, withFileTypes: true })) {
+    if (!file.isFile() || !/\.(js|mjs|cjs)\.map$|\.d\.[mc]?ts$/.test(file.name)) continue;
+    const path = resolve(file.parentPath, file.name);
+    dropped += statSync(path).size;
+    rmSync(path);
+  }
+  console.log(`libexec: source maps and type declarations left out (${(dropped / 2 ** 20).toFixed(1)} MiB)`);
 
   console.log(`dist/oserve ${mib(resolve(DIST, "oserve"))}; dist/oserve.mjs ${mib(resolve(DIST, "oserve.mjs"))}`);
   console.log(`libexec: ${execFileSync("du", ["-sh", libexec]).toString().split("\t")[0]}`);

@@ -2,7 +2,7 @@
 # Usage: scripts/install.sh [--prefix DIR] [TARBALL]
 # Installs an oserve release tarball the way Homebrew does: the keg goes to
 # DIR/lib/oserve/<version>/ (bin/oserve and libexec/), and DIR/bin/oserve links to it.
-# DIR defaults to /usr/local; TARBALL to the newest dist/oserve-*.tar.gz. A TARBALL.sha256
+# DIR defaults to /usr/local; TARBALL to the newest dist/oserve-*.tar.xz. A TARBALL.sha256
 # beside it is checked first.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -z "$tarball" ]; then
-  tarball=$(ls -t "$(dirname "$0")"/../dist/oserve-*.tar.gz 2>/dev/null | head -n 1 || true)
+  tarball=$(ls -t "$(dirname "$0")"/../dist/oserve-*.tar.xz 2>/dev/null | head -n 1 || true)
   [ -n "$tarball" ] || { echo "install.sh: no tarball given and none in dist/ (run npm run release)" >&2; exit 2; }
 fi
 [ -f "$tarball" ] || { echo "install.sh: no such tarball: $tarball" >&2; exit 2; }
@@ -29,14 +29,14 @@ if [ -f "$tarball.sha256" ]; then
   [ "$expected" = "$actual" ] || { echo "install.sh: sha256 mismatch for $tarball" >&2; exit 1; }
 fi
 
-keg=$(tar -tzf "$tarball" | sed -n '1s|/.*||p')               # oserve-<version>
+keg=$(tar -tf "$tarball" | sed -n '1s|/.*||p')               # oserve-<version>
 version=${keg#oserve-}
 target="$prefix/lib/oserve/$version"
 mkdir -p "$prefix/bin" "$prefix/lib/oserve"
 rm -rf "$target"
 tmp=$(mktemp -d "$prefix/lib/oserve/.install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-tar -xzf "$tarball" -C "$tmp"
+tar -xf "$tarball" -C "$tmp"
 mv "$tmp/$keg" "$target"
 ln -sfn "$target/bin/oserve" "$prefix/bin/oserve"
 echo "installed oserve $version: $prefix/bin/oserve -> $target/bin/oserve"

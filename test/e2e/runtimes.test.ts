@@ -38,7 +38,7 @@ describe("release tarball, installed into a fresh prefix", () => {
     // No node_modules above the prefix: the binary must find everything in its own keg.
     prefix = mkdtempSync(join(tmpdir(), "oserve-prefix-"));
     execFileSync("npm", ["run", "release"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
-    const tarball = readdirSync(resolve(ROOT, "dist")).find((name) => name.endsWith(".tar.gz"))!;
+    const tarball = readdirSync(resolve(ROOT, "dist")).find((name) => name.endsWith(".tar.xz"))!;
     execFileSync("bash", ["scripts/install.sh", "--prefix", prefix, resolve(ROOT, "dist", tarball)], { cwd: ROOT, stdio: "ignore" });
   });
   after(() => rmSync(prefix, { recursive: true, force: true }));

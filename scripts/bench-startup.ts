@@ -2,8 +2,9 @@
 // Side by side, in one run: the compiled binary (dist/oserve), `node dist/oserve.mjs` and `npm start`'s
 // command (node with tsx, from source): size, time from exec to the ready line, and to the first
 // streamed token of a first request; then each startup phase (OSERVE_TRACE_STARTUP: the server's
-// own line), medians. Builds dist/ first when it is missing.
-import { existsSync, statSync } from "node:fs";
+// own line), medians; min, median and max of the totals; the release tarball and installed sizes. Builds
+// dist/ first when it is missing.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -58,12 +59,14 @@ for (let i = 0; i < runs; i++) {
   }
 }
 
-console.log(`model: ${values.model}; ${runs} runs each, medians\n`);
-console.log(`${"".padEnd(24)}${"size".padStart(12)}${"exec→ready".padStart(14)}${"exec→1st token".padStart(16)}`);
+/** "min / median / max ms" of a list of times. */
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)} ms`;
+console.log(`model: ${values.model}; ${runs} runs each (min / median / max)\n`);
+console.log(`${"".padEnd(24)}${"size".padStart(12)}${"exec→ready".padStart(24)}${"exec→1st token".padStart(24)}`);
 for (const variant of variants) {
   const r = results.get(variant.name)!;
   const size = variant.size ? `${(statSync(variant.size).size / 2 ** 20).toFixed(1)} MiB` : "(source)";
-  console.log(`${variant.name.padEnd(24)}${size.padStart(12)}${`${median(r.ready).toFixed(0)} ms`.padStart(14)}${`${median(r.firstToken).toFixed(0)} ms`.padStart(16)}`);
+  console.log(`${variant.name.padEnd(24)}${size.padStart(12)}${spread(r.ready).padStart(24)}${spread(r.firstToken).padStart(24)}`);
 }
 console.log("\nstartup phases (each phase's own time, medians; total from the process's start to just before the ready line):");
 for (const variant of variants) {
@@ -74,3 +77,13 @@ for (const variant of variants) {
 const [bin, node] = variants.map((v) => results.get(v.name)!);
 console.log(`\nbinary/node: ready ${(median(bin!.ready) / median(node!.ready)).toFixed(2)}x, first token ${(median(bin!.firstToken) / median(node!.firstToken)).toFixed(2)}x`);
 console.log("(sizes: the file alone; both load node-llama-cpp from outside it: the binary from dist/libexec/, node from node_modules/)");
+// What a user downloads and installs: the release tarball (npm run release) and the keg it unpacks to.
+const tarball = readdirSync(resolve(ROOT, "dist")).find((name) => /^oserve-.*\.tar\.(xz|gz)$/.test(name));
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB (${(bytes / 1e6).toFixed(1)} MB)`;
+if (tarball) {
+  const path = resolve(ROOT, "dist", tarball);
+  // Installed: the files the tarball unpacks to (a hard link, listed with size 0, once).
+  const listing = execFileSync("tar", ["-tvf", path], { maxBuffer: 64 * 2 ** 20 }).toString().trim().split("\n");
+  const installed = listing.reduce((sum, line) => sum + (line.startsWith("-") ? Number(line.split(/\s+/)[2]) : 0), 0);
+  console.log(`tarball dist/${tarball}: ${mib(statSync(path).size)}; installed: ${mib(installed)}`);
+} else console.log("tarball: none in dist/ (npm run release makes it)");

@@ -290,8 +290,9 @@ export class ModelPool<E> {
       const countFits = loaded.length < this.options.maxModels;
       const limit = this.options.memoryLimit;
       const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
-      // Without a limit, the first model is node-llama-cpp's to judge (its own checks refuse what cannot fit).
-      const memoryFits = limit === null ? loaded.length === 0 || (await need()) <= this.options.availableMemory() : inUse + (await need()) <= limit;
+      // Without a limit, the first model is node-llama-cpp's to judge (its own checks refuse what cannot
+      // fit); where the count does not fit, one goes anyway, and the memory is looked at after.
+      const memoryFits = !countFits || (limit === null ? loaded.length === 0 || (await need()) <= this.options.availableMemory() : inUse + (await need()) <= limit);
       if (countFits && memoryFits) return true;
       // One that could never fit under the limit unloads nothing for nothing.
       if (limit !== null && (await need()) > limit) throw new NoRoomError(model.name, await need(), limit);

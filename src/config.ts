@@ -20,14 +20,22 @@ export interface ModelSource {
 
 /** What may differ from one model to another (a config file's `[models.NAME]` tables); the server-wide flags otherwise. */
 export interface ModelSettings {
+  /** Tokens per request (prompt and output); null: the model's trained length, or the largest that fits in memory. */
   ctxSize: number | null;
+  /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
   maxTokens: number | null;
+  /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
   threads: number | null;
   gpuLayers: number | "auto";
+  /** Let llama.cpp repack weights for this CPU at load (AMX and other layouts); off: llama-server's --no-repack. */
   repack: boolean;
+  /** Requests decoded side by side. */
   parallel: number;
+  /** Requests that may wait for a slot before the server answers 429. */
   maxQueue: number;
+  /** For requests that name none; null: the model format's own default. */
   reasoningEffort: ReasoningEffort | null;
+  /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
   reasoningBudget: number | null;
   /** The chat format: "auto" (node-llama-cpp's choice for the model's template), "jinjaTemplate" (the GGUF's own Jinja template), or a wrapper's name. */
   chatTemplate: ChatTemplate;
@@ -46,7 +54,8 @@ export interface ModelEntry extends ModelSource {
 export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "chat-template"] as const;
 type ModelSettingFlag = (typeof MODEL_SETTING_FLAGS)[number];
 
-export interface Config {
+/** The server's settings; its ModelSettings are those of every model that sets none of its own. */
+export interface Config extends ModelSettings {
   /** The default model's file or URL: for requests that name no model, or a name none has. */
   modelPath: string;
   /** The default model's name in /v1/models and in every response. */
@@ -74,19 +83,6 @@ export interface Config {
   keepaliveJson: boolean;
   /** A stream writes at most once per this many ms; frames that come sooner go out together. 0: each at once. */
   flushIntervalMs: number;
-  /** Tokens per request (prompt and output); null: the model's trained length, or the largest that fits in memory. */
-  ctxSize: number | null;
-  /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
-  maxTokens: number | null;
-  /** Decoding threads; null: the engine's default for the build it loads (engine/threads.ts). */
-  threads: number | null;
-  gpuLayers: number | "auto";
-  /** Let llama.cpp repack weights for this CPU at load (AMX and other layouts); off: llama-server's --no-repack. */
-  repack: boolean;
-  /** Requests decoded side by side. */
-  parallel: number;
-  /** Requests that may wait for a slot before the server answers 429. */
-  maxQueue: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
   /** Every route but /health needs it (`Authorization: Bearer KEY`, or `x-api-key` on Anthropic routes); null: open. */
@@ -101,12 +97,6 @@ export interface Config {
   downloadDir: string;
   /** Where chat completions put the thought. */
   reasoningFormat: ReasoningFormat;
-  /** For requests that name none; null: the model format's own default. */
-  reasoningEffort: ReasoningEffort | null;
-  /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
-  reasoningBudget: number | null;
-  /** The chat format for models that set none of their own. */
-  chatTemplate: ChatTemplate;
 }
 
 /** A bad flag or environment value: reported as one line, never a stack trace. */

@@ -11,8 +11,9 @@ export function modelRoutes(state: ServerState): Hono {
   // The default model first (what `oserve launch --url` and other clients that take the first one use), then the others in order.
   const names = () => state.modelNames();
   const loaded = (id: string) => state.pool?.loaded(id) ?? null;
+  const settings = (id: string) => state.config.models.find((model) => model.alias === id)?.settings;
   // A model not loaded: the window its settings ask for, if they name one.
-  const window = (id: string) => loaded(id)?.contextSize ?? state.config.models.find((model) => model.alias === id)?.settings.ctxSize ?? null;
+  const window = (id: string) => loaded(id)?.contextSize ?? settings(id)?.ctxSize ?? null;
   // llama-server's router mode says a model's state so: loaded, loading or unloaded, and `failed` where its last load failed.
   const status = (id: string) => {
     const pool = state.pool;
@@ -28,7 +29,7 @@ export function modelRoutes(state: ServerState): Hono {
     display_name: id,
     created_at: new Date(state.startedAt * 1000).toISOString(),
     max_input_tokens: window(id),
-    max_tokens: loaded(id)?.maxTokens ?? state.config.models.find((model) => model.alias === id)?.settings.maxTokens ?? window(id),
+    max_tokens: loaded(id)?.maxTokens ?? settings(id)?.maxTokens ?? window(id),
     capabilities: null,
     lifecycle: "active" as const,
     line: null,

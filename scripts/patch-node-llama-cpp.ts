@@ -24,6 +24,10 @@
 //                                   resolveChatWrapper.warmUp runs them with the event loop turning between them (JS)
 //   13-gguf-skip-vocabulary.patch   a model's load reads its vocabulary's count, not its 150k texts and merges, and
 //                                   its token types in one pass (JS; some 0.6 s of a load)
+//   14-simulate-on-gpu-only.patch   without a GPU, a load estimates its memory from the GGUF's tensor table instead of
+//                                   simulating the model and its context in llama.cpp (JS; some 0.6 s of every load)
+//   15-engine-build-untested.patch  oserve's engine build loads on another Linux without a test in a child process
+//                                   first; a load that fails still falls back to the prebuilt (JS; some 0.3 s)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

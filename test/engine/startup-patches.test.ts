@@ -1,0 +1,89 @@
+// Two of oserve's patches to node-llama-cpp's JavaScript that cut a start's time (issue: start in half
+// a second): 14 keeps a CPU-only load from simulating the model and its context in llama.cpp (some
+// 0.3 s each, on every load), 15 lets oserve's engine build load on another Linux than the one it
+// was built on without first testing it in a child process (some 0.3 s). Neither needs the engine
+// build: both are JavaScript.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, test } from "node:test";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { TINY_CHAT } from "../e2e/server.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+describe("patch 14: no resource simulation without a GPU", { timeout: 60_000 }, () => {
+  test("a model and its context load on the CPU without node-llama-cpp simulating either in llama.cpp", async () => {
+    const lines: string[] = [];
+    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 2, logLevel: LlamaLogLevel.debug, logger: (_level, line) => lines.push(line) });
+    const model = await llama.loadModel({ modelPath: TINY_CHAT });
+    try {
+      const context = await model.createContext({ contextSize: 512, sequences: 1 });
+      await context.dispose();
+      assert.ok(lines.some((line) => /load_tensors|llama_model_loader/.test(line)), "the log listener heard nothing of the load");
+      assert.deepEqual(lines.filter((line) => /simulat/i.test(line)), []);
+      // The estimate that takes the simulation's place: the weights' size, from the GGUF's tensor table.
+      const { cpuRam } = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
+      assert.ok(cpuRam > 30 * 2 ** 20 && cpuRam < 60 * 2 ** 20, `estimate ${cpuRam} for a 41 MiB model`);
+    } finally {
+      await model.dispose();
+      await llama.dispose();
+    }
+  });
+});
+
+describe("patch 15: the engine build is not tested in a child process", { timeout: 60_000 }, () => {
+  /**
+   * Starts node on a probe that imports a hard-linked copy of the installed node-llama-cpp whose local
+   * build claims another Linux, and reports which build loaded and whether a child process was forked.
+   */
+  async function loadOnAnotherLinux(): Promise<{ buildType: string; forked: boolean }> {
+    // Under build/ so that node finds node-llama-cpp's dependencies in the project's node_modules.
+    const work = resolve(ROOT, "build/test-another-linux");
+    rmSync(work, { recursive: true, force: true });
+    const copy = join(work, "node_modules/node-llama-cpp");
+    mkdirSync(join(work, "node_modules"), { recursive: true });
+    try {
+      cpSync(resolve(ROOT, "node_modules/node-llama-cpp"), copy, { recursive: true, dereference: false });
+      const metadataFile = join(copy, "llama/localBuilds", `linux-${process.arch}`, "Release/_nlcBuildMetadata.json");
+      const metadata = JSON.parse(readFileSync(metadataFile, "utf8"));
+      metadata.buildOptions.platformInfo = { name: "Another Linux", version: "0" };
+      writeFileSync(metadataFile, JSON.stringify(metadata));
+      const probe = join(work, "probe.mjs");
+      writeFileSync(
+        probe,
+        [
+          'import childProcess from "node:child_process";',
+          'import { syncBuiltinESMExports } from "node:module";',
+          "let forked = false;",
+          "const fork = childProcess.fork;",
+          "childProcess.fork = (...args) => { forked = true; return fork(...args); };",
+          "syncBuiltinESMExports();",
+          `const { getLlama } = await import(${JSON.stringify(join(copy, "dist/index.js"))});`,
+          'const llama = await getLlama({ gpu: false, build: "never", maxThreads: 1 });',
+          "console.log(JSON.stringify({ buildType: llama.buildType, forked }));",
+          "process.exit(0);",
+        ].join("\n"),
+      );
+      const { stdout } = await promisify(execFile)(process.execPath, [probe], { timeout: 30_000 });
+      return JSON.parse(stdout.trim().split("\n").at(-1)!);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  test("the engine build, built on another Linux, loads without a forked binary test", async (t) => {
+    const metadataFile = resolve(ROOT, "node_modules/node-llama-cpp/llama/localBuilds", `linux-${process.arch}`, "Release/_nlcBuildMetadata.json");
+    let marked = false;
+    try {
+      marked = JSON.parse(readFileSync(metadataFile, "utf8")).buildOptions.customCmakeOptions?.OSERVE_PERSISTENT_THREADS === "ON";
+    } catch {}
+    if (!marked) {
+      if (process.env.CI === "true") assert.fail("CI builds the engine, yet node_modules has no engine build");
+      return t.skip("no engine build in node_modules (npm run build:engine)");
+    }
+    assert.deepEqual(await loadOnAnotherLinux(), { buildType: "localBuild", forked: false });
+  });
+});

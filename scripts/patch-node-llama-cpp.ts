@@ -1,4 +1,5 @@
 // Usage: tsx scripts/patch-node-llama-cpp.ts [--package DIR]   (npm's postinstall runs it: scripts/postinstall.ts)
+// Then bundles the patched package into one file (scripts/bundle-node-llama-cpp.ts).
 // Applies patches/node-llama-cpp/*.patch to node-llama-cpp (default: this project's node_modules;
 // scripts/build passes the copy in dist/libexec). Each patch is a unified diff against the package
 // root, for the exact version in patches/node-llama-cpp/VERSION. Idempotent: a patch found already
@@ -26,12 +27,14 @@
 //                                   its token types in one pass (JS; some 0.6 s of a load)
 //   14-simulate-on-gpu-only.patch   without a GPU, a load estimates its memory from the GGUF's tensor table instead of
 //                                   simulating the model and its context in llama.cpp (JS; some 0.6 s of every load)
-//   15-engine-build-untested.patch  oserve's engine build loads on another Linux without a test in a child process
-//                                   first; a load that fails still falls back to the prebuilt (JS; some 0.3 s)
+//   15-cpu-binaries-untested.patch  the CPU binaries oserve builds or pins (its engine build, the CPU prebuilt) load on
+//                                   another Linux without a test in a child process first; a load that fails still
+//                                   throws and falls back; GPU binaries are still tested (JS; some 0.3 s)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { applyPatch, parsePatch, reversePatch } from "diff";
+import { bundleNodeLlamaCpp } from "./bundle-node-llama-cpp.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 export const PATCHES = resolve(ROOT, "patches/node-llama-cpp");
@@ -61,10 +64,14 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
   return lines;
 }
 
-/** Patches, printing a line for each file; exits the process with 1 on a patch that neither applies nor is applied. */
-export function patchOrExit(packageDir: string): void {
+/**
+ * Patches, printing a line for each file, then bundles the patched JavaScript (what oserve imports:
+ * scripts/bundle-node-llama-cpp.ts); exits the process with 1 on a patch that neither applies nor is applied.
+ */
+export async function patchOrExit(packageDir: string): Promise<void> {
   try {
     for (const line of patchNodeLlamaCpp(packageDir)) console.log(`node-llama-cpp: ${line}`);
+    console.log(`node-llama-cpp: ${await bundleNodeLlamaCpp(packageDir)}`);
   } catch (error) {
     console.error(`patch-node-llama-cpp: ${(error as Error).message}`);
     process.exit(1);
@@ -73,5 +80,5 @@ export function patchOrExit(packageDir: string): void {
 
 if (import.meta.filename === process.argv[1]) {
   const { values } = parseArgs({ options: { package: { type: "string", default: resolve(ROOT, "node_modules/node-llama-cpp") } } });
-  patchOrExit(resolve(values.package!));
+  await patchOrExit(resolve(values.package!));
 }

@@ -11,7 +11,7 @@ import { patchOrExit } from "./patch-node-llama-cpp.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-patchOrExit(resolve(ROOT, "node_modules/node-llama-cpp"));
+await patchOrExit(resolve(ROOT, "node_modules/node-llama-cpp"));
 
 /** Why the engine cannot be built here, or null. */
 function cannotBuild(): string | null {

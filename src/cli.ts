@@ -3,7 +3,6 @@
 // `oserve run [flags] -- CMD ARGS…` does the same on a free port, runs CMD against it, and stops.
 import { defineCommand, parseArgs, showUsage, type ArgsDef } from "citty";
 import { ConfigError, envName, FLAGS, resolveConfig, type Config, type FlagName, type RawFlags } from "./config.ts";
-import { runAsForkedScript } from "./engine/node-llama-cpp.ts";
 import { runBeside } from "./child-command.ts";
 import { launch } from "./launch/launch.ts";
 import { startServer } from "./start.ts";
@@ -111,10 +110,8 @@ function checkKnownFlags(argv: string[]): void {
   }
 }
 
-if (!(await runAsForkedScript())) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
-    console.error(`oserve: ${message}`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  });
-}
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? error}`;
+  console.error(`oserve: ${message}`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

@@ -1,10 +1,12 @@
 // Where node-llama-cpp comes from: node_modules when run from source, libexec/ beside the binary
 // when compiled. Its native addon and llama.cpp libraries cannot live inside a `bun build
 // --compile` executable, and it reads files beside its own package at run time, so the binary
-// imports it from a real directory by absolute file URL.
+// imports it from a real directory by absolute file URL. In both places the package's JavaScript is
+// one file, dist/oserve-bundle.js (scripts/bundle-node-llama-cpp.ts: a third of the import's time),
+// made when it is patched; dist/index.js where it is missing.
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as NodeLlamaCpp from "node-llama-cpp";
 
 export type NodeLlamaCppModule = typeof NodeLlamaCpp;
@@ -12,29 +14,36 @@ export type NodeLlamaCppModule = typeof NodeLlamaCpp;
 /** Defined as `true` by scripts/build when compiling the binary; undefined from source. */
 declare const OSERVE_COMPILED: boolean | undefined;
 
-const ENTRY = ["node_modules", "node-llama-cpp", "dist", "index.js"];
+const PACKAGE = ["node_modules", "node-llama-cpp"];
+const BUNDLE = ["dist", "oserve-bundle.js"];
 
 const compiled = typeof OSERVE_COMPILED !== "undefined" && OSERVE_COMPILED;
 
-export async function importNodeLlamaCpp(): Promise<NodeLlamaCppModule> {
-  if (!compiled) return import("node-llama-cpp");
+let imported: Promise<NodeLlamaCppModule> | undefined;
+
+/** node-llama-cpp's module, imported once. */
+export function importNodeLlamaCpp(): Promise<NodeLlamaCppModule> {
+  imported ??= importOnce();
+  imported.catch(() => (imported = undefined));
+  return imported;
+}
+
+async function importOnce(): Promise<NodeLlamaCppModule> {
+  if (!compiled) {
+    const bundle = bundleBeside(import.meta.resolve("node-llama-cpp"));
+    return bundle ? import(pathToFileURL(bundle).href) : import("node-llama-cpp");
+  }
   // realpath: the binary is often started through a symlink (Homebrew's bin/ links into the keg).
   const binDir = dirname(realpathSync(process.execPath));
-  const candidates = [join(binDir, "libexec", ...ENTRY), join(binDir, "..", "libexec", ...ENTRY)];
-  const entry = candidates.find((path) => existsSync(path));
-  if (!entry) throw new Error(`node-llama-cpp is missing beside this binary; looked for ${candidates.join(" and ")}`);
+  const packages = [join(binDir, "libexec", ...PACKAGE), join(binDir, "..", "libexec", ...PACKAGE)];
+  const entry = packages.flatMap((dir) => [join(dir, ...BUNDLE), join(dir, "dist", "index.js")]).find((path) => existsSync(path));
+  if (!entry) throw new Error(`node-llama-cpp is missing beside this binary; looked in ${packages.join(" and ")}`);
   return import(pathToFileURL(entry).href);
 }
 
-/**
- * node-llama-cpp tests its native binary in a child process, `fork(its own test script)`, which in
- * the compiled binary starts this executable again with that script as argument. Returns true when
- * this process is that child, once the script has been handed over (it answers over IPC).
- */
-export async function runAsForkedScript(): Promise<boolean> {
-  if (!compiled || process.env.TEST_BINDING_CP !== "true") return false;
-  const script = process.argv.slice(1).find((arg) => arg.endsWith(".js") && existsSync(arg));
-  if (!script) return false;
-  await import(pathToFileURL(script).href);
-  return true;
+/** The bundle beside the package's entry (a file: URL; Deno may resolve to another kind), if it is there. */
+function bundleBeside(entry: string): string | null {
+  if (!entry.startsWith("file:")) return null;
+  const bundle = join(dirname(fileURLToPath(entry)), "oserve-bundle.js");
+  return existsSync(bundle) ? bundle : null;
 }

@@ -1,8 +1,8 @@
 // Two of oserve's patches to node-llama-cpp's JavaScript that cut a start's time (issue: start in half
 // a second): 14 keeps a CPU-only load from simulating the model and its context in llama.cpp (some
-// 0.3 s each, on every load), 15 lets oserve's engine build load on another Linux than the one it
-// was built on without first testing it in a child process (some 0.3 s). Neither needs the engine
-// build: both are JavaScript.
+// 0.3 s each, on every load), 15 lets the CPU binaries oserve builds or pins load on another Linux than
+// the one they were built on without first testing them in a child process (some 0.3 s). Both are
+// JavaScript; the last test also checks the bundle oserve imports (scripts/bundle-node-llama-cpp.ts).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -34,23 +34,30 @@ describe("patch 14: no resource simulation without a GPU", { timeout: 60_000 }, 
   });
 });
 
-describe("patch 15: the engine build is not tested in a child process", { timeout: 60_000 }, () => {
+describe("patch 15: the CPU binaries oserve builds or pins are not tested in a child process", { timeout: 90_000 }, () => {
   /**
-   * Starts node on a probe that imports a hard-linked copy of the installed node-llama-cpp whose local
-   * build claims another Linux, and reports which build loaded and whether a child process was forked.
+   * Starts node on a probe that imports (`entry`: the bundle oserve imports, or the package's own
+   * index.js) a copy of the installed node-llama-cpp whose binaries claim another Linux, without the
+   * engine build where `engineBuild` is false; reports which build loaded, whether a child process was
+   * forked, and what node-llama-cpp printed.
    */
-  async function loadOnAnotherLinux(): Promise<{ buildType: string; forked: boolean }> {
-    // Under build/ so that node finds node-llama-cpp's dependencies in the project's node_modules.
-    const work = resolve(ROOT, "build/test-another-linux");
-    rmSync(work, { recursive: true, force: true });
+  async function loadOnAnotherLinux(entry: "dist/oserve-bundle.js" | "dist/index.js", engineBuild: boolean): Promise<{ buildType: string; forked: boolean; stderr: string }> {
+    // Under build/ so that node finds node-llama-cpp's dependencies (and its prebuilt) in the project's node_modules.
+    const work = resolve(ROOT, `build/test-another-linux-${process.pid}`);
     const copy = join(work, "node_modules/node-llama-cpp");
     mkdirSync(join(work, "node_modules"), { recursive: true });
     try {
-      cpSync(resolve(ROOT, "node_modules/node-llama-cpp"), copy, { recursive: true, dereference: false });
-      const metadataFile = join(copy, "llama/localBuilds", `linux-${process.arch}`, "Release/_nlcBuildMetadata.json");
-      const metadata = JSON.parse(readFileSync(metadataFile, "utf8"));
-      metadata.buildOptions.platformInfo = { name: "Another Linux", version: "0" };
-      writeFileSync(metadataFile, JSON.stringify(metadata));
+      cpSync(resolve(ROOT, "node_modules/node-llama-cpp"), copy, { recursive: true });
+      const localBuild = join(copy, "llama/localBuilds", `linux-${process.arch}`);
+      if (engineBuild) {
+        const metadataFile = join(localBuild, "Release/_nlcBuildMetadata.json");
+        const metadata = JSON.parse(readFileSync(metadataFile, "utf8"));
+        metadata.buildOptions.platformInfo = { name: "Another Linux", version: "0" };
+        writeFileSync(metadataFile, JSON.stringify(metadata));
+      } else {
+        // The prebuilt's metadata names the Ubuntu it was built on, another Linux than this one wherever the test runs it.
+        rmSync(localBuild, { recursive: true, force: true });
+      }
       const probe = join(work, "probe.mjs");
       writeFileSync(
         probe,
@@ -61,14 +68,14 @@ describe("patch 15: the engine build is not tested in a child process", { timeou
           "const fork = childProcess.fork;",
           "childProcess.fork = (...args) => { forked = true; return fork(...args); };",
           "syncBuiltinESMExports();",
-          `const { getLlama } = await import(${JSON.stringify(join(copy, "dist/index.js"))});`,
+          `const { getLlama } = await import(${JSON.stringify(join(copy, entry))});`,
           'const llama = await getLlama({ gpu: false, build: "never", maxThreads: 1 });',
           "console.log(JSON.stringify({ buildType: llama.buildType, forked }));",
           "process.exit(0);",
         ].join("\n"),
       );
-      const { stdout } = await promisify(execFile)(process.execPath, [probe], { timeout: 30_000 });
-      return JSON.parse(stdout.trim().split("\n").at(-1)!);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [probe], { timeout: 30_000 });
+      return { ...JSON.parse(stdout.trim().split("\n").at(-1)!), stderr };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -84,6 +91,18 @@ describe("patch 15: the engine build is not tested in a child process", { timeou
       if (process.env.CI === "true") assert.fail("CI builds the engine, yet node_modules has no engine build");
       return t.skip("no engine build in node_modules (npm run build:engine)");
     }
-    assert.deepEqual(await loadOnAnotherLinux(), { buildType: "localBuild", forked: false });
+    const { buildType, forked } = await loadOnAnotherLinux("dist/index.js", true);
+    assert.deepEqual({ buildType, forked }, { buildType: "localBuild", forked: false });
+  });
+
+  test("the CPU prebuilt (the fallback) loads without a forked binary test", async () => {
+    const { buildType, forked } = await loadOnAnotherLinux("dist/index.js", false);
+    assert.deepEqual({ buildType, forked }, { buildType: "prebuilt", forked: false });
+  });
+
+  test("from the bundle oserve imports, the prebuilt is found and loads without a word about a binary test", async () => {
+    const { buildType, stderr } = await loadOnAnotherLinux("dist/oserve-bundle.js", false);
+    assert.equal(buildType, "prebuilt");
+    assert.equal(stderr, "");
   });
 });

@@ -8,10 +8,9 @@ import { ModelPool, type PoolEvent, type UnloadReason } from "./models/model-poo
 import { capJitTier } from "./jit-tier.ts";
 import { describeEngine } from "./engine/engine-build.ts";
 import { describeWeights, isRepacked } from "./engine/weights.ts";
-import { estimateMemory, loadLlamaEngine, type LlamaEngine } from "./engine/llama.ts";
+import { estimateMemory, loadLlamaEngine, prepareLlama, type LlamaEngine } from "./engine/llama.ts";
 import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
-import { createApp, listen } from "./server.ts";
-import { ServerState } from "./server-state.ts";
+import type { ServerState } from "./server-state.ts";
 import { describeStartup, startupMark, traceStartupWanted } from "./startup-trace.ts";
 
 export interface Started {
@@ -41,14 +40,22 @@ export interface StartOptions {
 
 export async function startServer(config: Config, hooks: StartHooks, options: StartOptions = {}): Promise<Started> {
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
-  const state = new ServerState(config);
-  // Listen before loading, so /health can say 503 while the preloaded models load.
-  const server = await listen(createApp(state), config.host, config.port);
-  startupMark("listen");
+  const entry = (name: string) => config.models.find((model) => model.alias === name)!;
+  // The first preloaded model's load goes first: node-llama-cpp imported and its binding made, then
+  // the load, whose weights and vocabulary llama.cpp reads on a thread of its own while this thread
+  // imports the server's routes and listens (/health says 503 until the models are loaded).
+  const first = config.preload[0];
+  if (first !== undefined) {
+    const { settings } = entry(first);
+    // A failure here is the load's to report (below), in its own words.
+    await prepareLlama({ gpuLayers: settings.gpuLayers, threads: settings.threads }).catch(() => {});
+  }
+  let state: ServerState | undefined;
+  /** The pool's events before the server state (and its metrics) exists. */
+  const early: PoolEvent[] = [];
   let ready = false;
   /** The cap `capOutput` set, for the models that load after it. */
   let outputCap: number | null = null;
-  const entry = (name: string) => config.models.find((model) => model.alias === name)!;
   const described = (engine: LlamaEngine) => [describeWeights(engine.weights), describeContext(entry(engine.modelId).settings, engine)];
   const pool = new ModelPool<LlamaEngine>(
     config.models.map((model) => model.alias),
@@ -68,14 +75,33 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
       availableMemory,
       idleUnloadMs: config.idleUnloadMs,
       onEvent: (event) => {
-        state.metrics.modelEvent(event);
+        if (state) state.metrics.modelEvent(event);
+        else early.push(event);
         // Startup's own loads are told by the lines below the ready line's; after it, each load and unload is a line.
         if (ready) console.error(`oserve: ${describePoolEvent(event, pool, (name) => entry(name).settings)}`);
       },
     },
   );
+  const preloading = pool.preload(config.preload).then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  const listenStarted = performance.now();
+  let server: Awaited<ReturnType<typeof import("./server.ts").listen>>;
+  try {
+    const [{ createApp, listen }, { ServerState }] = await Promise.all([import("./server.ts"), import("./server-state.ts")]);
+    state = new ServerState(config);
+    for (const event of early.splice(0)) state.metrics.modelEvent(event);
+    server = await listen(createApp(state), config.host, config.port);
+  } catch (error) {
+    await pool.close();
+    await preloading;
+    throw error;
+  }
+  startupMark("listen", listenStarted);
+  const serving = state;
   const stop = async () => {
-    state.shutdown.abort();
+    serving.shutdown.abort();
     await server.close();
     await pool.close();
   };
@@ -83,12 +109,11 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   if (!LOOPBACK.test(config.host) && config.apiKey === null) {
     console.error(`oserve: warning: listening on ${config.host} without --api-key: anyone who can reach this address can use the model`);
   }
-  try {
-    await pool.preload(config.preload);
-  } catch (error) {
+  const failed = await preloading;
+  if (failed) {
     await pool.close();
     await server.close();
-    throw startupLoadError(error, config);
+    throw startupLoadError(failed.error, config);
   }
   // Served from here on; the default model (--default-model, else the first) is what the ready line,
   // the ready file and `oserve launch` describe.

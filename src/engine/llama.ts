@@ -145,11 +145,21 @@ export async function estimateMemory(options: Pick<LlamaEngineOptions, "modelPat
   return model.cpuRam + context.cpuRam;
 }
 
+/**
+ * node-llama-cpp imported and its Llama (the native binding) made, for loads with these options: what
+ * a load does first, here to be started before anything else at startup.
+ */
+export async function prepareLlama(options: Pick<LlamaEngineOptions, "gpuLayers" | "threads">): Promise<void> {
+  await importNodeLlamaCpp();
+  startupMark("import node-llama-cpp");
+  await sharedLlama(await importNodeLlamaCpp(), options);
+  startupMark("getLlama");
+}
+
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const lib = await importNodeLlamaCpp();
-  startupMark("import node-llama-cpp");
   const llama = await sharedLlama(lib, options);
-  startupMark("getLlama");
+  const loadStarted = performance.now();
   const build = engineBuild(llama);
   const threads = options.threads ?? defaultThreads(build);
   // llama.cpp says where the weights went only in its info log: listen to it while the model loads.
@@ -178,7 +188,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   }
   const { model } = loaded;
   for (const [level, line] of heldBack) quiet.logger(level, line);
-  startupMark("load model");
+  startupMark("load model", loadStarted);
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
   const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
@@ -201,8 +211,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
   // them (patch 12), so that the streams of other models go on while this one loads; part of the
   // load, or, at startup, just after it, while the ready line goes out.
-  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object) => Promise<void> }).warmUp;
-  const warming = warmUp?.(model, { type: options.chatTemplate ?? "auto" }) ?? Promise.resolve();
+  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object, signal?: AbortSignal) => Promise<void> }).warmUp;
+  // An unload (oserve run's exit, a shutdown) stops the checks between two of them, not after all.
+  const unloading = new AbortController();
+  const warming = warmUp?.(model, { type: options.chatTemplate ?? "auto" }, unloading.signal) ?? Promise.resolve();
   if (!options.chatWrapperAfterLoad) {
     try {
       await warming;
@@ -212,9 +224,9 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       throw error;
     }
   }
-  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama));
+  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
-  void warming.then(() => engine.resolveChatWrapper()).catch(() => {});
+  void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;
 }
 
@@ -277,6 +289,8 @@ export class LlamaEngine implements Engine {
     private readonly context: LlamaContext,
     private readonly batchWindow: BatchWindow,
     private readonly grammars: Grammars,
+    /** Aborted when the engine closes: what still runs for it in the background stops. */
+    private readonly unloading: AbortController,
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;
@@ -372,6 +386,7 @@ export class LlamaEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.unloading.abort();
     await this.embeddings.close();
     await this.context.dispose();
     await this.model.dispose();

@@ -43,7 +43,7 @@ process.on("SIGINT", () => process.exit(130));
 
 // The server: one for the whole session, so that its sequences keep the conversation between turns.
 // Answers capped at --max-tokens: the tiny model does not stop on prompts it was not trained for.
-const server = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "--model", values.model!, "--ctx-size", ctxSize, "--max-tokens", values["max-tokens"]!, "--parallel", "2", "--port", "0"], {
+const server = spawn(process.execPath, ["scripts/start.mjs", "--model", values.model!, "--ctx-size", ctxSize, "--max-tokens", values["max-tokens"]!, "--parallel", "2", "--port", "0"], {
   cwd: ROOT,
   stdio: ["ignore", "pipe", "pipe"],
 });

@@ -75,7 +75,7 @@ describe("oserve CLI", () => {
     const hub = await serveModel(RANDOM);
     hub.holdNextAfter(1 << 20);
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "--model", hub.url, "--download-dir", mkdtempSync(join(tmpdir(), "oserve-models-")), "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
+    const child = spawn(process.execPath, ["scripts/start.mjs", "--model", hub.url, "--download-dir", mkdtempSync(join(tmpdir(), "oserve-models-")), "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
     const exited = once(child, "exit");
     const url = `http://127.0.0.1:${port}`;
     try {

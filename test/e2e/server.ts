@@ -32,21 +32,31 @@ process.on("exit", () => {
 });
 
 /**
- * Runs `oserve --port 0 --host 127.0.0.1 …flags`; resolves once the ready line names the URL. One
+ * Runs `oserve --port 0 --host 127.0.0.1 …flags` as `npm start` does (scripts/start.mjs: the sources,
+ * bundled when they change); resolves once the ready line names the URL. One
  * decode thread unless the flags name their own, or `threads: "default"` leaves oserve's default
  * (every core with the engine build): tests share this machine's cores.
  */
 export async function startServer(
   flags: string[],
-  { timeoutMs = 60_000, command = [process.execPath, "--import", "tsx", "src/cli.ts"], cwd = ROOT, threads: threadCount = 1 as number | "default" } = {},
+  {
+    timeoutMs = 60_000,
+    command = [process.execPath, resolve(ROOT, "scripts/start.mjs")],
+    cwd = ROOT,
+    threads: threadCount = 1 as number | "default",
+    // A command that starts oserve as its child (npm start): signals go to the whole process group.
+    group = false,
+  } = {},
 ): Promise<TestServer> {
   const [bin, ...pre] = command as [string, ...string[]];
   const threads = flags.includes("--threads") || threadCount === "default" ? [] : ["--threads", String(threadCount)];
   const child = spawn(bin, [...pre, "--host", "127.0.0.1", "--port", "0", ...threads, ...flags], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: group,
   });
   running.add(child);
+  const signal = (name: NodeJS.Signals) => (group ? process.kill(-child.pid!, name) : child.kill(name));
   let stderr = "";
   child.stderr!.on("data", (data) => (stderr += data));
   const lines = createInterface({ input: child.stdout! });
@@ -76,8 +86,8 @@ export async function startServer(
     });
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    if (child.exitCode === null && child.signalCode === null) signal("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), 10_000);
     const code = await exited;
     clearTimeout(timer);
     return code;
@@ -214,12 +224,12 @@ export interface CliRun {
 }
 
 /**
- * Runs the oserve CLI to its end (`--import tsx src/cli.ts ARGS`, from the project root). A CLI
+ * Runs the oserve CLI to its end (`node scripts/start.mjs ARGS`, as npm start does). A CLI
  * still running after `timeoutMs` is killed and the run rejects: a hang must never pass for the
  * non-zero exit a test may expect.
  */
 export async function runCli(args: string[], { env = {}, timeoutMs = 60_000, cwd = ROOT }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli.ts"), ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [resolve(ROOT, "scripts/start.mjs"), ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let stdout = "";
   let stderr = "";

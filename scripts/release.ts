@@ -74,19 +74,31 @@ function mib(bytes: number): string {
 
 /** Each part of the keg and what it takes on disk (du: a hard-linked file counted once), then the whole. */
 function weights(keg: string): string {
-  const du = (...paths: string[]) => Number(execFileSync("du", ["-sbc", ...paths]).toString().trim().split("\n").at(-1)!.split("\t")[0]);
+  const du = (...paths: string[]) => (paths.length === 0 ? 0 : Number(execFileSync("du", ["-sbc", ...paths]).toString().trim().split("\n").at(-1)!.split("\t")[0]));
   const modules = join(keg, "libexec/node_modules");
   const nodeLlamaCpp = join(modules, "node-llama-cpp");
-  const platforms = existsSync(join(modules, "@node-llama-cpp")) ? readdirSync(join(modules, "@node-llama-cpp")).map((name) => join(modules, "@node-llama-cpp", name)) : [];
-  const others = readdirSync(modules).filter((name) => name !== "node-llama-cpp" && name !== "@node-llama-cpp" && !name.startsWith(".")).map((name) => join(modules, name));
+  const bins = existsSync(join(modules, "@node-llama-cpp"))
+    ? readdirSync(join(modules, "@node-llama-cpp")).flatMap((name) => {
+        const dir = join(modules, "@node-llama-cpp", name, "bins");
+        return existsSync(dir) ? readdirSync(dir).map((platform) => join(dir, platform)) : [];
+      })
+    : [];
+  const files = (pattern: RegExp) => bins.flatMap((dir) => readdirSync(dir).filter((name) => pattern.test(name)).map((name) => join(dir, name)));
+  const cpuVariants = files(/^libggml-cpu-/);
+  const bun = resolve(ROOT, "node_modules/bun/bin/bun.exe");
+  const binary = du(join(keg, "bin/oserve"));
+  const runtime = existsSync(bun) ? statSync(bun).size : 0;
   const rows: Array<[string, number]> = [
-    ["bin/oserve (the Bun runtime and oserve)", du(join(keg, "bin/oserve"))],
-    ["llama.cpp libraries and the prebuilt addon (every CPU variant)", platforms.length > 0 ? du(...platforms) : 0],
-    ["the engine build's addon (its libraries are links to those above)", existsSync(join(nodeLlamaCpp, "llama/localBuilds")) ? du(join(modules, "@node-llama-cpp"), join(nodeLlamaCpp, "llama/localBuilds")) - (platforms.length > 0 ? du(...platforms) : 0) : 0],
-    ["node-llama-cpp's JavaScript", du(join(nodeLlamaCpp, "dist"))],
-    ["its dependencies", others.length > 0 ? du(...others) : 0],
+    [`bin/oserve: the Bun runtime (${mib(runtime)}) and oserve's own code (${mib(binary - runtime)})`, binary],
+    [`llama.cpp's CPU kernels: ${cpuVariants.length} variants (ggml-cpu-*), of which it loads the best this CPU runs`, du(...cpuVariants)],
+    ["llama.cpp itself (libllama, libllama-common, libggml, libggml-base)", du(...files(/^lib(llama|ggml)(?!-cpu-)/))],
+    ["node-llama-cpp's prebuilt addon (the fallback where the engine build cannot load)", du(...files(/\.node$/))],
+    ["the engine build's addon (its libraries are links to those above)", existsSync(join(nodeLlamaCpp, "llama/localBuilds")) ? du(...bins, join(nodeLlamaCpp, "llama/localBuilds")) - du(...bins) : 0],
+    ["node-llama-cpp's JavaScript: one bundle with its dependencies", du(join(nodeLlamaCpp, "dist"))],
   ];
-  rows.push(["in all", du(keg)]);
+  const total = du(keg);
+  rows.push(["the rest (package files, grammars, build metadata)", total - rows.reduce((sum, [, bytes]) => sum + bytes, 0)]);
+  rows.push(["in all", total]);
   return rows.map(([part, bytes]) => `  ${mib(bytes).padStart(10)}  ${part}`).join("\n");
 }
 

@@ -1,30 +1,38 @@
 // Usage: npm run bench:startup [-- --runs 5 --model PATH]
-// Side by side, in one run: the compiled binary (dist/oserve), `node dist/oserve.mjs` and `npm start`'s
-// command (node with tsx, from source): size, time from exec to the ready line, and to the first
-// streamed token of a first request; then each startup phase (OSERVE_TRACE_STARTUP: the server's
-// own line), medians; min, median and max of the totals; the release tarball and installed sizes. Builds
-// dist/ first when it is missing.
+// Side by side, in one run: the compiled binary (dist/oserve), `node dist/oserve.mjs` and `npm start`
+// (npm itself included): size, time from exec to the ready line, and to the first streamed token of a
+// first request; then each startup phase (OSERVE_TRACE_STARTUP: the server's own line), medians;
+// min, median and max of the totals; `oserve run -- true` (start, run, drain, exit) for the binary;
+// the release tarball and installed sizes. Builds dist/ first when it is missing.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { startServer, TINY_CHAT } from "../test/e2e/server.ts";
+import { freePort, startServer, TINY_CHAT } from "../test/e2e/server.ts";
 import { postChat } from "../test/e2e/sse.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, model: { type: "string", default: TINY_CHAT } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    model: { type: "string", default: TINY_CHAT },
+    // llama.cpp's llama-server (../shared/tools/build-peer.sh), timed beside oserve where it is there.
+    peer: { type: "string", default: process.env.OSERVE_PEER ?? "/tmp/oserve-peer/llama.cpp/build/bin/llama-server" },
+  },
+});
 const runs = Number(values.runs);
 
 const variants = [
   { name: "binary (dist/oserve)", command: [resolve(ROOT, "dist/oserve")], size: resolve(ROOT, "dist/oserve") },
   { name: "node dist/oserve.mjs", command: [process.execPath, resolve(ROOT, "dist/oserve.mjs")], size: resolve(ROOT, "dist/oserve.mjs") },
-  { name: "tsx src/cli.ts", command: [process.execPath, "--import", "tsx", resolve(ROOT, "src/cli.ts")], size: null },
+  { name: "npm start", command: ["npm", "start", "--silent", "--"], size: null, group: true },
 ];
 process.env.OSERVE_TRACE_STARTUP = "1";
 
-async function once(command: string[]): Promise<{ ready: number; firstToken: number; phases: Map<string, number> }> {
+async function once(command: string[], group = false): Promise<{ ready: number; firstToken: number; phases: Map<string, number> }> {
   const started = performance.now();
-  const server = await startServer(["--model", values.model!], { command });
+  const server = await startServer(["--model", values.model!], { command, group });
   const ready = performance.now() - started;
   const line = /^oserve: startup: (.*)$/m.exec(server.stderr())?.[1] ?? "";
   const phases = new Map([...line.matchAll(/([^,]+?) (\d+) ms/g)].map(([, phase, ms]) => [phase!.trim(), Number(ms)]));
@@ -47,16 +55,18 @@ async function once(command: string[]): Promise<{ ready: number; firstToken: num
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-if (!variants.every((v) => existsSync(v.command.at(-1)!))) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+if (!variants.every((v) => v.size === null || existsSync(v.size))) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
 const results = new Map<string, { ready: number[]; firstToken: number[]; phases: Array<Map<string, number>> }>(variants.map((v) => [v.name, { ready: [], firstToken: [], phases: [] }]));
+const peerTimes: number[] = [];
 for (let i = 0; i < runs; i++) {
   // Alternate, so that caches and background load treat both alike.
   for (const variant of variants) {
-    const { ready, firstToken, phases } = await once(variant.command);
+    const { ready, firstToken, phases } = await once(variant.command, "group" in variant);
     results.get(variant.name)!.ready.push(ready);
     results.get(variant.name)!.firstToken.push(firstToken);
     results.get(variant.name)!.phases.push(phases);
   }
+  if (existsSync(values.peer!)) peerTimes.push(await peerOnce());
 }
 
 /** "min / median / max ms" of a list of times. */
@@ -77,6 +87,36 @@ for (const variant of variants) {
 const [bin, node] = variants.map((v) => results.get(v.name)!);
 console.log(`\nbinary/node: ready ${(median(bin!.ready) / median(node!.ready)).toFixed(2)}x, first token ${(median(bin!.firstToken) / median(node!.firstToken)).toFixed(2)}x`);
 console.log("(sizes: the file alone; both load node-llama-cpp from outside it: the binary from dist/libexec/, node from node_modules/)");
+// The yardstick: llama-server on the same model, 4 slots of the same window, every core; exec to its
+// "listening" line, which it prints once the model is loaded.
+async function peerOnce(): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(values.peer!, ["-m", values.model!, "--host", "127.0.0.1", "--port", String(port), "-np", "4", "-c", String(4 * 2048), "-t", String(availableParallelism())], { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    let log = "";
+    for await (const chunk of child.stderr!) {
+      log += chunk;
+      if (/listening on http/.test(log)) return performance.now() - started;
+    }
+    throw new Error(`llama-server exited before it was ready:\n${log}`);
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+if (peerTimes.length > 0) {
+  console.log(`\n${"llama-server (peer)".padEnd(24)}${"exec→ready".padStart(36)} ${spread(peerTimes)}; binary/peer ${(median(bin!.ready) / median(peerTimes)).toFixed(2)}x`);
+} else console.log(`\nllama-server: not at ${values.peer} (../shared/tools/build-peer.sh builds it; --peer PATH)`);
+
+// `oserve run -- true`: a script's whole use of a server, from exec to exit.
+const runTimes: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const started = performance.now();
+  execFileSync(resolve(ROOT, "dist/oserve"), ["run", "--model", values.model!, "--", "true"], { stdio: "ignore" });
+  runTimes.push(performance.now() - started);
+}
+console.log(`\n${"dist/oserve run -- true".padEnd(24)}${"exec→exit".padStart(36)} ${spread(runTimes)}`);
+
 // What a user downloads and installs: the release tarball (npm run release) and the keg it unpacks to.
 const tarball = readdirSync(resolve(ROOT, "dist")).find((name) => /^oserve-.*\.tar\.(xz|gz)$/.test(name));
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB (${(bytes / 1e6).toFixed(1)} MB)`;

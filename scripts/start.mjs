@@ -3,7 +3,6 @@
 // dependency) is newer than it: some 0.2 s after an edit, nothing otherwise. Running the
 // TypeScript through tsx instead cost 0.8 s of every start (tsx's loader hook on each of the
 // ~150 modules, and on node-llama-cpp's bundle). Plain JavaScript, so that node runs it as it is.
-import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -27,6 +26,8 @@ if (stale()) {
   mkdirSync(dirname(OUT), { recursive: true });
   // Written beside, then renamed: two starts at once (a test suite's servers) never read half a file.
   const temporary = `${OUT}.${process.pid}.tmp`;
+  // esbuild only here: importing it costs a fresh start some 20 ms.
+  const { build } = await import("esbuild");
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [resolve(ROOT, "src/cli.ts")],

@@ -28,6 +28,7 @@ import { defaultThreads } from "./threads.ts";
 import { startupMark } from "../startup-trace.ts";
 import type { ChatTemplate } from "../config.ts";
 import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
+import { cacheDir, TemplateChecks, type CheckStore } from "./template-checks.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
@@ -211,10 +212,15 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
   // them (patch 12), so that the streams of other models go on while this one loads; part of the
   // load, or, at startup, just after it, while the ready line goes out.
-  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object, signal?: AbortSignal) => Promise<void> }).warmUp;
+  // Their answers from an earlier run of this model are kept on disk (template-checks.ts).
+  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object, signal?: AbortSignal, store?: CheckStore) => Promise<number> }).warmUp;
+  const checks = new TemplateChecks(cacheDir(), options.modelPath, await lib.getModuleVersion());
   // An unload (oserve run's exit, a shutdown) stops the checks between two of them, not after all.
   const unloading = new AbortController();
-  const warming = warmUp?.(model, { type: options.chatTemplate ?? "auto" }, unloading.signal) ?? Promise.resolve();
+  const warming = (warmUp?.(model, { type: options.chatTemplate ?? "auto" }, unloading.signal, checks) ?? Promise.resolve(0)).then((ran) => {
+    checks.save();
+    return ran;
+  });
   if (!options.chatWrapperAfterLoad) {
     try {
       await warming;
@@ -224,7 +230,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       throw error;
     }
   }
-  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading);
+  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;
@@ -291,6 +297,8 @@ export class LlamaEngine implements Engine {
     private readonly grammars: Grammars,
     /** Aborted when the engine closes: what still runs for it in the background stops. */
     private readonly unloading: AbortController,
+    /** The chat template's checks (patch 12), done: how many ran (none where all were answered from disk). */
+    readonly templateChecks: Promise<number>,
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;
@@ -306,9 +314,9 @@ export class LlamaEngine implements Engine {
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads });
   }
 
-  /** The model's default chat wrapper, resolved now rather than by the first request. */
-  resolveChatWrapper(): void {
-    this.wrapperFor(null);
+  /** The model's default chat wrapper, resolved now rather than by the first request; its name. */
+  resolveChatWrapper(): string {
+    return this.wrapperFor(null).wrapperName;
   }
 
   get contextSize(): number {

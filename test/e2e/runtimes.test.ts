@@ -1,7 +1,7 @@
 // The same server as users get it: the installed release binary, and the source under Bun and Deno.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -10,6 +10,37 @@ import { dataChunks, postChat, readFrames } from "./sse.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = resolve(ROOT, "node_modules/.bin");
+
+/**
+ * The CPU features (as /proc/cpuinfo names them) each x64 variant of llama.cpp's CPU kernels needs,
+ * from ggml's own list (ggml/src/CMakeLists.txt) and its scoring (ggml-cpu/arch/x86/cpu-feats.cpp:
+ * AVX512 is F, CD, VL, DQ and BW; AMX is checked by its INT8 flag).
+ */
+const AVX512 = ["avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"];
+const HASWELL = ["sse4_2", "avx", "f16c", "fma", "avx2", "bmi2"];
+const VARIANT_FEATURES: Record<string, string[]> = {
+  x64: [],
+  sse42: ["sse4_2"],
+  sandybridge: ["sse4_2", "avx"],
+  ivybridge: ["sse4_2", "avx", "f16c"],
+  piledriver: ["sse4_2", "avx", "f16c", "fma"],
+  haswell: HASWELL,
+  skylakex: [...HASWELL, ...AVX512],
+  cannonlake: [...HASWELL, ...AVX512, "avx512vbmi"],
+  cascadelake: [...HASWELL, ...AVX512, "avx512_vnni"],
+  icelake: [...HASWELL, ...AVX512, "avx512vbmi", "avx512_vnni"],
+  cooperlake: [...HASWELL, ...AVX512, "avx512_vnni", "avx512_bf16"],
+  zen4: [...HASWELL, ...AVX512, "avx512vbmi", "avx512_vnni", "avx512_bf16"],
+  alderlake: [...HASWELL, "avx_vnni"],
+  sapphirerapids: [...HASWELL, ...AVX512, "avx512vbmi", "avx512_vnni", "avx512_bf16", "amx_int8"],
+};
+
+/** The folders of a keg that hold llama.cpp's CPU kernels: the prebuilt's, and the engine build's beside its addon. */
+function kernelFolders(keg: string): string[] {
+  const modules = join(keg, "libexec/node_modules");
+  const platform = `linux-${process.arch}`;
+  return [join(modules, "@node-llama-cpp", platform, "bins", platform), join(modules, "node-llama-cpp/llama/localBuilds", platform, "Release")].filter((dir) => existsSync(dir));
+}
 
 /** Starts `command`, streams one chat completion, checks its shape, stops it with SIGTERM; returns its stderr. */
 async function smoke(command: string[], cwd = ROOT, flags: string[] = []): Promise<string> {
@@ -51,6 +82,40 @@ describe("release tarball, installed into a fresh prefix", () => {
   test("PREFIX/bin/oserve serves a streamed chat completion on the engine built with it (persistent threads), and stops on SIGTERM", async () => {
     const stderr = await smoke([join(prefix, "bin/oserve")], prefix);
     assert.match(stderr, /^oserve: engine: oserve build of node-llama-cpp \(persistent decode threads\), \d+ threads?$/m);
+  });
+
+  test("each CPU variant of llama.cpp's kernels that the release ships and this CPU can run serves alone", async (t) => {
+    const [version] = readdirSync(join(prefix, "lib/oserve"));
+    const keg = join(prefix, "lib/oserve", version!);
+    const folders = kernelFolders(keg);
+    const shipped = readdirSync(folders[0]!).flatMap((name) => /^libggml-cpu-(.+)\.so$/.exec(name)?.[1] ?? []).sort();
+    assert.deepEqual(shipped.filter((variant) => !(variant in VARIANT_FEATURES)), [], "a variant the test does not know the CPU features of");
+    const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim().split(/\s+/) ?? []);
+    const runnable = shipped.filter((variant) => VARIANT_FEATURES[variant]!.every((flag) => flags.has(flag)));
+    const served: string[] = [];
+    for (const variant of runnable) {
+      // A copy of the keg (hard links) that keeps this variant's kernels alone: llama.cpp loads it, or none.
+      const copy = join(prefix, `variant-${variant}`);
+      execFileSync("cp", ["-al", keg, copy]);
+      try {
+        for (const folder of kernelFolders(copy)) {
+          for (const name of readdirSync(folder)) if (name.startsWith("libggml-cpu-") && name !== `libggml-cpu-${variant}.so`) rmSync(join(folder, name));
+        }
+        const server = await startServer(["--model", TINY_CHAT], { command: [join(copy, "bin/oserve")], cwd: tmpdir() });
+        try {
+          const answer = await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 8 })).json();
+          assert.match(answer.choices[0].message.content, /^Hello!/, `${variant}: ${JSON.stringify(answer)}`);
+          served.push(variant);
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    }
+    assert.deepEqual(served, runnable);
+    const elsewhere = shipped.filter((variant) => !runnable.includes(variant));
+    if (elsewhere.length > 0) t.diagnostic(`not runnable on this CPU (its flags lack what they need): ${elsewhere.join(", ")}`);
   });
 
   test("without that build, PREFIX/bin/oserve falls back to node-llama-cpp's prebuilt and says so in one line", async () => {

@@ -1,5 +1,5 @@
-// Starts a server from a Config: listen, find (or download) the preloaded models, load them, say so;
-// the others load on first use.
+// Starts a server from a Config: find (or download) the preloaded models and start loading them,
+// import the routes and listen meanwhile, say so once they are loaded; the others load on first use.
 import { rename, stat, writeFile } from "node:fs/promises";
 import { ConfigError, type Config, type ModelEntry, type ModelSettings } from "./config.ts";
 import { LoadFailedError } from "./models/errors.ts";

@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BUNDLE_FILE } from "../src/engine/node-llama-cpp.ts";
 import { compileArgs, hostPlatformPackages } from "./platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -59,7 +60,7 @@ function keepWhatRuns(nodeModules: string): number {
   }
   const nodeLlamaCpp = resolve(nodeModules, "node-llama-cpp");
   for (const name of readdirSync(resolve(nodeLlamaCpp, "dist"))) {
-    if (name !== "oserve-bundle.js") dropped += drop(resolve(nodeLlamaCpp, "dist", name));
+    if (name !== BUNDLE_FILE) dropped += drop(resolve(nodeLlamaCpp, "dist", name));
   }
   for (const path of ["templates", "README.md", "llama/addon", "llama/cmake", "llama/toolchains", "llama/xpack", "llama/profiles", "llama/patches", "llama/CMakeLists.txt", "llama/gitRelease.bundle"]) {
     if (existsSync(resolve(nodeLlamaCpp, path))) dropped += drop(resolve(nodeLlamaCpp, path));

@@ -14,8 +14,9 @@
 import { build, type Plugin } from "esbuild";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { BUNDLE_FILE } from "../src/engine/node-llama-cpp.ts";
 
-export const BUNDLE = "dist/oserve-bundle.js";
+const BUNDLE = `dist/${BUNDLE_FILE}`;
 
 /** Bundles the node-llama-cpp in `packageDir`; writes only when the bundle changes. Returns a line saying what it did. */
 export async function bundleNodeLlamaCpp(packageDir: string): Promise<string> {

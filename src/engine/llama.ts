@@ -151,9 +151,9 @@ export async function estimateMemory(options: Pick<LlamaEngineOptions, "modelPat
  * a load does first, here to be started before anything else at startup.
  */
 export async function prepareLlama(options: Pick<LlamaEngineOptions, "gpuLayers" | "threads">): Promise<void> {
-  await importNodeLlamaCpp();
+  const lib = await importNodeLlamaCpp();
   startupMark("import node-llama-cpp");
-  await sharedLlama(await importNodeLlamaCpp(), options);
+  await sharedLlama(lib, options);
   startupMark("getLlama");
 }
 

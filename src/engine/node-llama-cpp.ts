@@ -15,7 +15,8 @@ export type NodeLlamaCppModule = typeof NodeLlamaCpp;
 declare const OSERVE_COMPILED: boolean | undefined;
 
 const PACKAGE = ["node_modules", "node-llama-cpp"];
-const BUNDLE = ["dist", "oserve-bundle.js"];
+/** node-llama-cpp's JavaScript as one file, in its dist/ (scripts/bundle-node-llama-cpp.ts writes it). */
+export const BUNDLE_FILE = "oserve-bundle.js";
 
 const compiled = typeof OSERVE_COMPILED !== "undefined" && OSERVE_COMPILED;
 
@@ -36,7 +37,7 @@ async function importOnce(): Promise<NodeLlamaCppModule> {
   // realpath: the binary is often started through a symlink (Homebrew's bin/ links into the keg).
   const binDir = dirname(realpathSync(process.execPath));
   const packages = [join(binDir, "libexec", ...PACKAGE), join(binDir, "..", "libexec", ...PACKAGE)];
-  const entry = packages.flatMap((dir) => [join(dir, ...BUNDLE), join(dir, "dist", "index.js")]).find((path) => existsSync(path));
+  const entry = packages.flatMap((dir) => [join(dir, "dist", BUNDLE_FILE), join(dir, "dist", "index.js")]).find((path) => existsSync(path));
   if (!entry) throw new Error(`node-llama-cpp is missing beside this binary; looked in ${packages.join(" and ")}`);
   return import(pathToFileURL(entry).href);
 }
@@ -44,6 +45,6 @@ async function importOnce(): Promise<NodeLlamaCppModule> {
 /** The bundle beside the package's entry (a file: URL; Deno may resolve to another kind), if it is there. */
 function bundleBeside(entry: string): string | null {
   if (!entry.startsWith("file:")) return null;
-  const bundle = join(dirname(fileURLToPath(entry)), "oserve-bundle.js");
+  const bundle = join(dirname(fileURLToPath(entry)), BUNDLE_FILE);
   return existsSync(bundle) ? bundle : null;
 }

@@ -1,15 +1,17 @@
-// Two of oserve's patches to node-llama-cpp's JavaScript that cut a start's time (issue: start in half
+// Three of oserve's patches to node-llama-cpp's JavaScript that cut a start's time (issue: start in half
 // a second): 14 keeps a CPU-only load from simulating the model and its context in llama.cpp (some
 // 0.3 s each, on every load), 15 lets the CPU binaries oserve builds or pins load on another Linux than
-// the one they were built on without first testing them in a child process (some 0.3 s). Both are
-// JavaScript; the last test also checks the bundle oserve imports (scripts/bundle-node-llama-cpp.ts).
+// the one they were built on without first testing them in a child process (some 0.3 s), 16 starts a
+// CPU-only load in llama.cpp while the JS still reads the GGUF. All are JavaScript; patch 15's last
+// test also checks the bundle oserve imports (scripts/bundle-node-llama-cpp.ts).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, test } from "node:test";
-import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, GgufInsights, LlamaLogLevel } from "node-llama-cpp";
 import { TINY_CHAT } from "../e2e/server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -104,5 +106,51 @@ describe("patch 15: the CPU binaries oserve builds or pins are not tested in a c
     const { buildType, stderr } = await loadOnAnotherLinux("dist/oserve-bundle.js", false);
     assert.equal(buildType, "prebuilt");
     assert.equal(stderr, "");
+  });
+});
+
+describe("patch 16: a CPU-only load starts in llama.cpp while the JS reads the GGUF", { timeout: 60_000 }, () => {
+  test("llama.cpp is loading the model while node-llama-cpp works out the GGUF's insights, and the model has them once loaded", async () => {
+    const lines: string[] = [];
+    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 2, logLevel: LlamaLogLevel.debug, logger: (_level, line) => lines.push(line) });
+    const loading = () => lines.some((line) => /llama_model_loader/.test(line));
+    const from = GgufInsights.from;
+    let loadingWhileReading: boolean | undefined;
+    // Insights are worked out after the GGUF's metadata is read: by then llama.cpp has said it is
+    // loading (its lines come through the event loop: polled), or, loading after them, never does.
+    GgufInsights.from = async (...args: Parameters<typeof from>) => {
+      for (const deadline = Date.now() + 5000; !loading() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      loadingWhileReading ??= loading();
+      return from.apply(GgufInsights, args);
+    };
+    try {
+      const model = await llama.loadModel({ modelPath: TINY_CHAT });
+      try {
+        assert.equal(loadingWhileReading, true, "node-llama-cpp read the GGUF before llama.cpp began the load");
+        assert.equal(model.fileInfo.metadata.general.architecture, "qwen2");
+        assert.equal(model.trainContextSize, model.fileInsights.trainContextSize);
+        assert.ok(model.trainContextSize > 0);
+        const context = await model.createContext({ contextSize: 512, sequences: 1 });
+        await context.dispose();
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      GgufInsights.from = from;
+      await llama.dispose();
+    }
+  });
+
+  test("a file that is not a GGUF fails with the GGUF reader's words once llama.cpp's load beside it has ended", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oserve-not-gguf-"));
+    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 2, logLevel: LlamaLogLevel.error });
+    try {
+      const file = join(dir, "model.gguf");
+      writeFileSync(file, "not a model\n".repeat(1000));
+      await assert.rejects(llama.loadModel({ modelPath: file }), /Invalid GGUF magic/);
+    } finally {
+      await llama.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

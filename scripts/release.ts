@@ -38,6 +38,45 @@ function linkEngineLibraries(nodeModules: string): number {
   return saved;
 }
 
+/**
+ * ggml's x64 CPU kernel variants below AVX2 (its ggml/src/CMakeLists.txt: x64, SSE4.2, AVX, AVX+F16C,
+ * AVX+F16C+FMA). The binary carries Bun's x64 runtime built for Haswell (AVX2, FMA, F16C, BMI2), and
+ * wherever that runs, ggml's `haswell` variant loads and outranks all five: none of them is ever the
+ * one loaded, so the keg leaves them out. Bun's baseline runtime would run on older CPUs; with it
+ * they stay.
+ */
+const BELOW_AVX2 = ["x64", "sse42", "sandybridge", "ivybridge", "piledriver"];
+
+/** Whether the Bun that compiled dist/oserve is its baseline x64 build (the `bun` package installs the one this CPU runs). */
+function baselineRuntime(): boolean {
+  const bun = resolve(ROOT, "node_modules/bun/bin/bun.exe");
+  const baseline = resolve(ROOT, `node_modules/@oven/bun-${process.platform}-x64-baseline/bin/bun`);
+  return existsSync(baseline) && statSync(baseline).size === statSync(bun).size && readFileSync(baseline).equals(readFileSync(bun));
+}
+
+/** Removes the kernel variants below AVX2 from every folder of kernels in the keg's node_modules; returns the bytes of one folder's (the engine build's copies become links to the prebuilt's). */
+function dropVariantsBelowAvx2(nodeModules: string): number {
+  const folders = [
+    ...(existsSync(join(nodeModules, "@node-llama-cpp")) ? readdirSync(join(nodeModules, "@node-llama-cpp")).flatMap((name) => {
+      const bins = join(nodeModules, "@node-llama-cpp", name, "bins");
+      return existsSync(bins) ? readdirSync(bins).map((platform) => join(bins, platform)) : [];
+    }) : []),
+    ...(existsSync(join(nodeModules, "node-llama-cpp/llama/localBuilds")) ? readdirSync(join(nodeModules, "node-llama-cpp/llama/localBuilds")).map((platform) => join(nodeModules, "node-llama-cpp/llama/localBuilds", platform, "Release")) : []),
+  ];
+  let dropped = 0;
+  for (const folder of folders) {
+    let here = 0;
+    for (const variant of BELOW_AVX2) {
+      const file = join(folder, `libggml-cpu-${variant}.so`);
+      if (!existsSync(file)) continue;
+      here += statSync(file).size;
+      rmSync(file);
+    }
+    dropped = Math.max(dropped, here);
+  }
+  return dropped;
+}
+
 try {
   const { values } = parseArgs({ options: { "url-base": { type: "string" }, "skip-build": { type: "boolean" } } });
   const pkg = JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { version: string; description: string; homepage?: string };
@@ -51,6 +90,10 @@ try {
   mkdirSync(resolve(stage, keg, "bin"), { recursive: true });
   cpSync(resolve(DIST, "oserve"), resolve(stage, keg, "bin/oserve"));
   cpSync(resolve(DIST, "libexec"), resolve(stage, keg, "libexec"), { recursive: true });
+  if (hostPlatform() === "linux-x64" && !baselineRuntime()) {
+    const dropped = dropVariantsBelowAvx2(resolve(stage, keg, "libexec/node_modules"));
+    console.log(`release: llama.cpp's CPU kernels below AVX2 left out (${BELOW_AVX2.join(", ")}): the binary's runtime needs AVX2, and there the haswell kernels load (${mib(dropped)})`);
+  }
   const linked = linkEngineLibraries(resolve(stage, keg, "libexec/node_modules"));
   if (linked > 0) console.log(`release: the engine build's llama.cpp libraries are the prebuilt's: ${(linked / 2 ** 20).toFixed(1)} MiB hard-linked, not packed twice`);
   execFileSync("tar", ["-cJf", resolve(DIST, tarball), "-C", stage, keg], { env: { ...process.env, XZ_OPT: "-6 -T0" } });

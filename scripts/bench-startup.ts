@@ -2,12 +2,14 @@
 // Side by side, in one run: the compiled binary (dist/oserve), `node dist/oserve.mjs` and `npm start`
 // (npm itself included): size, time from exec to the ready line, and to the first streamed token of a
 // first request; then each startup phase (OSERVE_TRACE_STARTUP: the server's own line), medians;
-// min, median and max of the totals; `oserve run -- true` (start, run, drain, exit) for the binary;
+// min, median and max of the totals; llama-server beside them (--peer); llama.cpp's load of the
+// model's vocabulary alone (the floor under every load); `oserve run -- true` (start, run, drain, exit) for the binary;
 // the release tarball and installed sizes. Builds dist/ first when it is missing.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort, startServer, TINY_CHAT } from "../test/e2e/server.ts";
 import { postChat } from "../test/e2e/sse.ts";
@@ -107,6 +109,22 @@ async function peerOnce(): Promise<number> {
 if (peerTimes.length > 0) {
   console.log(`\n${"llama-server (peer)".padEnd(24)}${"exec→ready".padStart(36)} ${spread(peerTimes)}; binary/peer ${(median(bin!.ready) / median(peerTimes)).toFixed(2)}x`);
 } else console.log(`\nllama-server: not at ${values.peer} (../shared/tools/build-peer.sh builds it; --peer PATH)`);
+
+// The floor: llama.cpp's own work in a load, which no server on it skips. The model's vocabulary alone
+// (node-llama-cpp's vocabOnly: llama.cpp builds its token maps and caches, no weights), in a fresh
+// node each time, through the libraries and engine build the binary loads (dist/libexec).
+const vocabBundle = resolve(ROOT, "dist/libexec/node_modules/node-llama-cpp/dist/oserve-bundle.js");
+if (existsSync(vocabBundle)) {
+  const probe = `const lib = await import(${JSON.stringify(pathToFileURL(vocabBundle).href)});
+const llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error });
+const started = performance.now();
+const model = await llama.loadModel({ modelPath: ${JSON.stringify(values.model)}, vocabOnly: true });
+console.log(performance.now() - started);
+await model.dispose();`;
+  const vocabTimes: number[] = [];
+  for (let i = 0; i < runs; i++) vocabTimes.push(Number(execFileSync(process.execPath, ["--input-type=module", "-e", probe]).toString().trim()));
+  console.log(`\n${"the vocabulary's load".padEnd(24)}${"(vocabOnly)".padStart(36)} ${spread(vocabTimes)}; the binary's "load model" median ${median(bin!.phases.map((p) => p.get("load model") ?? 0)).toFixed(0)} ms`);
+}
 
 // `oserve run -- true`: a script's whole use of a server, from exec to exit.
 const runTimes: number[] = [];

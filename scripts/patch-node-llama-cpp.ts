@@ -46,11 +46,20 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
   const expected = readFileSync(join(PATCHES, "VERSION"), "utf8").trim();
   const { version } = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string };
   if (version !== expected) throw new Error(`the patches are for node-llama-cpp ${expected}, but ${packageDir} is ${version}`);
+  return applyPatches(PATCHES, packageDir);
+}
+
+/**
+ * Applies each `*.patch` in `folder` (unified diffs against `root`, in file name order) to the files
+ * under `root`; one already applied is left as it is; one that neither applies nor is applied throws.
+ * Returns what it did, a line each.
+ */
+export function applyPatches(folder: string, root: string): string[] {
   const lines: string[] = [];
-  for (const name of readdirSync(PATCHES).filter((file) => file.endsWith(".patch")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }))) {
-    for (const filePatch of parsePatch(readFileSync(join(PATCHES, name), "utf8"))) {
+  for (const name of readdirSync(folder).filter((file) => file.endsWith(".patch")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }))) {
+    for (const filePatch of parsePatch(readFileSync(join(folder, name), "utf8"))) {
       const relative = filePatch.newFileName!.replace(/^b\//, "");
-      const file = join(packageDir, relative);
+      const file = join(root, relative);
       const current = readFileSync(file, "utf8");
       const patched = applyPatch(current, filePatch);
       if (patched !== false) {

@@ -5,7 +5,8 @@
 // llama.cpp and ggml libraries of node-llama-cpp's own CPU prebuilt, so the kernels are the
 // prebuilt's (every CPU variant, picked at run time; never -march=native). Only the addon is
 // compiled (about a minute on 2 cores), offline: llama.cpp's headers come from the source bundle
-// inside the package.
+// inside the package. With it, the llama.cpp sources patches/llama.cpp/ changes (a vocabulary's load
+// that finds its special tokens by lookup), whose functions take the place of libllama's (below).
 //
 // Installs the result as node-llama-cpp's local build (llama/localBuilds/<platform>/), which its
 // getLlama() loads before the prebuilt, and falls back from when it cannot load it. --package DIR
@@ -21,9 +22,30 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ENGINE_MARKER } from "../src/engine/engine-build.ts";
-import { patchNodeLlamaCpp } from "./patch-node-llama-cpp.ts";
+import { parsePatch } from "diff";
+import { applyPatches, patchNodeLlamaCpp } from "./patch-node-llama-cpp.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
+/**
+ * Patches to llama.cpp's own sources (at the commit node-llama-cpp bundles). Each file they patch is
+ * compiled into the addon, and the addon's copies of its functions take the place of libllama's: the
+ * addon is first in the lookup scope of the libraries it loads, and libllama calls its own exported
+ * functions through the PLT (ELF symbol interposition), so its code runs the patched functions while
+ * the prebuilt's libraries stay as they are (and stay one copy in the release). A patch may change
+ * what a function does, never a struct's layout: both copies share the same objects.
+ */
+const LLAMA_CPP_PATCHES = resolve(ROOT, "patches/llama.cpp");
+/** The defines libllama's own files are compiled with (llama.cpp's CMake, a shared build with dynamic backends). */
+const LLAMA_DEFINES = ["-DLLAMA_BUILD", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_DL"];
+
+/** The llama.cpp source files the patches change, relative to llama.cpp's root. */
+function patchedLlamaCppSources(): string[] {
+  return readdirSync(LLAMA_CPP_PATCHES)
+    .filter((file) => file.endsWith(".patch"))
+    .flatMap((file) => parsePatch(readFileSync(join(LLAMA_CPP_PATCHES, file), "utf8")).map((patch) => patch.newFileName!.replace(/^b\//, "")))
+    .filter((file, index, files) => file.endsWith(".cpp") && files.indexOf(file) === index)
+    .sort();
+}
 
 const { values } = parseArgs({
   options: {
@@ -70,7 +92,10 @@ function addonSources(packageDir: string): string[] {
     .sort();
 }
 
-/** Compiles every addon source (in parallel) and links them against the prebuilt's libraries. */
+/**
+ * Compiles every addon source and the patched llama.cpp sources (in parallel) and links them against
+ * the prebuilt's libraries.
+ */
 async function compileAddon(packageDir: string, bins: string, work: string, out: string): Promise<void> {
   const addon = join(packageDir, "llama/addon");
   const llamaCpp = join(work, "llama.cpp");
@@ -82,13 +107,16 @@ async function compileAddon(packageDir: string, bins: string, work: string, out:
   ];
   const cxx = process.env.CXX ?? "c++";
   const flags = ["-O3", "-std=c++17", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DNDEBUG", "-w", ...includes.map((dir) => `-I${dir}`)];
-  const sources = addonSources(packageDir).filter((file) => file.endsWith(".cpp"));
-  const objects = sources.map((file) => join(work, "obj", `${file.replaceAll("/", "_")}.o`));
+  const sources = [
+    ...addonSources(packageDir).filter((file) => file.endsWith(".cpp")).map((file) => ({ path: join(addon, file), flags })),
+    ...patchedLlamaCppSources().map((file) => ({ path: join(llamaCpp, file), flags: [...flags, ...LLAMA_DEFINES] })),
+  ];
+  const objects = sources.map((_, i) => join(work, "obj", `${i}.o`));
   mkdirSync(join(work, "obj"));
   const compile = (i: number) =>
     new Promise<void>((done, fail) =>
-      execFile(cxx, ["-c", ...flags, join(addon, sources[i]!), "-o", objects[i]!], (error, _stdout, stderr) =>
-        error ? fail(new Error(`${sources[i]}: ${stderr || error.message}`)) : done(),
+      execFile(cxx, ["-c", ...sources[i]!.flags, sources[i]!.path, "-o", objects[i]!], (error, _stdout, stderr) =>
+        error ? fail(new Error(`${sources[i]!.path}: ${stderr || error.message}`)) : done(),
       ),
     );
   let next = 0;
@@ -118,9 +146,10 @@ try {
   const bins = prebuiltBins(packageDir, platform);
   for (const line of patchNodeLlamaCpp(packageDir)) console.log(`engine: ${line}`);
 
-  // The cache key: the addon's (patched) sources and the prebuilt addon this one replaces.
+  // The cache key: the addon's (patched) sources, the patches to llama.cpp's, and the prebuilt addon this one replaces.
   const hash = createHash("sha256").update(version);
   for (const file of addonSources(packageDir)) hash.update(file).update(readFileSync(join(packageDir, "llama/addon", file)));
+  for (const file of readdirSync(LLAMA_CPP_PATCHES).sort()) hash.update(file).update(readFileSync(join(LLAMA_CPP_PATCHES, file)));
   const key = hash.update(readFileSync(join(bins, "llama-addon.node"))).digest("hex").slice(0, 12);
   const cached = resolve(ROOT, "build/engine", `${version}-${platform}-${key}`, "llama-addon.node");
   if (existsSync(cached)) {
@@ -131,6 +160,7 @@ try {
       const started = performance.now();
       console.log(`engine: building node-llama-cpp ${version}'s addon against ${bins}`);
       extractLlamaCppHeaders(packageDir, work);
+      for (const line of applyPatches(LLAMA_CPP_PATCHES, join(work, "llama.cpp"))) console.log(`engine: llama.cpp: ${line}`);
       mkdirSync(dirname(cached), { recursive: true });
       await compileAddon(packageDir, bins, work, `${cached}.tmp`);
       copyFileSync(`${cached}.tmp`, cached);

@@ -112,18 +112,26 @@ if (peerTimes.length > 0) {
 
 // The floor: llama.cpp's own work in a load, which no server on it skips. The model's vocabulary alone
 // (node-llama-cpp's vocabOnly: llama.cpp builds its token maps and caches, no weights), in a fresh
-// node each time, through the libraries and engine build the binary loads (dist/libexec).
+// node each time, through the libraries the binary loads (dist/libexec): on the engine build, whose
+// addon carries patches/llama.cpp's vocabulary load, and on the prebuilt (libllama's own; custom
+// CMake options name a local build that does not exist), alternating.
 const vocabBundle = resolve(ROOT, "dist/libexec/node_modules/node-llama-cpp/dist/oserve-bundle.js");
 if (existsSync(vocabBundle)) {
-  const probe = `const lib = await import(${JSON.stringify(pathToFileURL(vocabBundle).href)});
-const llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error });
+  const probe = (prebuilt: boolean) => `const lib = await import(${JSON.stringify(pathToFileURL(vocabBundle).href)});
+const llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error${prebuilt ? ', cmakeOptions: { OSERVE_BENCH: "prebuilt" }' : ""} });
 const started = performance.now();
 const model = await llama.loadModel({ modelPath: ${JSON.stringify(values.model)}, vocabOnly: true });
-console.log(performance.now() - started);
+console.log(llama.buildType, performance.now() - started);
 await model.dispose();`;
-  const vocabTimes: number[] = [];
-  for (let i = 0; i < runs; i++) vocabTimes.push(Number(execFileSync(process.execPath, ["--input-type=module", "-e", probe]).toString().trim()));
-  console.log(`\n${"the vocabulary's load".padEnd(24)}${"(vocabOnly)".padStart(36)} ${spread(vocabTimes)}; the binary's "load model" median ${median(bin!.phases.map((p) => p.get("load model") ?? 0)).toFixed(0)} ms`);
+  const vocabTimes = new Map<string, number[]>();
+  for (let i = 0; i < runs; i++) {
+    for (const prebuilt of [false, true]) {
+      const [buildType, ms] = execFileSync(process.execPath, ["--input-type=module", "-e", probe(prebuilt)]).toString().trim().split(" ");
+      vocabTimes.set(buildType!, [...(vocabTimes.get(buildType!) ?? []), Number(ms)]);
+    }
+  }
+  console.log(`\nthe vocabulary's load (vocabOnly, a fresh node each; the binary's "load model" median ${median(bin!.phases.map((p) => p.get("load model") ?? 0)).toFixed(0)} ms):`);
+  for (const [buildType, times] of vocabTimes) console.log(`  ${(buildType === "localBuild" ? "engine build (patched)" : `${buildType} (libllama's own)`).padEnd(58)} ${spread(times)}`);
 }
 
 // `oserve run -- true`: a script's whole use of a server, from exec to exit.

@@ -144,6 +144,11 @@ try {
   if (process.platform !== "linux") throw new Error(`the engine build supports Linux only for now; on ${process.platform} oserve uses node-llama-cpp's prebuilt binaries`);
   const platform = `linux-${process.arch}`;
   const bins = prebuiltBins(packageDir, platform);
+  // The addon and the patched llama.cpp sources are compiled from the package's source bundle and
+  // linked to the prebuilt's libraries: both must be the same llama.cpp release.
+  const sourcesRelease = (JSON.parse(readFileSync(join(packageDir, "llama/binariesGithubRelease.json"), "utf8")) as { release: string }).release;
+  const prebuiltRelease = (JSON.parse(readFileSync(join(bins, "_nlcBuildMetadata.json"), "utf8")) as { buildOptions: { llamaCpp: { release: string } } }).buildOptions.llamaCpp.release;
+  if (sourcesRelease !== prebuiltRelease) throw new Error(`the prebuilt's llama.cpp is ${prebuiltRelease}, but the package's sources are ${sourcesRelease}`);
   for (const line of patchNodeLlamaCpp(packageDir)) console.log(`engine: ${line}`);
 
   // The cache key: the addon's (patched) sources, the patches to llama.cpp's, and the prebuilt addon this one replaces.

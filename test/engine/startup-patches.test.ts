@@ -141,16 +141,38 @@ describe("patch 16: a CPU-only load starts in llama.cpp while the JS reads the G
     }
   });
 
-  test("a file that is not a GGUF fails with the GGUF reader's words once llama.cpp's load beside it has ended", async () => {
+  /** How many holds on the Llama's disposal are left: each model keeps one until it is disposed. */
+  const holds = (llama: object) => (llama as { _backendDisposeGuard: { _preventionHandles: number } })._backendDisposeGuard._preventionHandles;
+
+  test("a file that is not a GGUF fails with the GGUF reader's words once llama.cpp's load beside it has ended, and leaves nothing behind", async () => {
     const dir = mkdtempSync(join(tmpdir(), "oserve-not-gguf-"));
     const llama = await getLlama({ gpu: false, build: "never", maxThreads: 2, logLevel: LlamaLogLevel.error });
     try {
       const file = join(dir, "model.gguf");
       writeFileSync(file, "not a model\n".repeat(1000));
       await assert.rejects(llama.loadModel({ modelPath: file }), /Invalid GGUF magic/);
+      assert.equal(holds(llama), 0, "the failed model still holds the Llama (its disposal would wait for it)");
     } finally {
       await llama.dispose();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a load aborted while llama.cpp reads the model rejects with the abort's reason and leaves nothing behind", async () => {
+    const lines: string[] = [];
+    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 2, logLevel: LlamaLogLevel.debug, logger: (_level, line) => lines.push(line) });
+    try {
+      const controller = new AbortController();
+      const loading = llama.loadModel({ modelPath: TINY_CHAT, loadSignal: controller.signal });
+      // Aborted once llama.cpp says it is loading (polled), or at the latest when the load is done.
+      let settled = false;
+      void loading.then(() => (settled = true), () => (settled = true));
+      while (!settled && !lines.some((line) => /llama_model_loader/.test(line))) await new Promise((resolve) => setTimeout(resolve, 5));
+      controller.abort(new Error("the client left"));
+      await assert.rejects(loading, /the client left/);
+      assert.equal(holds(llama), 0, "the aborted model still holds the Llama");
+    } finally {
+      await llama.dispose();
     }
   });
 });

@@ -54,17 +54,26 @@ function baselineRuntime(): boolean {
   return existsSync(baseline) && statSync(baseline).size === statSync(bun).size && readFileSync(baseline).equals(readFileSync(bun));
 }
 
+/** The prebuilt packages' folders of binaries in a node_modules: @node-llama-cpp/<package>/bins/<platform>. */
+function prebuiltFolders(nodeModules: string): string[] {
+  const packages = join(nodeModules, "@node-llama-cpp");
+  if (!existsSync(packages)) return [];
+  return readdirSync(packages).flatMap((name) => {
+    const bins = join(packages, name, "bins");
+    return existsSync(bins) ? readdirSync(bins).map((platform) => join(bins, platform)) : [];
+  });
+}
+
+/** The engine build's folders of binaries in a node_modules: node-llama-cpp/llama/localBuilds/<platform>/Release. */
+function localBuildFolders(nodeModules: string): string[] {
+  const localBuilds = join(nodeModules, "node-llama-cpp/llama/localBuilds");
+  return existsSync(localBuilds) ? readdirSync(localBuilds).map((platform) => join(localBuilds, platform, "Release")) : [];
+}
+
 /** Removes the kernel variants below AVX2 from every folder of kernels in the keg's node_modules; returns the bytes of one folder's (the engine build's copies become links to the prebuilt's). */
 function dropVariantsBelowAvx2(nodeModules: string): number {
-  const folders = [
-    ...(existsSync(join(nodeModules, "@node-llama-cpp")) ? readdirSync(join(nodeModules, "@node-llama-cpp")).flatMap((name) => {
-      const bins = join(nodeModules, "@node-llama-cpp", name, "bins");
-      return existsSync(bins) ? readdirSync(bins).map((platform) => join(bins, platform)) : [];
-    }) : []),
-    ...(existsSync(join(nodeModules, "node-llama-cpp/llama/localBuilds")) ? readdirSync(join(nodeModules, "node-llama-cpp/llama/localBuilds")).map((platform) => join(nodeModules, "node-llama-cpp/llama/localBuilds", platform, "Release")) : []),
-  ];
   let dropped = 0;
-  for (const folder of folders) {
+  for (const folder of [...prebuiltFolders(nodeModules), ...localBuildFolders(nodeModules)]) {
     let here = 0;
     for (const variant of BELOW_AVX2) {
       const file = join(folder, `libggml-cpu-${variant}.so`);
@@ -120,12 +129,7 @@ function weights(keg: string): string {
   const du = (...paths: string[]) => (paths.length === 0 ? 0 : Number(execFileSync("du", ["-sbc", ...paths]).toString().trim().split("\n").at(-1)!.split("\t")[0]));
   const modules = join(keg, "libexec/node_modules");
   const nodeLlamaCpp = join(modules, "node-llama-cpp");
-  const bins = existsSync(join(modules, "@node-llama-cpp"))
-    ? readdirSync(join(modules, "@node-llama-cpp")).flatMap((name) => {
-        const dir = join(modules, "@node-llama-cpp", name, "bins");
-        return existsSync(dir) ? readdirSync(dir).map((platform) => join(dir, platform)) : [];
-      })
-    : [];
+  const bins = prebuiltFolders(modules);
   const files = (pattern: RegExp) => bins.flatMap((dir) => readdirSync(dir).filter((name) => pattern.test(name)).map((name) => join(dir, name)));
   const cpuVariants = files(/^libggml-cpu-/);
   const bun = resolve(ROOT, "node_modules/bun/bin/bun.exe");

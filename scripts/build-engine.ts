@@ -37,6 +37,16 @@ const ROOT = resolve(import.meta.dirname, "..");
 const LLAMA_CPP_PATCHES = resolve(ROOT, "patches/llama.cpp");
 /** The defines libllama's own files are compiled with (llama.cpp's CMake, a shared build with dynamic backends). */
 const LLAMA_DEFINES = ["-DLLAMA_BUILD", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_DL"];
+/**
+ * oserve's own native functions (llama.cpp's chat layer reached from JS: native/chat-layer.cpp),
+ * compiled into the addon, which registers them (patches/node-llama-cpp/17-oserve-natives.patch).
+ */
+const NATIVES = resolve(ROOT, "native");
+
+/** oserve's native sources, by name. */
+function nativeSources(): string[] {
+  return readdirSync(NATIVES).filter((file) => file.endsWith(".cpp")).sort();
+}
 
 /** The llama.cpp source files the patches change, relative to llama.cpp's root. */
 function patchedLlamaCppSources(): string[] {
@@ -106,10 +116,11 @@ async function compileAddon(packageDir: string, bins: string, work: string, out:
     ...["include", "common", "src", "ggml/include", "vendor"].map((dir) => join(llamaCpp, dir)),
   ];
   const cxx = process.env.CXX ?? "c++";
-  const flags = ["-O3", "-std=c++17", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DNDEBUG", "-w", ...includes.map((dir) => `-I${dir}`)];
+  const flags = ["-O3", "-std=c++17", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DNDEBUG", "-DOSERVE_NATIVES", "-w", ...includes.map((dir) => `-I${dir}`)];
   const sources = [
     ...addonSources(packageDir).filter((file) => file.endsWith(".cpp")).map((file) => ({ path: join(addon, file), flags })),
     ...patchedLlamaCppSources().map((file) => ({ path: join(llamaCpp, file), flags: [...flags, ...LLAMA_DEFINES] })),
+    ...nativeSources().map((file) => ({ path: join(NATIVES, file), flags: [...flags, `-I${addon}`] })),
   ];
   const objects = sources.map((_, i) => join(work, "obj", `${i}.o`));
   mkdirSync(join(work, "obj"));
@@ -155,6 +166,7 @@ try {
   const hash = createHash("sha256").update(version);
   for (const file of addonSources(packageDir)) hash.update(file).update(readFileSync(join(packageDir, "llama/addon", file)));
   for (const file of readdirSync(LLAMA_CPP_PATCHES).sort()) hash.update(file).update(readFileSync(join(LLAMA_CPP_PATCHES, file)));
+  for (const file of nativeSources()) hash.update(file).update(readFileSync(join(NATIVES, file)));
   const key = hash.update(readFileSync(join(bins, "llama-addon.node"))).digest("hex").slice(0, 12);
   const cached = resolve(ROOT, "build/engine", `${version}-${platform}-${key}`, "llama-addon.node");
   if (existsSync(cached)) {

@@ -37,8 +37,10 @@ export interface ModelSettings {
   reasoningEffort: ReasoningEffort | null;
   /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
   reasoningBudget: number | null;
-  /** The chat format: "auto" (node-llama-cpp's choice for the model's template), "jinjaTemplate" (the GGUF's own Jinja template), or a wrapper's name. */
+  /** The chat format: "auto" (the model's own template through llama.cpp's chat layer, where the engine build has it; else node-llama-cpp's choice), "jinjaTemplate" (the GGUF's own Jinja template), or a wrapper's name. */
   chatTemplate: ChatTemplate;
+  /** A Jinja chat template file to use in place of the GGUF's own; null: the GGUF's. */
+  chatTemplateFile: string | null;
 }
 
 /** node-llama-cpp 3.22.1's chat wrappers by name (its specializedChatWrapperTypeNames; test/config.test.ts checks), with auto and the GGUF's own Jinja template. */
@@ -51,7 +53,7 @@ export interface ModelEntry extends ModelSource {
 }
 
 /** The flags a config file's `[models.NAME]` table may set for its model alone. */
-export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "chat-template"] as const;
+export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "chat-template", "chat-template-file"] as const;
 type ModelSettingFlag = (typeof MODEL_SETTING_FLAGS)[number];
 
 /** The server's settings; its ModelSettings are those of every model that sets none of its own. */
@@ -139,7 +141,8 @@ export const FLAGS = {
   "reasoning-format": { description: "Where chat completions put a thinking model's thought: separate (reasoning_content) | inline (<think> in content) | hidden", default: "separate" },
   "reasoning-effort": { description: "Reasoning effort for requests that ask for none: none | minimal | low | medium | high (default: the model's own)", default: undefined },
   "reasoning-budget": { description: "Most tokens a thought may take, for requests that set no budget; -1: no cap", default: "-1" },
-  "chat-template": { description: "The chat format: auto (node-llama-cpp's choice for the model's template), jinjaTemplate (the GGUF's own Jinja template), or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
+  "chat-template": { description: "The chat format: auto (the model's own Jinja template, rendered and parsed by llama.cpp's chat layer as llama-server does; node-llama-cpp's choice where the engine build is missing), jinjaTemplate, or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
+  "chat-template-file": { description: "A Jinja chat template file to use in place of the GGUF's own (llama-server's --chat-template-file)", default: undefined },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -255,6 +258,7 @@ function modelSettings(value: (flag: ModelSettingFlag) => string | undefined): M
     reasoningEffort: effort === undefined ? null : oneOf("reasoning-effort", effort, REASONING_EFFORTS),
     reasoningBudget: budget === "-1" ? null : integer("reasoning-budget", budget, { min: 0 }),
     chatTemplate: oneOf("chat-template", value("chat-template"), CHAT_TEMPLATES),
+    chatTemplateFile: value("chat-template-file") ?? null,
   };
 }
 

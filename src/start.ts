@@ -1,6 +1,6 @@
 // Starts a server from a Config: find (or download) the preloaded models and start loading them,
 // import the routes and listen meanwhile, say so once they are loaded; the others load on first use.
-import { rename, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { ConfigError, type Config, type ModelEntry, type ModelSettings } from "./config.ts";
 import { LoadFailedError } from "./models/errors.ts";
 import { availableMemory } from "./models/memory.ts";
@@ -56,7 +56,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   let ready = false;
   /** The cap `capOutput` set, for the models that load after it. */
   let outputCap: number | null = null;
-  const described = (engine: LlamaEngine) => [describeWeights(engine.weights), describeContext(entry(engine.modelId).settings, engine)];
+  const described = (engine: LlamaEngine) => [describeWeights(engine.weights), describeContext(entry(engine.modelId).settings, engine), `chat format: ${engine.chatLayerNote}`];
   const pool = new ModelPool<LlamaEngine>(
     config.models.map((model) => model.alias),
     {
@@ -222,10 +222,20 @@ async function loadModel(config: Config, model: ModelEntry, options: StartOption
     maxQueue: settings.maxQueue,
     reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
     chatTemplate: settings.chatTemplate,
+    templateText: settings.chatTemplateFile === null ? null : await readTemplateFile(settings.chatTemplateFile),
     chatWrapperAfterLoad,
     onLoadProgress: progress(`loading ${model.alias}`),
     signal,
   });
+}
+
+/** A --chat-template-file's text; a clear error where it cannot be read. */
+async function readTemplateFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`--chat-template-file ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
 }
 
 /** Which window each request gets, and why: the flag, the model's trained length, or the memory there is. */

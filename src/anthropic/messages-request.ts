@@ -70,6 +70,7 @@ function toRequest(body: MessagesRequestBody, openThought: OpenThought): Message
       name: tool.name,
       ...(tool.description ? { description: tool.description } : {}),
       parameters: tool.input_schema ? grammarSchema(tool.input_schema, `tools[${i}].input_schema`) : null,
+      schema: tool.input_schema ?? null,
     });
   });
   const choice = body.tool_choice ?? { type: tools.length > 0 ? "auto" : "none" };

@@ -37,7 +37,66 @@ export interface DirectTurn {
   };
 }
 
-export async function generateDirect(
+/** Where each generated token goes: text, events, a stop found. */
+export interface TokenSink {
+  /** A generated token that does not end the turn; a finish where the output must end here (a stop string). */
+  token(token: Token): GenerationOutcome | null;
+  /** The turn ended for `reason`: what is held back goes out. */
+  end(reason: FinishReason): GenerationOutcome;
+}
+
+/** How one turn decodes, whatever reads its tokens. */
+export interface DecodeTurn {
+  prompt: Token[];
+  maxTokens: number;
+  /** Tokens that end the turn besides the model's end-of-generation tokens. */
+  stopTokens: ReadonlySet<Token>;
+  sampling: DirectTurn["sampling"];
+  /** Constrains every token (a JSON format, a forced tool call). */
+  grammar?: SequenceEvaluateOptions["grammarEvaluationState"];
+}
+
+/**
+ * Decodes a turn on the sequence, batched with the other streams: only what the sequence does not
+ * already hold of the prompt is evaluated, then each token goes to `sink` until the model ends its
+ * turn, a stop token or the budget ends it, or `sink` stops it.
+ */
+export async function decodeTurn(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  turn: DecodeTurn,
+  sink: TokenSink,
+  stop: AbortSignal,
+  /** Called when the sequence asks for its next token (engine/batch-window.ts). */
+  asked: () => void,
+): Promise<GenerationOutcome> {
+  // At least the last prompt token is evaluated: its logits give the first answer token.
+  const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
+  if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+  const generated: Token[] = [];
+  const { repeatPenalty, ...sampling } = turn.sampling;
+  const options: SequenceEvaluateOptions = {
+    ...sampling,
+    repeatPenalty: repeatPenalty ? { ...repeatPenalty, punishTokens: () => generated.slice(-PENALTY_WINDOW) } : undefined,
+    ...(turn.grammar ? { grammarEvaluationState: turn.grammar } : {}),
+    yieldEogToken: true,
+  };
+  asked();
+  // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
+  // async generator, a layer of promises per token on the path from one decode to the next.
+  for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
+    if (stop.aborted) return sink.end({ type: "end" });
+    if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
+    generated.push(token);
+    const stopped = sink.token(token);
+    if (stopped) return stopped;
+    if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
+    asked();
+  }
+  return sink.end({ type: "end" });
+}
+
+export function generateDirect(
   model: LlamaModel,
   sequence: LlamaContextSequence,
   turn: DirectTurn,
@@ -46,67 +105,69 @@ export async function generateDirect(
   /** Called when the sequence asks for its next token (engine/batch-window.ts). */
   asked: () => void = () => {},
 ): Promise<GenerationOutcome> {
-  // Evaluate only what the sequence does not already hold; at least the last prompt token, whose
-  // logits give the first answer token.
-  const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
-  if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+  return decodeTurn(model, sequence, turn, new LeadingThoughtSink(model, turn, events), stop, asked);
+}
 
-  const generated: Token[] = [];
-  const thought = new LeadingThought(turn.thought);
+/** The wrapper's format read by the direct path: a leading thought split off, the answer through the stop strings. */
+class LeadingThoughtSink implements TokenSink {
+  private readonly thought: LeadingThought;
+  private readonly detokenizer: Detokenizer;
+  private readonly stops: StopStrings;
+  private generated = 0;
   /** Tokens up to the one that ended the thought, once it ended. */
-  let thoughtTokens: number | null = null;
-  // Special tokens are rendered as text while a thought may begin or end (its markers may be such tokens), not in the answer.
-  const detokenizer = new Detokenizer((tokens, lastTokens) => model.detokenize(tokens, !thought.answering, lastTokens));
-  const stops = new StopStrings([...turn.stopStrings, ...turn.wrapperStopStrings]);
-  const stopped = (matched: string): FinishReason =>
-    turn.stopStrings.includes(matched) ? { type: "stop_sequence", sequence: matched } : { type: "end" };
-  /** The thought goes out as it comes; the answer through the stop strings. Returns the stop found, if one was. */
-  const send = (split: ThoughtSplit): string | null => {
-    if (split.thought !== "") events.push({ type: "reasoning", text: split.thought });
-    if (split.ended) {
-      thoughtTokens = generated.length;
-      events.push({ type: "reasoning_end" });
-    }
-    if (split.answer === "") return null;
-    const scan = stops.push(split.answer);
-    if (scan.text !== "") events.push({ type: "text", text: scan.text });
-    return scan.stop;
-  };
-  const outcome = (finish: FinishReason): GenerationOutcome => ({
-    finish,
-    reasoningTokens: thoughtTokens ?? (thought.thinking ? generated.length : 0),
-  });
-  // At the end, what the detokenizer and the thought held back goes through the stop strings too;
-  // a stop found there still wins.
-  const finish = (reason: FinishReason): GenerationOutcome => {
-    const held = send(thought.push(detokenizer.flush())) ?? send(thought.flush());
-    if (held !== null) return outcome(stopped(held));
-    const rest = stops.flush();
-    if (rest !== "") events.push({ type: "text", text: rest });
-    return outcome(reason);
-  };
-  const { repeatPenalty, ...sampling } = turn.sampling;
-  const options: SequenceEvaluateOptions = {
-    ...sampling,
-    repeatPenalty: repeatPenalty ? { ...repeatPenalty, punishTokens: () => generated.slice(-PENALTY_WINDOW) } : undefined,
-    yieldEogToken: true,
-  };
+  private thoughtTokens: number | null = null;
 
-  asked();
-  // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
-  // async generator, a layer of promises per token on the path from one decode to the next.
-  for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
-    if (stop.aborted) return outcome({ type: "end" });
-    if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
-    generated.push(token);
+  constructor(
+    model: LlamaModel,
+    private readonly turn: DirectTurn,
+    private readonly events: EventQueue<EngineEvent>,
+  ) {
+    this.thought = new LeadingThought(turn.thought);
+    // Special tokens are rendered as text while a thought may begin or end (its markers may be such tokens), not in the answer.
+    this.detokenizer = new Detokenizer((tokens, lastTokens) => model.detokenize(tokens, !this.thought.answering, lastTokens));
+    this.stops = new StopStrings([...turn.stopStrings, ...turn.wrapperStopStrings]);
+  }
+
+  token(token: Token): GenerationOutcome | null {
+    this.generated++;
+    const { turn, thought } = this;
     // A format token is text only where it opens or closes the thought; anywhere else it is left out.
     const formatToken = turn.markers.has(token);
     if (!formatToken || (thought.opening && turn.thought?.prefixTokens.has(token)) || (thought.thinking && turn.thought?.suffixTokens.has(token))) {
-      const found = send(thought.push(detokenizer.push(token)));
-      if (found !== null) return outcome(stopped(found));
+      const found = this.send(thought.push(this.detokenizer.push(token)));
+      if (found !== null) return this.outcome(this.stopped(found));
     }
-    if (generated.length >= turn.maxTokens) return finish({ type: "length" });
-    asked();
+    return null;
   }
-  return finish({ type: "end" });
+
+  // At the end, what the detokenizer and the thought held back goes through the stop strings too;
+  // a stop found there still wins.
+  end(reason: FinishReason): GenerationOutcome {
+    const held = this.send(this.thought.push(this.detokenizer.flush())) ?? this.send(this.thought.flush());
+    if (held !== null) return this.outcome(this.stopped(held));
+    const rest = this.stops.flush();
+    if (rest !== "") this.events.push({ type: "text", text: rest });
+    return this.outcome(reason);
+  }
+
+  private stopped(matched: string): FinishReason {
+    return this.turn.stopStrings.includes(matched) ? { type: "stop_sequence", sequence: matched } : { type: "end" };
+  }
+
+  /** The thought goes out as it comes; the answer through the stop strings. Returns the stop found, if one was. */
+  private send(split: ThoughtSplit): string | null {
+    if (split.thought !== "") this.events.push({ type: "reasoning", text: split.thought });
+    if (split.ended) {
+      this.thoughtTokens = this.generated;
+      this.events.push({ type: "reasoning_end" });
+    }
+    if (split.answer === "") return null;
+    const scan = this.stops.push(split.answer);
+    if (scan.text !== "") this.events.push({ type: "text", text: scan.text });
+    return scan.stop;
+  }
+
+  private outcome(finish: FinishReason): GenerationOutcome {
+    return { finish, reasoningTokens: this.thoughtTokens ?? (this.thought.thinking ? this.generated : 0) };
+  }
 }

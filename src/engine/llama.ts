@@ -18,7 +18,10 @@ import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import { BatchWindow } from "./batch-window.ts";
-import { generateDirect, type DirectTurn } from "./direct-chat.ts";
+import { decodeTurn, generateDirect, type DirectTurn } from "./direct-chat.ts";
+import { ChatLayer } from "./chat-layer/native.ts";
+import { NativeChat, type RenderedTurn } from "./chat-layer/native-turn.ts";
+import { ParserSink } from "./chat-layer/parser-sink.ts";
 import { Embedder } from "./embedder.ts";
 import { engineBuild, type EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -65,8 +68,10 @@ export interface LlamaEngineOptions {
   onLoadProgress?: (progress: number) => void;
   /** Aborts the load (the server stopping). */
   signal?: AbortSignal;
-  /** The chat format (--chat-template); "auto": node-llama-cpp's choice for the model's template. */
+  /** The chat format (--chat-template); "auto": the model's own template through llama.cpp's chat layer where the addon has it, else node-llama-cpp's choice. */
   chatTemplate?: ChatTemplate;
+  /** A Jinja template to use in place of the GGUF's own (--chat-template-file); null: the GGUF's. */
+  templateText?: string | null;
   /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */
   chatWrapperAfterLoad?: boolean;
 }
@@ -230,10 +235,42 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
       throw error;
     }
   }
-  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming);
+  const chatLayer = openChatLayer(llama, model, options);
+  const nativeChat = chatLayer.layer ? new NativeChat(lib, llama, model, chatLayer.layer) : null;
+  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;
+}
+
+/**
+ * llama.cpp's chat layer for the model, where the addon has one and the chat format is the model's
+ * own template: null with the reason otherwise (node-llama-cpp's chat wrappers serve it then). A
+ * template the layer cannot render a tool turn with (llama-server refuses it too) is left to them.
+ */
+function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOptions): { layer: ChatLayer | null; note: string } {
+  const template = options.chatTemplate ?? "auto";
+  if (template !== "auto" && template !== "jinjaTemplate") return { layer: null, note: `node-llama-cpp's ${template} wrapper (--chat-template)` };
+  let layer: ChatLayer | null;
+  try {
+    layer = ChatLayer.of(llama, model, options.templateText ?? null);
+    if (!layer) return { layer: null, note: "node-llama-cpp's chat wrappers (this engine has no llama.cpp chat layer)" };
+    // The probe llama-server's own startup makes: a tool turn must render.
+    layer.apply({
+      messages: [{ role: "user", content: "Hi" }],
+      tools: [{ type: "function", function: { name: "probe", parameters: { type: "object", properties: {} } } }],
+      tool_choice: "auto",
+      parallel_tool_calls: false,
+      add_generation_prompt: true,
+      continue_final_message: false,
+      enable_thinking: true,
+      reasoning_format: "auto",
+      chat_template_kwargs: {},
+    });
+  } catch (error) {
+    return { layer: null, note: `node-llama-cpp's chat wrappers (llama.cpp's chat layer cannot serve this template: ${errorMessage(error).split("\n")[0]})` };
+  }
+  return { layer, note: "llama.cpp's chat layer (the model's own template, as llama-server)" };
 }
 
 /** node-llama-cpp's context size for a window of at least `least` tokens: its own choice (up to the trained length), else exactly that many. */
@@ -299,6 +336,10 @@ export class LlamaEngine implements Engine {
     private readonly unloading: AbortController,
     /** The chat template's checks (patch 12), done: how many ran (none where all were answered from disk). */
     readonly templateChecks: Promise<number>,
+    /** llama.cpp's chat layer for the model; null: node-llama-cpp's chat wrappers render and parse. */
+    private readonly nativeChat: NativeChat | null = null,
+    /** Which chat layer runs, and why: for the startup line. */
+    readonly chatLayerNote: string = "node-llama-cpp's chat wrappers",
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;
@@ -330,6 +371,7 @@ export class LlamaEngine implements Engine {
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
     this.checkLogitBias(request.sampling);
+    if (this.nativeChat && this.servesNatively(request)) return this.prepareNative(this.nativeChat, request);
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
@@ -385,6 +427,7 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(request: GenerationRequest): number {
+    if (this.nativeChat && this.servesNatively(request)) return this.nativeChat.render(request, this.reasoningDefaults).prompt.length;
     const functions = toFunctions(request.tools, request.toolChoice);
     return this.renderPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
   }
@@ -398,6 +441,40 @@ export class LlamaEngine implements Engine {
     await this.embeddings.close();
     await this.context.dispose();
     await this.model.dispose();
+  }
+
+  /** The model's chat layer (llama.cpp's), where it runs: /apply-template renders with it. */
+  get chatLayer(): NativeChat | null {
+    return this.nativeChat;
+  }
+
+  /**
+   * Whether llama.cpp's chat layer serves the request: every request but one with a thought budget
+   * to enforce (node-llama-cpp's LlamaChat closes a thought at its budget; a budget of 0 is thinking off).
+   */
+  private servesNatively(request: GenerationRequest): boolean {
+    const budget = request.reasoning.budget ?? this.reasoningDefaults.budget;
+    return budget === null || budget === 0;
+  }
+
+  /** A chat turn through llama.cpp's chat layer, decoded on the batched path (chat-layer/native-turn.ts). */
+  private async prepareNative(native: NativeChat, request: GenerationRequest): Promise<PreparedGeneration> {
+    const rendered: RenderedTurn = native.render(request, this.reasoningDefaults);
+    const maxTokens = this.answerBudget(rendered.prompt.length, request.maxTokens);
+    const grammar = await (rendered.grammar !== null ? native.grammar(rendered.grammar) : rendered.tools ? Promise.resolve(undefined) : this.grammars.forFormat(request.format)).catch(
+      (error: unknown) => {
+        throw new FormatGrammarError(errorMessage(error));
+      },
+    );
+    this.slots.checkCapacity();
+    const sampling = samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model));
+    const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
+      const stream = this.batchWindow.begin();
+      const sink = new ParserSink((tokens, lastTokens) => this.model.detokenize(tokens, true, lastTokens), native.parserTurn(rendered, request.stop), events);
+      const turn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, ...(grammar ? { grammar: native.grammarState(grammar) } : {}) };
+      return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
+    };
+    return { promptTokens: rendered.prompt.length, run: (signal) => this.generate(rendered.prompt, signal, produce) };
   }
 
   /** Whether the model has fill-in-the-middle tokens (prefix, suffix, middle), for a completion with a suffix. */

@@ -34,6 +34,8 @@ export interface ToolSpec {
   description?: string;
   /** The arguments' schema, already in the grammar's subset; null: the tool takes no arguments. */
   parameters: GbnfJsonSchema | null;
+  /** The arguments' JSON Schema as the client sent it (what the model's own template renders); null: none. */
+  schema: unknown;
 }
 
 /** Whether the model may, must, or must not call a tool, or must call one by name. */

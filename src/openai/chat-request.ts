@@ -54,6 +54,7 @@ function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" 
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),
     parameters: t.function.parameters === undefined ? null : grammarSchema(t.function.parameters, `tools[${i}].function.parameters`),
+    schema: t.function.parameters ?? null,
   }));
   const choice = body.tool_choice ?? (tools.length > 0 ? "auto" : "none");
   const toolChoice: ToolChoice = typeof choice === "string" ? { type: choice } : { type: "function", name: choice.function.name };

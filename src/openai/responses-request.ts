@@ -139,6 +139,7 @@ function toTools(body: ResponsesRequestBody) {
       name: modelName(name),
       ...(fn.description ? { description: fn.description } : {}),
       parameters: fn.parameters == null ? null : grammarSchema(fn.parameters, `${param}.parameters`),
+      schema: fn.parameters ?? null,
     });
   };
   (body.tools ?? []).forEach((tool, i) => {

@@ -1,0 +1,93 @@
+// A chat turn through llama.cpp's chat layer: the request rendered by the model's own template
+// (as llama-server renders it), decoded on the batched path, the output read by the format's own
+// parser. Plain turns, tools, output formats, thinking and Harmony's channels all go this way.
+import { randomBytes } from "node:crypto";
+import type { Llama, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
+import type { NodeLlamaCppModule } from "../node-llama-cpp.ts";
+import type { DecodeTurn } from "../direct-chat.ts";
+import type { GenerationRequest } from "../types.ts";
+import type { ReasoningDefaults } from "../reasoning.ts";
+import { chatInputs, type TemplateKwargs } from "./inputs.ts";
+import type { ChatLayer, ChatParams } from "./native.ts";
+import type { ParserTurn } from "./parser-sink.ts";
+
+/** GGUF's `tokenizer.ggml.token_type` for control tokens. */
+const CONTROL = 3;
+
+/** A request rendered: its prompt's tokens, the chat params, and what its turn needs but a grammar. */
+export interface RenderedTurn {
+  params: ChatParams;
+  prompt: Token[];
+  /** The format's grammar, where it applies from the first token (a required tool call); lazy grammars are not applied. */
+  grammar: string | null;
+  /** Whether the output's tool calls are read as calls. */
+  tools: boolean;
+}
+
+export class NativeChat {
+  /** Control tokens: left out of the text unless the format preserves them. */
+  private readonly control: ReadonlySet<Token>;
+  /** Control tokens less each format's preserved ones, by the preserved list. */
+  private readonly hiddenByPreserved = new Map<string, ReadonlySet<Token>>();
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(
+    private readonly lib: NodeLlamaCppModule,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    readonly layer: ChatLayer,
+  ) {
+    const types: unknown = model.fileInfo.metadata.tokenizer?.ggml?.token_type;
+    const control = new Set<Token>();
+    if (Array.isArray(types)) types.forEach((type, token) => type === CONTROL && control.add(token as Token));
+    this.control = control;
+  }
+
+  /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
+  render(request: GenerationRequest, defaults: ReasoningDefaults, kwargs?: TemplateKwargs): RenderedTurn {
+    const params = this.layer.apply(chatInputs(request, defaults, kwargs));
+    const prompt = this.model.tokenize(params.prompt, true);
+    const bos = this.model.tokens.bos;
+    if (this.model.tokens.shouldPrependBosToken && bos != null && prompt[0] !== bos) prompt.unshift(bos);
+    const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
+    return { params, prompt, grammar: params.grammar !== "" && !params.grammar_lazy ? params.grammar : null, tools };
+  }
+
+  /** The format's grammar, compiled once per text. */
+  grammar(gbnf: string): Promise<LlamaGrammar> {
+    let grammar = this.grammars.get(gbnf);
+    if (!grammar) {
+      grammar = this.llama.createGrammar({ grammar: gbnf });
+      this.grammars.set(gbnf, grammar);
+      grammar.catch(() => this.grammars.delete(gbnf));
+    }
+    return grammar;
+  }
+
+  /** What reads the turn's tokens: hidden tokens, stops and a fresh parser. */
+  parserTurn(rendered: RenderedTurn, stopStrings: readonly string[]): ParserTurn {
+    return {
+      hidden: this.hidden(rendered.params.preserved_tokens),
+      stopStrings,
+      formatStops: rendered.params.additional_stops,
+      parser: this.layer.parser(rendered.params, rendered.tools),
+      newCallId: () => `call_${randomBytes(12).toString("hex")}`,
+    };
+  }
+
+  /** The grammar's state for one generation. */
+  grammarState(grammar: LlamaGrammar): NonNullable<DecodeTurn["grammar"]> {
+    return new this.lib.LlamaGrammarEvaluationState({ model: this.model, grammar });
+  }
+
+  private hidden(preserved: readonly string[]): ReadonlySet<Token> {
+    const key = JSON.stringify(preserved);
+    let hidden = this.hiddenByPreserved.get(key);
+    if (!hidden) {
+      const kept = new Set(preserved.map((text) => this.model.tokenize(text, true)).filter((tokens) => tokens.length === 1).map((tokens) => tokens[0]!));
+      hidden = new Set([...this.control].filter((token) => !kept.has(token)));
+      this.hiddenByPreserved.set(key, hidden);
+    }
+    return hidden;
+  }
+}

@@ -1,0 +1,103 @@
+// The seam to llama.cpp's chat layer in the engine build's addon (native/chat-layer.cpp), declared
+// once and typed: node-llama-cpp's prebuilt has none of it, and then the model's chat wrapper is
+// node-llama-cpp's (the startup line says which layer runs).
+import type { Llama, LlamaModel } from "node-llama-cpp";
+import type { ChatInputs } from "./inputs.ts";
+import type { MessageDiff } from "./diff-events.ts";
+
+/** llama.cpp's grammar trigger kinds (common_grammar_trigger_type). */
+export const TriggerType = { token: 0, word: 1, pattern: 2, patternFull: 3 } as const;
+
+/** What apply() returns: llama-server's chat params (common_chat_params). */
+export interface ChatParams {
+  prompt: string;
+  format: number;
+  /** The format's name in llama.cpp ("peg-native", "Content-only", …). */
+  format_name: string;
+  /** GBNF for the model's tool calls (and output format); empty: none. */
+  grammar: string;
+  /** The grammar applies only once a trigger appears. */
+  grammar_lazy: boolean;
+  grammar_triggers: Array<{ type: number; value: string; token: number }>;
+  /** Special tokens that are text the parser reads (`<tool_call>`, Harmony's `<|channel|>`, …). */
+  preserved_tokens: string[];
+  additional_stops: string[];
+  /** The format's parser, serialized; what ChatParser reads. */
+  parser: string;
+  /** What the prompt ends with for the model's turn (a parser's starting state: an opened `<think>`). */
+  generation_prompt: string;
+  supports_thinking: boolean;
+  thinking_start_tag: string;
+  thinking_end_tags: string[];
+}
+
+/** The model's parsed templates. */
+export interface NativeTemplates {
+  apply(inputs: string): string;
+  source(): string;
+  capabilities(): string;
+}
+
+/** One generation's parser. */
+export interface NativeParser {
+  update(added: string, partial: boolean): string;
+  message(): string;
+}
+
+interface ChatLayerBindings {
+  OserveChatTemplates: new (model: unknown, templateOverride: string) => NativeTemplates;
+  OserveChatParser: new (params: string) => NativeParser;
+}
+
+/** The addon's chat layer, where the loaded addon has one. */
+function bindings(llama: Llama): ChatLayerBindings | null {
+  const found = (llama as unknown as { _bindings?: Partial<ChatLayerBindings> })._bindings;
+  return found?.OserveChatTemplates && found.OserveChatParser ? (found as ChatLayerBindings) : null;
+}
+
+/** A model's chat format as llama-server runs it: render a request, parse what the model writes. */
+export class ChatLayer {
+  private constructor(
+    private readonly addon: ChatLayerBindings,
+    private readonly templates: NativeTemplates,
+  ) {}
+
+  /** The model's chat layer (its GGUF template, or `template` in its place); null where the addon has none. */
+  static of(llama: Llama, model: LlamaModel, template: string | null): ChatLayer | null {
+    const addon = bindings(llama);
+    if (!addon) return null;
+    const native = (model as unknown as { _model: unknown })._model;
+    return new ChatLayer(addon, new addon.OserveChatTemplates(native, template ?? ""));
+  }
+
+  /** Renders a conversation; throws where the template refuses it (llama.cpp's message). */
+  apply(inputs: ChatInputs): ChatParams {
+    return JSON.parse(this.templates.apply(JSON.stringify(inputs))) as ChatParams;
+  }
+
+  /** The template's Jinja source as llama.cpp runs it. */
+  get source(): string {
+    return this.templates.source();
+  }
+
+  /** What the template supports, by llama.cpp's names (`supports_tool_calls`, …). */
+  get capabilities(): Record<string, boolean> {
+    return JSON.parse(this.templates.capabilities()) as Record<string, boolean>;
+  }
+
+  /** A parser for one generation that `params` began; `tools`: whether calls are read as calls. */
+  parser(params: ChatParams, tools: boolean): ChatParser {
+    const settings = { format: params.format, parser: params.parser, generation_prompt: params.generation_prompt, reasoning_format: "auto", parse_tool_calls: tools };
+    return new ChatParser(new this.addon.OserveChatParser(JSON.stringify(settings)));
+  }
+}
+
+/** The model's output so far, read again as it grows (llama-server's task_result_state). */
+export class ChatParser {
+  constructor(private readonly native: NativeParser) {}
+
+  /** What the message gained with `added`; `partial`: more may follow. */
+  update(added: string, partial: boolean): MessageDiff[] {
+    return JSON.parse(this.native.update(added, partial)) as MessageDiff[];
+  }
+}

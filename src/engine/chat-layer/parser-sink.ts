@@ -1,0 +1,77 @@
+// The tokens of a turn rendered by llama.cpp's chat layer, read as llama-server reads them: the
+// format's preserved tokens (`<tool_call>`, `<think>`, Harmony's `<|channel|>`) as text, other
+// control tokens left out, stop strings cut, and the text so far parsed again by the model's own
+// parser, whose diffs become events (thought, answer, tool calls as soon as they are known).
+import type { Token } from "node-llama-cpp";
+import type { EngineEvent, FinishReason, GenerationOutcome } from "../events.ts";
+import type { EventQueue } from "../event-queue.ts";
+import type { TokenSink } from "../direct-chat.ts";
+import { Detokenizer, StopStrings, type Detokenize } from "../text-stream.ts";
+import { DiffEvents } from "./diff-events.ts";
+import type { ChatParser } from "./native.ts";
+
+export interface ParserTurn {
+  /** Tokens to leave out of the text (control tokens the format does not preserve). */
+  hidden: ReadonlySet<Token>;
+  /** The client's stop strings (a match is reported as such). */
+  stopStrings: readonly string[];
+  /** The format's own stop strings (a match is the turn's normal end). */
+  formatStops: readonly string[];
+  parser: ChatParser;
+  newCallId: () => string;
+}
+
+export class ParserSink implements TokenSink {
+  private readonly detokenizer: Detokenizer;
+  private readonly stops: StopStrings;
+  private readonly diffs: DiffEvents;
+  private generated = 0;
+  /** Tokens up to the thought's end, once it ended. */
+  private thoughtTokens: number | null = null;
+  private thinking = false;
+
+  constructor(
+    detokenize: Detokenize,
+    private readonly turn: ParserTurn,
+    private readonly events: EventQueue<EngineEvent>,
+  ) {
+    this.detokenizer = new Detokenizer(detokenize);
+    this.stops = new StopStrings([...turn.stopStrings, ...turn.formatStops]);
+    this.diffs = new DiffEvents(turn.newCallId);
+  }
+
+  token(token: Token): GenerationOutcome | null {
+    this.generated++;
+    if (this.turn.hidden.has(token)) return null;
+    const scan = this.stops.push(this.detokenizer.push(token));
+    this.parse(scan.text, true);
+    return scan.stop === null ? null : this.end(this.stopped(scan.stop), false);
+  }
+
+  end(reason: FinishReason, flush = true): GenerationOutcome {
+    let finish = reason;
+    if (flush) {
+      const scan = this.stops.push(this.detokenizer.flush());
+      if (scan.stop !== null) finish = this.stopped(scan.stop);
+      this.parse(scan.text + (scan.stop === null ? this.stops.flush() : ""), false);
+    } else {
+      this.parse("", false);
+    }
+    if (this.diffs.count > 0 && finish.type !== "length") finish = { type: "tool_calls" };
+    return { finish, reasoningTokens: this.thoughtTokens ?? (this.thinking ? this.generated : 0) };
+  }
+
+  private parse(text: string, partial: boolean): void {
+    if (text === "" && partial) return;
+    const events = this.diffs.push(this.turn.parser.update(text, partial), !partial);
+    for (const event of events) {
+      if (event.type === "reasoning") this.thinking = true;
+      else if (event.type === "reasoning_end") this.thoughtTokens = this.generated;
+      this.events.push(event);
+    }
+  }
+
+  private stopped(matched: string): FinishReason {
+    return this.turn.stopStrings.includes(matched) ? { type: "stop_sequence", sequence: matched } : { type: "end" };
+  }
+}

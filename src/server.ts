@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { messagesRoutes } from "./routes/messages.ts";
 import { isAnthropic, modelRoutes } from "./routes/models.ts";
 import { responsesRoutes } from "./routes/responses.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import type { ServerState } from "./server-state.ts";
 
 /** Seconds a client is told to wait when the queue is full. */
@@ -65,6 +66,7 @@ export function createApp(state: ServerState): Hono {
   app.route("/", embeddingsRoutes(state));
   app.route("/", responsesRoutes(state));
   app.route("/", messagesRoutes(state));
+  app.route("/", tokenRoutes(state));
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `Unknown route: ${c.req.method} ${c.req.path}`, { type: "not_found_error", code: "unknown_url" })),
   );

@@ -378,7 +378,7 @@ export class LlamaEngine implements Engine {
     const thinking = this.thinkingPlan(request);
     const wrapper = this.wrapperFor(thinking);
     const chatWrapper = forced ? forceFunctionCall(wrapper, this.lib.LlamaText) : wrapper;
-    const { tokens: prompt, stopTriggers } = this.renderPrompt(chatWrapper, history, functions);
+    const { tokens: prompt, stopTriggers } = this.wrapperPrompt(chatWrapper, history, functions);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens);
     const grammar = await this.grammars.forFormat(request.format).catch((error: unknown) => {
       throw new FormatGrammarError(errorMessage(error));
@@ -429,7 +429,39 @@ export class LlamaEngine implements Engine {
   countPromptTokens(request: GenerationRequest): number {
     if (this.nativeChat && this.servesNatively(request)) return this.nativeChat.render(request, this.reasoningDefaults).prompt.length;
     const functions = toFunctions(request.tools, request.toolChoice);
-    return this.renderPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
+    return this.wrapperPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
+  }
+
+  renderPrompt(request: GenerationRequest): string {
+    if (this.nativeChat && this.servesNatively(request)) return this.nativeChat.render(request, this.reasoningDefaults).params.prompt;
+    const { contextText } = this.wrapperFor(this.thinkingPlan(request)).generateContextState({
+      chatHistory: toChatHistory(request.messages),
+      availableFunctions: toFunctions(request.tools, request.toolChoice),
+    });
+    return contextText.toString();
+  }
+
+  tokenize(text: string, { addSpecial, parseSpecial }: { addSpecial: boolean; parseSpecial: boolean }): number[] {
+    const tokens: number[] = this.model.tokenize(text, parseSpecial);
+    const bos = this.model.tokens.bos;
+    if (addSpecial && this.model.tokens.shouldPrependBosToken && bos != null && tokens[0] !== bos) tokens.unshift(bos);
+    return tokens;
+  }
+
+  tokenPiece(token: number): string {
+    this.checkTokens([token]);
+    return this.model.detokenize([token as Token], true);
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    this.checkTokens(tokens);
+    return this.model.detokenize(tokens as Token[], false);
+  }
+
+  private checkTokens(tokens: readonly number[]): void {
+    const vocabulary = this.vocabularySize;
+    const bad = tokens.find((token) => !Number.isInteger(token) || token < 0 || (vocabulary !== null && token >= vocabulary));
+    if (bad !== undefined) throw new InvalidInputError("tokens", `Token id ${bad} is not in this model's vocabulary of ${vocabulary} tokens.`);
   }
 
   load(): EngineLoad {
@@ -527,7 +559,7 @@ export class LlamaEngine implements Engine {
   }
 
   /** The prompt as the chat wrapper renders it, in tokens, and what ends the model's turn. */
-  private renderPrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): { tokens: Token[]; stopTriggers: LlamaText[] } {
+  private wrapperPrompt(chatWrapper: ChatWrapper, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): { tokens: Token[]; stopTriggers: LlamaText[] } {
     const { contextText, stopGenerationTriggers } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
     return { tokens: contextText.tokenize(this.model.tokenizer), stopTriggers: stopGenerationTriggers };
   }

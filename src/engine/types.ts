@@ -120,6 +120,14 @@ export interface Engine {
   /** The prompt's length in tokens, as `prepare` would render it (tools included), whether or not it fits. */
   countPromptTokens(request: GenerationRequest): number;
   readonly embeddings: Embeddings;
+  /** The prompt's text as the model's chat format renders it (llama-server's /apply-template). */
+  renderPrompt(request: GenerationRequest): string;
+  /** Text to token ids: `addSpecial` adds the model's beginning token, `parseSpecial` reads special tokens' text as them. */
+  tokenize(text: string, options: { addSpecial: boolean; parseSpecial: boolean }): number[];
+  /** One token's text, special tokens as their text (a character split over tokens reads U+FFFD). */
+  tokenPiece(token: number): string;
+  /** Token ids to text; ids outside the vocabulary are an InvalidInputError. */
+  detokenize(tokens: readonly number[]): string;
   /** Slots (sequences) in use and requests waiting for one. */
   load(): EngineLoad;
   close(): Promise<void>;

@@ -80,7 +80,7 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
     messages: chatMessages(request.messages),
     tools: tools.map((tool) => ({
       type: "function",
-      function: { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), ...(tool.schema != null ? { parameters: tool.schema } : {}) },
+      function: { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), ...(tool.schema != null ? { parameters: withoutDialect(tool.schema) } : {}) },
     })),
     tool_choice: tools.length === 0 ? "none" : forced !== null || request.toolChoice.type === "required" ? "required" : request.toolChoice.type === "none" ? "none" : "auto",
     parallel_tool_calls: request.parallelToolCalls,
@@ -90,4 +90,15 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
     reasoning_format: "auto",
     chat_template_kwargs: templateKwargs,
   };
+}
+
+/**
+ * A tool's schema without its top-level `$schema` (the URL of JSON Schema's dialect, which zod and
+ * the agents' SDKs add): it tells a model nothing, costs tokens in every prompt, and small models
+ * trained on plain schemas misread the call after it. The rest is rendered as the client sent it.
+ */
+function withoutDialect(schema: unknown): unknown {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema) || !("$schema" in schema)) return schema;
+  const { $schema: _dialect, ...rest } = schema as Record<string, unknown>;
+  return rest;
 }

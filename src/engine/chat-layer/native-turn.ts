@@ -7,6 +7,7 @@ import type { NodeLlamaCppModule } from "../node-llama-cpp.ts";
 import type { DecodeTurn } from "../direct-chat.ts";
 import type { GenerationRequest } from "../types.ts";
 import type { ReasoningDefaults } from "../reasoning.ts";
+import { callAtOnce } from "./grammar.ts";
 import { chatInputs, type TemplateKwargs } from "./inputs.ts";
 import type { ChatLayer, ChatParams } from "./native.ts";
 import type { ParserTurn } from "./parser-sink.ts";
@@ -22,6 +23,8 @@ export interface RenderedTurn {
   grammar: string | null;
   /** Whether the output's tool calls are read as calls. */
   tools: boolean;
+  /** Most tool calls one answer may make; null: any number. */
+  maxCalls: number | null;
 }
 
 export class NativeChat {
@@ -50,7 +53,8 @@ export class NativeChat {
     const bos = this.model.tokens.bos;
     if (this.model.tokens.shouldPrependBosToken && bos != null && prompt[0] !== bos) prompt.unshift(bos);
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
-    return { params, prompt, grammar: params.grammar !== "" && !params.grammar_lazy ? params.grammar : null, tools };
+    const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;
+    return { params, prompt, grammar, tools, maxCalls: request.parallelToolCalls ? null : 1 };
   }
 
   /** The format's grammar, compiled once per text. */
@@ -71,6 +75,7 @@ export class NativeChat {
       stopStrings,
       formatStops: rendered.params.additional_stops,
       parser: this.layer.parser(rendered.params, rendered.tools),
+      maxCalls: rendered.maxCalls,
       newCallId: () => `call_${randomBytes(12).toString("hex")}`,
     };
   }

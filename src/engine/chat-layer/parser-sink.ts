@@ -7,7 +7,7 @@ import type { EngineEvent, FinishReason, GenerationOutcome } from "../events.ts"
 import type { EventQueue } from "../event-queue.ts";
 import type { TokenSink } from "../direct-chat.ts";
 import { Detokenizer, StopStrings, type Detokenize } from "../text-stream.ts";
-import { DiffEvents } from "./diff-events.ts";
+import { DiffEvents, type MessageDiff } from "./diff-events.ts";
 import type { ChatParser } from "./native.ts";
 
 export interface ParserTurn {
@@ -18,6 +18,8 @@ export interface ParserTurn {
   /** The format's own stop strings (a match is the turn's normal end). */
   formatStops: readonly string[];
   parser: ChatParser;
+  /** Most tool calls the answer may make (the turn ends where another begins); null: any number. */
+  maxCalls: number | null;
   newCallId: () => string;
 }
 
@@ -44,7 +46,7 @@ export class ParserSink implements TokenSink {
     this.generated++;
     if (this.turn.hidden.has(token)) return null;
     const scan = this.stops.push(this.detokenizer.push(token));
-    this.parse(scan.text, true);
+    if (this.parse(scan.text, true)) return this.end({ type: "tool_calls" }, false);
     return scan.stop === null ? null : this.end(this.stopped(scan.stop), false);
   }
 
@@ -61,13 +63,31 @@ export class ParserSink implements TokenSink {
     return { finish, reasoningTokens: this.thoughtTokens ?? (this.thinking ? this.generated : 0) };
   }
 
-  private parse(text: string, partial: boolean): void {
-    if (text === "" && partial) return;
-    const events = this.diffs.push(this.turn.parser.update(text, partial), !partial);
+  /** Parses what was added; true where a tool call past the most allowed began (the turn ends there). */
+  private parse(text: string, partial: boolean): boolean {
+    if (text === "" && partial) return false;
+    const { maxCalls } = this.turn;
+    const all = this.read(text, partial);
+    const diffs = maxCalls === null ? all : all.filter((diff) => diff.index < maxCalls);
+    const events = this.diffs.push(diffs, !partial || diffs.length < all.length);
     for (const event of events) {
       if (event.type === "reasoning") this.thinking = true;
       else if (event.type === "reasoning_end") this.thoughtTokens = this.generated;
       this.events.push(event);
+    }
+    return diffs.length < all.length;
+  }
+
+  /**
+   * The parser's diffs. Text it cannot read yet (a partial parse that fails) waits for more; a
+   * final parse that fails, once the turn was cut inside a call past the most allowed, adds nothing.
+   */
+  private read(text: string, partial: boolean): MessageDiff[] {
+    try {
+      return this.turn.parser.update(text, partial);
+    } catch (error) {
+      if (partial || this.diffs.count > 0) return [];
+      throw error;
     }
   }
 

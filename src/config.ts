@@ -141,7 +141,7 @@ export const FLAGS = {
   "reasoning-format": { description: "Where chat completions put a thinking model's thought: separate (reasoning_content) | inline (<think> in content) | hidden", default: "separate" },
   "reasoning-effort": { description: "Reasoning effort for requests that ask for none: none | minimal | low | medium | high (default: the model's own)", default: undefined },
   "reasoning-budget": { description: "Most tokens a thought may take, for requests that set no budget; -1: no cap", default: "-1" },
-  "chat-template": { description: "The chat format: auto (the model's own Jinja template, rendered and parsed by llama.cpp's chat layer as llama-server does; node-llama-cpp's choice where the engine build is missing), jinjaTemplate, or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
+  "chat-template": { description: "The chat format: auto (the model's own Jinja template, rendered and parsed by llama.cpp's chat layer as llama-server does; node-llama-cpp's choice for thinking templates and where the engine build is missing), jinjaTemplate, or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
   "chat-template-file": { description: "A Jinja chat template file to use in place of the GGUF's own (llama-server's --chat-template-file)", default: undefined },
 } as const;
 

@@ -54,6 +54,8 @@ export interface DecodeTurn {
   sampling: DirectTurn["sampling"];
   /** Constrains every token (a JSON format, a forced tool call). */
   grammar?: SequenceEvaluateOptions["grammarEvaluationState"];
+  /** Whether a token ends the turn (default: node-llama-cpp's end-of-generation check). */
+  endsTurn?: (token: Token) => boolean;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function decodeTurn(
   // async generator, a layer of promises per token on the path from one decode to the next.
   for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
     if (stop.aborted) return sink.end({ type: "end" });
-    if (model.isEogToken(token) || turn.stopTokens.has(token)) break;
+    if ((turn.endsTurn ? turn.endsTurn(token) : model.isEogToken(token)) || turn.stopTokens.has(token)) break;
     generated.push(token);
     const stopped = sink.token(token);
     if (stopped) return stopped;

@@ -256,7 +256,7 @@ function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOpti
     layer = ChatLayer.of(llama, model, options.templateText ?? null);
     if (!layer) return { layer: null, note: "node-llama-cpp's chat wrappers (this engine has no llama.cpp chat layer)" };
     // The probe llama-server's own startup makes: a tool turn must render.
-    layer.apply({
+    const probe = layer.apply({
       messages: [{ role: "user", content: "Hi" }],
       tools: [{ type: "function", function: { name: "probe", parameters: { type: "object", properties: {} } } }],
       tool_choice: "auto",
@@ -267,6 +267,12 @@ function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOpti
       reasoning_format: "auto",
       chat_template_kwargs: {},
     });
+    // Thinking templates stay with node-llama-cpp's wrappers unless asked for by name: thought budgets,
+    // a marker the model is pushed to write again, Harmony output past its format, are handled there
+    // and not yet here (README, Model families).
+    if (template === "auto" && probe.supports_thinking) {
+      return { layer: null, note: "node-llama-cpp's chat wrappers (a thinking template; --chat-template jinjaTemplate serves it through llama.cpp's chat layer)" };
+    }
   } catch (error) {
     return { layer: null, note: `node-llama-cpp's chat wrappers (llama.cpp's chat layer cannot serve this template: ${errorMessage(error).split("\n")[0]})` };
   }
@@ -427,13 +433,13 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(request: GenerationRequest): number {
-    if (this.nativeChat && this.servesNatively(request)) return this.nativeChat.render(request, this.reasoningDefaults).prompt.length;
+    if (this.nativeChat && this.servesNatively(request)) return this.renderNative(this.nativeChat, request).prompt.length;
     const functions = toFunctions(request.tools, request.toolChoice);
     return this.wrapperPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
   }
 
   renderPrompt(request: GenerationRequest): string {
-    if (this.nativeChat && this.servesNatively(request)) return this.nativeChat.render(request, this.reasoningDefaults).params.prompt;
+    if (this.nativeChat && this.servesNatively(request)) return this.renderNative(this.nativeChat, request).params.prompt;
     const { contextText } = this.wrapperFor(this.thinkingPlan(request)).generateContextState({
       chatHistory: toChatHistory(request.messages),
       availableFunctions: toFunctions(request.tools, request.toolChoice),
@@ -455,7 +461,7 @@ export class LlamaEngine implements Engine {
 
   detokenize(tokens: readonly number[]): string {
     this.checkTokens(tokens);
-    return this.model.detokenize(tokens as Token[], false);
+    return this.model.detokenize(tokens as Token[], true);
   }
 
   private checkTokens(tokens: readonly number[]): void {
@@ -491,9 +497,10 @@ export class LlamaEngine implements Engine {
 
   /** A chat turn through llama.cpp's chat layer, decoded on the batched path (chat-layer/native-turn.ts). */
   private async prepareNative(native: NativeChat, request: GenerationRequest): Promise<PreparedGeneration> {
-    const rendered: RenderedTurn = native.render(request, this.reasoningDefaults);
+    const rendered = this.renderNative(native, request);
     const maxTokens = this.answerBudget(rendered.prompt.length, request.maxTokens);
-    const grammar = await (rendered.grammar !== null ? native.grammar(rendered.grammar) : rendered.tools ? Promise.resolve(undefined) : this.grammars.forFormat(request.format)).catch(
+    // A required call and an output format: llama.cpp's grammar (json_schema_to_grammar for a format, as llama-server).
+    const grammar = await (rendered.grammar !== null ? native.grammar(rendered.grammar) : Promise.resolve(undefined)).catch(
       (error: unknown) => {
         throw new FormatGrammarError(errorMessage(error));
       },
@@ -503,10 +510,20 @@ export class LlamaEngine implements Engine {
     const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
       const stream = this.batchWindow.begin();
       const sink = new ParserSink((tokens, lastTokens) => this.model.detokenize(tokens, true, lastTokens), native.parserTurn(rendered, request.stop), events);
-      const turn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, ...(grammar ? { grammar: native.grammarState(grammar) } : {}) };
+      const turn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, endsTurn: native.endsTurn, ...(grammar ? { grammar: native.grammarState(grammar) } : {}) };
       return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
     };
     return { promptTokens: rendered.prompt.length, run: (signal) => this.generate(rendered.prompt, signal, produce) };
+  }
+
+  /** The request through the model's template; what the template or llama.cpp's schema conversion refuses is the client's 400. */
+  private renderNative(native: NativeChat, request: GenerationRequest): RenderedTurn {
+    try {
+      return native.render(request, this.reasoningDefaults);
+    } catch (error) {
+      if (request.format.type !== "text") throw new FormatGrammarError(errorMessage(error));
+      throw new InvalidInputError("messages", `The model's chat template cannot render this conversation: ${errorMessage(error)}`);
+    }
   }
 
   /** Whether the model has fill-in-the-middle tokens (prefix, suffix, middle), for a completion with a suffix. */

@@ -12,6 +12,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export const MODELS_DIR = resolve(ROOT, process.env.OSERVE_TEST_MODELS ?? "../shared/models");
 export const TINY_CHAT = resolve(MODELS_DIR, "oserve-tiny-chat.gguf");
 export const TINY_THINK = resolve(MODELS_DIR, "oserve-tiny-think.gguf");
+export const TINY_CODER = resolve(MODELS_DIR, "oserve-tiny-coder.gguf");
 export const TINY_HARMONY = resolve(MODELS_DIR, "oserve-tiny-harmony.gguf");
 export const RANDOM = resolve(MODELS_DIR, "oserve-random-qwen2.gguf");
 

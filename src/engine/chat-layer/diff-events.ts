@@ -20,6 +20,8 @@ export class DiffEvents {
   private readonly calls: Array<{ name: string; pending: string }> = [];
   private thinking = false;
   private thoughtEnded = false;
+  /** The thought's trailing whitespace, held until more thought follows: the thought ends trimmed, as llama-server's. */
+  private heldWhitespace = "";
 
   constructor(private readonly newCallId: () => string) {}
 
@@ -28,8 +30,13 @@ export class DiffEvents {
     const events: EngineEvent[] = [];
     for (const diff of diffs) {
       if (diff.reasoning !== "") {
-        this.thinking = true;
-        events.push({ type: "reasoning", text: diff.reasoning });
+        const text = this.heldWhitespace + diff.reasoning;
+        const trimmed = this.thinking ? text.trimEnd() : text.trim();
+        this.heldWhitespace = text.slice(text.trimEnd().length);
+        if (trimmed !== "") {
+          this.thinking = true;
+          events.push({ type: "reasoning", text: trimmed });
+        }
       }
       if (diff.content !== "") {
         this.endThought(events);
@@ -61,6 +68,7 @@ export class DiffEvents {
   private endThought(events: EngineEvent[]): void {
     if (this.thinking && !this.thoughtEnded) {
       this.thoughtEnded = true;
+      this.heldWhitespace = "";
       events.push({ type: "reasoning_end" });
     }
   }

@@ -16,6 +16,8 @@ export interface ChatInputs {
   continue_final_message: boolean;
   enable_thinking: boolean;
   reasoning_format: "auto" | "none";
+  /** The answer's JSON Schema as text (a response format); llama.cpp's grammar follows it. */
+  json_schema?: string;
   /** Each value as JSON text (llama-server dumps each kwarg). */
   chat_template_kwargs: Record<string, string>;
   /** The template's clock (strftime_now), for renderings that must not depend on the day. */
@@ -86,6 +88,7 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
     parallel_tool_calls: request.parallelToolCalls,
     add_generation_prompt: !continuing,
     continue_final_message: continuing,
+    ...(request.format.type === "text" || tools.length > 0 ? {} : { json_schema: JSON.stringify(request.format.type === "json" ? { type: "object" } : request.format.schema) }),
     enable_thinking: typeof thinkingKwarg === "boolean" ? thinkingKwarg : !(effort === "none" || budget === 0),
     reasoning_format: "auto",
     chat_template_kwargs: templateKwargs,

@@ -80,6 +80,12 @@ export class NativeChat {
     };
   }
 
+  /**
+   * Whether a token ends the turn, as llama.cpp's vocabulary says (llama-server's check):
+   * node-llama-cpp also ends at the end-of-turn token, which gpt-oss writes between its channels.
+   */
+  readonly endsTurn = (token: Token): boolean => (this.model as unknown as { _model: { isEogToken(token: Token): boolean } })._model.isEogToken(token);
+
   /** The grammar's state for one generation. */
   grammarState(grammar: LlamaGrammar): NonNullable<DecodeTurn["grammar"]> {
     return new this.lib.LlamaGrammarEvaluationState({ model: this.model, grammar });

@@ -1,0 +1,200 @@
+// llama.cpp's chat layer in the engine build (native/chat-layer.cpp): every chat template of the
+// release node-llama-cpp bundles renders the fixed conversations byte for byte as llama-server's
+// /apply-template did (test/fixtures/templates/renderings.json, recorded by
+// scripts/record-template-renderings.ts), and each family's own output is parsed into the same calls
+// whole and streamed a few characters at a time (what the server streams).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Llama, LlamaModel } from "node-llama-cpp";
+import { chatInputs } from "../../src/engine/chat-layer/inputs.ts";
+import { ChatLayer } from "../../src/engine/chat-layer/native.ts";
+import { DiffEvents } from "../../src/engine/chat-layer/diff-events.ts";
+import { engineBuild } from "../../src/engine/engine-build.ts";
+import type { EngineEvent } from "../../src/engine/events.ts";
+import { importNodeLlamaCpp } from "../../src/engine/node-llama-cpp.ts";
+import { CONVERSATIONS, TOOLS } from "../fixtures/templates/conversations.ts";
+import { TINY_CHAT } from "../e2e/server.ts";
+import { needsEngineBuild } from "./needs-engine-build.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const FIXTURES = resolve(ROOT, "test/fixtures/templates/renderings.json");
+
+interface Recorded {
+  recordedAt: number;
+  renderings: Record<string, Record<string, { prompt: string } | { error: string }> | { error: string }>;
+}
+
+let llama: Llama;
+let model: LlamaModel;
+let templates: Map<string, string>;
+
+/** The release's templates, read from node-llama-cpp's source bundle (as the recording script does). */
+async function releaseTemplates(): Promise<Map<string, string>> {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const work = mkdtempSync(join(tmpdir(), "oserve-templates-"));
+  try {
+    execFileSync("git", ["clone", "--quiet", "--bare", resolve(ROOT, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), join(work, "repo.git")]);
+    execFileSync("git", ["--git-dir", join(work, "repo.git"), "archive", "--output", join(work, "t.tar"), "HEAD", "models/templates"]);
+    execFileSync("tar", ["-xf", join(work, "t.tar"), "-C", work]);
+    const folder = join(work, "models/templates");
+    return new Map(readdirSync(folder).filter((file) => file.endsWith(".jinja")).map((file) => [file, readFileSync(join(folder, file), "utf8")]));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function layerFor(file: string): ChatLayer {
+  const layer = ChatLayer.of(llama, model, templates.get(file)!);
+  assert.ok(layer, "the engine build has llama.cpp's chat layer");
+  return layer;
+}
+
+/** What a parser reads from `output`, fed in pieces of `step` characters (Infinity: whole), as engine events merged per call. */
+function parse(layer: ChatLayer, output: string, step: number, options: { thinking?: boolean } = {}) {
+  const inputs = chatInputs({ ...CONVERSATIONS.tools!, reasoning: { effort: options.thinking === false ? "none" : null, budget: null } }, { effort: null, budget: null });
+  const params = layer.apply(inputs);
+  const parser = layer.parser(params, true);
+  let ids = 0;
+  const diffs = new DiffEvents(() => `call_${ids++}`);
+  const events: EngineEvent[] = [];
+  for (let at = 0; at < output.length; at += step) events.push(...diffs.push(parser.update(output.slice(at, at + step), true)));
+  events.push(...diffs.push(parser.update("", false), true));
+  const calls: Array<{ name: string; arguments: unknown }> = [];
+  let text = "";
+  let reasoning = "";
+  for (const event of events) {
+    if (event.type === "tool_call") calls[event.index] = { name: event.name, arguments: "" };
+    else if (event.type === "tool_call_arguments") (calls[event.index] as { arguments: string }).arguments += event.arguments;
+    else if (event.type === "text") text += event.text;
+    else if (event.type === "reasoning") reasoning += event.text;
+  }
+  return { calls: calls.map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments as string) })), text, reasoning };
+}
+
+const CODE = 'def f():\n    return "it\'s \\"quoted\\""\n';
+
+/** Each family's own output for: one call with code in an argument, two calls, a call after a thought. */
+const FAMILIES: Array<{ template: string; output: string; calls: Array<{ name: string; arguments: unknown }>; reasoning?: string }> = [
+  {
+    template: "Qwen3-Coder.jinja",
+    output: `<tool_call>\n<function=bash>\n<parameter=command>\n${CODE}</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=read_file>\n<parameter=path>\nREADME.md\n</parameter>\n</function>\n</tool_call>`,
+    calls: [
+      { name: "bash", arguments: { command: CODE.replace(/\n$/, "") } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+  },
+  {
+    template: "Qwen3.5-4B.jinja",
+    output: `I need to look.\n</think>\n\n<tool_call>\n<function=read_file>\n<parameter=path>\nREADME.md\n</parameter>\n</function>\n</tool_call>`,
+    calls: [{ name: "read_file", arguments: { path: "README.md" } }],
+    reasoning: "I need to look.",
+  },
+  {
+    template: "Qwen-Qwen3-0.6B.jinja",
+    output: `<think>\nI need to look.\n</think>\n\n<tool_call>\n{"name": "bash", "arguments": {"command": ${JSON.stringify(CODE)}}}\n</tool_call>\n<tool_call>\n{"name": "read_file", "arguments": {"path": "README.md"}}\n</tool_call>`,
+    calls: [
+      { name: "bash", arguments: { command: CODE } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+    reasoning: "I need to look.",
+  },
+  {
+    template: "GLM-4.7-Flash.jinja",
+    output: `<tool_call>bash<arg_key>command</arg_key><arg_value>${CODE}</arg_value></tool_call><tool_call>read_file<arg_key>path</arg_key><arg_value>README.md</arg_value></tool_call>`,
+    calls: [
+      { name: "bash", arguments: { command: CODE } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+  },
+  {
+    template: "Kimi-K2-Instruct.jinja",
+    output: `<|tool_calls_section_begin|><|tool_call_begin|>functions.bash:0<|tool_call_argument_begin|>${JSON.stringify({ command: CODE })}<|tool_call_end|><|tool_call_begin|>functions.read_file:1<|tool_call_argument_begin|>{"path": "README.md"}<|tool_call_end|><|tool_calls_section_end|>`,
+    calls: [
+      { name: "bash", arguments: { command: CODE } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+  },
+  {
+    template: "unsloth-mistral-Devstral-Small-2507.jinja",
+    output: `[TOOL_CALLS]bash[ARGS]${JSON.stringify({ command: CODE })}[TOOL_CALLS]read_file[ARGS]{"path": "README.md"}`,
+    calls: [
+      { name: "bash", arguments: { command: CODE } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+  },
+  {
+    template: "openai-gpt-oss-120b.jinja",
+    output: `<|channel|>analysis<|message|>I need to look.<|end|><|start|>assistant<|channel|>commentary to=functions.bash <|constrain|>json<|message|>${JSON.stringify({ command: CODE })}<|call|>`,
+    calls: [{ name: "bash", arguments: { command: CODE } }],
+    reasoning: "I need to look.",
+  },
+  {
+    template: "MiniMax-M2.jinja",
+    output: `<minimax:tool_call>\n<invoke name="bash">\n<parameter name="command">${CODE}</parameter>\n</invoke>\n<invoke name="read_file">\n<parameter name="path">README.md</parameter>\n</invoke>\n</minimax:tool_call>`,
+    calls: [
+      { name: "bash", arguments: { command: CODE } },
+      { name: "read_file", arguments: { path: "README.md" } },
+    ],
+  },
+];
+
+describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
+  before(async () => {
+    const lib = await importNodeLlamaCpp();
+    llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error });
+    model = await llama.loadModel({ modelPath: TINY_CHAT, vocabOnly: true });
+    templates = await releaseTemplates();
+  });
+  after(async () => {
+    await model?.dispose();
+  });
+
+  test("every template of the release renders each conversation as llama-server's /apply-template did", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const recorded = JSON.parse(readFileSync(FIXTURES, "utf8")) as Recorded;
+    let compared = 0;
+    const mismatches: string[] = [];
+    for (const [file, byConversation] of Object.entries(recorded.renderings)) {
+      if ("error" in byConversation && typeof byConversation.error === "string") continue;
+      const layer = layerFor(file);
+      for (const [name, peer] of Object.entries(byConversation as Record<string, { prompt: string } | { error: string }>)) {
+        if (!("prompt" in peer)) continue;
+        const prompt = layer.apply({ ...chatInputs(CONVERSATIONS[name]!, { effort: null, budget: null }), now_ms: recorded.recordedAt }).prompt;
+        compared++;
+        if (prompt !== peer.prompt) mismatches.push(`${file} / ${name}`);
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    assert.ok(compared >= 100, `${compared} renderings compared`);
+  });
+
+  for (const family of FAMILIES) {
+    test(`${family.template}: the family's own calls are read whole and streamed alike`, (t) => {
+      if (!needsEngineBuild(t, engineBuild(llama))) return;
+      const layer = layerFor(family.template);
+      const whole = parse(layer, family.output, Infinity);
+      assert.deepEqual(whole.calls, family.calls);
+      if (family.reasoning) assert.equal(whole.reasoning.trim(), family.reasoning);
+      for (const step of [1, 3]) assert.deepEqual(parse(layer, family.output, step), whole, `in pieces of ${step}`);
+    });
+  }
+
+  test("Qwen3-Coder: a call without its <tool_call> opener, or with text after it, is still a call", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const layer = layerFor("Qwen3-Coder.jinja");
+    const missing = parse(layer, "<function=read_file>\n<parameter=path>\nREADME.md\n</parameter>\n</function>\n</tool_call>", 2);
+    assert.deepEqual(missing.calls, [{ name: "read_file", arguments: { path: "README.md" } }]);
+  });
+
+  test("the tools offered are rendered in the template's own words", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const prompt = layerFor("Qwen3-Coder.jinja").apply(chatInputs(CONVERSATIONS["call and result"]!, { effort: null, budget: null })).prompt;
+    assert.match(prompt, /<function=bash>\n<parameter=command>\nls -la\n<\/parameter>\n<parameter=timeout>\n5\n<\/parameter>/);
+    assert.ok(TOOLS.every((tool) => prompt.includes(`<name>${tool.name}</name>`)));
+  });
+});

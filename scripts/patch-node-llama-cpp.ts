@@ -32,6 +32,8 @@
 //                                   throws and falls back; GPU binaries are still tested (JS; some 0.3 s)
 //   16-load-while-reading.patch     without a GPU, llama.cpp's load of a model starts at once, while the JS reads its GGUF
 //                                   (metadata, tensor table, insights) beside it (JS; the read's 0.03-0.1 s)
+//   17-oserve-natives.patch         the addon registers oserve's own native functions (native/*.cpp: llama.cpp's chat
+//                                   layer) where the engine build compiles them in (C++; -DOSERVE_NATIVES)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -101,24 +101,9 @@ class ChatTemplates : public Napi::ObjectWrap<ChatTemplates> {
         }
     }
 
-    // source(): the template's Jinja text as llama.cpp runs it.
-    Napi::Value Source(const Napi::CallbackInfo & info) {
-        return Napi::String::New(info.Env(), common_chat_templates_source(templates.get()));
-    }
-
-    // capabilities() → json: what the template supports (tools, parallel calls, thinking, …).
-    Napi::Value Capabilities(const Napi::CallbackInfo & info) {
-        auto out = common_json::object();
-        for (const auto & [name, value] : common_chat_templates_get_caps(templates.get())) out[name] = value;
-        out["supports_enable_thinking"] = common_chat_templates_support_enable_thinking(templates.get());
-        return Napi::String::New(info.Env(), out.dump());
-    }
-
     static void init(Napi::Object exports) {
         exports.Set("OserveChatTemplates", DefineClass(exports.Env(), "OserveChatTemplates", {
             InstanceMethod("apply", &ChatTemplates::Apply),
-            InstanceMethod("source", &ChatTemplates::Source),
-            InstanceMethod("capabilities", &ChatTemplates::Capabilities),
         }));
     }
 };
@@ -146,7 +131,7 @@ class ChatParser : public Napi::ObjectWrap<ChatParser> {
         }
     }
 
-    // update(added, partial) → json [{reasoning, content, index, name, id, arguments}]: what the message gained.
+    // update(added, partial) → json [{reasoning, content, index, name, arguments}]: what the message gained.
     Napi::Value Update(const Napi::CallbackInfo & info) {
         auto env = info.Env();
         try {
@@ -172,26 +157,9 @@ class ChatParser : public Napi::ObjectWrap<ChatParser> {
         }
     }
 
-    // message() → json: the whole message as last read ({content, reasoning_content, tool_calls}).
-    Napi::Value Message(const Napi::CallbackInfo & info) {
-        auto out = common_json::object();
-        out["content"] = message.content;
-        out["reasoning_content"] = message.reasoning_content;
-        auto calls = common_json::array();
-        for (const auto & call : message.tool_calls) {
-            auto item = common_json::object();
-            item["name"] = call.name;
-            item["arguments"] = call.arguments;
-            calls.push_back(item);
-        }
-        out["tool_calls"] = calls;
-        return Napi::String::New(info.Env(), out.dump());
-    }
-
     static void init(Napi::Object exports) {
         exports.Set("OserveChatParser", DefineClass(exports.Env(), "OserveChatParser", {
             InstanceMethod("update", &ChatParser::Update),
-            InstanceMethod("message", &ChatParser::Message),
         }));
     }
 };

@@ -7,33 +7,19 @@
 // chat layer with them without the peer. MODEL (default ../shared/models/oserve-tiny-chat.gguf)
 // gives the vocabulary (its beginning and end tokens). A template the peer refuses to start with,
 // or a conversation it refuses, is recorded as its error.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chatInputs } from "../src/engine/chat-layer/inputs.ts";
 import { CONVERSATIONS } from "../test/fixtures/templates/conversations.ts";
+import { releaseTemplates } from "../test/fixtures/templates/release-templates.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const [server, model = resolve(ROOT, "../shared/models/oserve-tiny-chat.gguf")] = process.argv.slice(2);
 if (!server) {
   console.error("usage: tsx scripts/record-template-renderings.ts LLAMA_SERVER [MODEL]");
   process.exit(2);
-}
-
-/** The release's templates, by file name, from node-llama-cpp's source bundle. */
-function releaseTemplates(): Map<string, string> {
-  const work = mkdtempSync(join(tmpdir(), "oserve-templates-"));
-  try {
-    const git = join(work, "repo.git");
-    execFileSync("git", ["clone", "--quiet", "--bare", resolve(ROOT, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), git]);
-    execFileSync("git", ["--git-dir", git, "archive", "--output", join(work, "t.tar"), "HEAD", "models/templates"]);
-    execFileSync("tar", ["-xf", join(work, "t.tar"), "-C", work]);
-    const folder = join(work, "models/templates");
-    return new Map(readdirSync(folder).filter((file) => file.endsWith(".jinja")).sort().map((file) => [file, readFileSync(join(folder, file), "utf8")]));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 /** The OpenAI body llama-server builds the same chat layer inputs from (server-common.cpp). */

@@ -1,10 +1,12 @@
-// The direct path for a chat turn without tools, a grammar or a thought budget, in a format whose only
-// segment is a leading thought: the rendered prompt's tokens straight into the sequence's own token
-// iterator, the thought and the answer streamed through engine/text-stream.ts.
-// LlamaChat does much per token that such a turn never needs (function-call and segment detection
-// over every token, rerendering checks); measured on a tiny model, this path decodes ~20% more
-// tokens per second. Chat turns with tools, a response format or a thought budget, and formats with
-// more segments than one leading thought (Harmony's channels), go through LlamaChat.
+// The batched decode path: a turn's prompt tokens straight into the sequence's own token iterator
+// (decodeTurn), each token handed to a sink that reads it. Two sinks: llama.cpp's chat layer
+// (chat-layer/parser-sink.ts: every chat turn whose template it serves, tools and formats included),
+// and here the chat wrapper's format with one leading thought at most (a turn without tools, a
+// grammar or a thought budget, on node-llama-cpp's wrappers), the thought and the answer streamed
+// through engine/text-stream.ts. LlamaChat does much per token that such a turn never needs
+// (function-call and segment detection over every token, rerendering checks); measured on a tiny
+// model, this path decodes ~20% more tokens per second. On the wrappers, turns with tools, a response
+// format or a thought budget, and Harmony's channels, still go through LlamaChat.
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
 import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
@@ -13,29 +15,6 @@ import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./t
 
 /** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
 const PENALTY_WINDOW = 64;
-
-export interface DirectTurn {
-  /** The rendered prompt's tokens. */
-  prompt: Token[];
-  maxTokens: number;
-  /** The client's stop strings (a match is reported as such). */
-  stopStrings: readonly string[];
-  /** The chat wrapper's textual stop triggers (a match is the turn's normal end). */
-  wrapperStopStrings: readonly string[];
-  /** The chat format's own tokens (engine/format-tokens.ts): never answer text. */
-  markers: ReadonlySet<Token>;
-  /** Tokens that end the turn besides the model's end-of-generation tokens (the wrapper's `<|im_end|>`, …). */
-  stopTokens: ReadonlySet<Token>;
-  /**
-   * The chat wrapper's thought segment, split from the answer when the answer starts with it (prefix
-   * null: it starts inside it); the format tokens of its prefix and suffix, which may open and close it.
-   */
-  thought: { prefix: string | null; suffix: string; prefixTokens: ReadonlySet<Token>; suffixTokens: ReadonlySet<Token> } | null;
-  /** Sampling, as node-llama-cpp's options (the penalties' token list is filled in here). */
-  sampling: Omit<SequenceEvaluateOptions, "repeatPenalty"> & {
-    repeatPenalty?: false | { penalty?: number; presencePenalty?: number; frequencyPenalty?: number };
-  };
-}
 
 /** Where each generated token goes: text, events, a stop found. */
 export interface TokenSink {
@@ -47,15 +26,34 @@ export interface TokenSink {
 
 /** How one turn decodes, whatever reads its tokens. */
 export interface DecodeTurn {
+  /** The rendered prompt's tokens. */
   prompt: Token[];
   maxTokens: number;
-  /** Tokens that end the turn besides the model's end-of-generation tokens. */
+  /** Tokens that end the turn besides the model's end-of-generation tokens (the wrapper's `<|im_end|>`, …). */
   stopTokens: ReadonlySet<Token>;
-  sampling: DirectTurn["sampling"];
+  /** Sampling, as node-llama-cpp's options (the penalties' token list is filled in here). */
+  sampling: Omit<SequenceEvaluateOptions, "repeatPenalty"> & {
+    repeatPenalty?: false | { penalty?: number; presencePenalty?: number; frequencyPenalty?: number };
+  };
   /** Constrains every token (a JSON format, a forced tool call). */
   grammar?: SequenceEvaluateOptions["grammarEvaluationState"];
   /** Whether a token ends the turn (default: node-llama-cpp's end-of-generation check). */
   endsTurn?: (token: Token) => boolean;
+}
+
+/** A turn in the chat wrapper's format: its stop strings, format tokens and leading thought. */
+export interface DirectTurn extends DecodeTurn {
+  /** The client's stop strings (a match is reported as such). */
+  stopStrings: readonly string[];
+  /** The chat wrapper's textual stop triggers (a match is the turn's normal end). */
+  wrapperStopStrings: readonly string[];
+  /** The chat format's own tokens (engine/format-tokens.ts): never answer text. */
+  markers: ReadonlySet<Token>;
+  /**
+   * The chat wrapper's thought segment, split from the answer when the answer starts with it (prefix
+   * null: it starts inside it); the format tokens of its prefix and suffix, which may open and close it.
+   */
+  thought: { prefix: string | null; suffix: string; prefixTokens: ReadonlySet<Token>; suffixTokens: ReadonlySet<Token> } | null;
 }
 
 /**

@@ -6,6 +6,13 @@ import type { ChatWrapper, LlamaText, Token } from "node-llama-cpp";
 const CONTROL = 3;
 const USER_DEFINED = 4;
 
+/** The vocabulary's control tokens, from GGUF's `tokenizer.ggml.token_type` (none where it does not say). */
+export function controlTokens(tokenTypes: unknown): Set<Token> {
+  const tokens = new Set<Token>();
+  if (Array.isArray(tokenTypes)) tokenTypes.forEach((type, token) => type === CONTROL && tokens.add(token as Token));
+  return tokens;
+}
+
 /**
  * The vocabulary's control tokens, and the added (user-defined) tokens that the wrapper's own
  * markers are made of (thought and comment segments, function calls and results). llama.cpp renders
@@ -16,11 +23,8 @@ const USER_DEFINED = 4;
  * spaces, its HTML tags) are ordinary text. `tokenize` reads special tokens in the markers.
  */
 export function formatTokens(tokenTypes: unknown, wrapper: ChatWrapper, tokenize: (marker: string | LlamaText) => Token[]): ReadonlySet<Token> {
-  const tokens = new Set<Token>();
+  const tokens = controlTokens(tokenTypes);
   if (!Array.isArray(tokenTypes)) return tokens;
-  tokenTypes.forEach((type, token) => {
-    if (type === CONTROL) tokens.add(token as Token);
-  });
   const { segments, functions } = wrapper.settings;
   const markers = [
     segments?.thought?.prefix,

@@ -1,7 +1,7 @@
 import type { Llama, LlamaGrammar } from "node-llama-cpp";
 import type { OutputFormat } from "./types.ts";
 
-/** Compiled grammars for response formats, kept by schema: clients repeat the same few. */
+/** Compiled grammars for response formats and tool calls, kept by schema or text: clients repeat the same few. */
 export class Grammars {
   private readonly bySchema = new Map<string, Promise<LlamaGrammar>>();
 
@@ -16,6 +16,11 @@ export class Grammars {
     if (format.type === "json") return this.cached("json", () => this.llama.getGrammarFor("json"));
     // `as never`: node-llama-cpp's generic schema types only help with literal schemas.
     return this.cached(JSON.stringify(format.schema), () => this.llama.createGrammarForJsonSchema(format.schema as never));
+  }
+
+  /** A GBNF grammar (llama.cpp's chat layer writes one for a required call or a format). */
+  forGbnf(gbnf: string): Promise<LlamaGrammar> {
+    return this.cached(`gbnf:${gbnf}`, () => this.llama.createGrammar({ grammar: gbnf }));
   }
 
   private cached(key: string, make: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {

@@ -22,6 +22,7 @@ import { decodeTurn, generateDirect, type DirectTurn } from "./direct-chat.ts";
 import { ChatLayer } from "./chat-layer/native.ts";
 import { NativeChat, type RenderedTurn } from "./chat-layer/native-turn.ts";
 import { ParserSink } from "./chat-layer/parser-sink.ts";
+import { promptTokens } from "./prompt-tokens.ts";
 import { Embedder } from "./embedder.ts";
 import { engineBuild, type EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -236,7 +237,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     }
   }
   const chatLayer = openChatLayer(llama, model, options);
-  const nativeChat = chatLayer.layer ? new NativeChat(lib, llama, model, chatLayer.layer) : null;
+  const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer) : null;
   const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
@@ -447,11 +448,8 @@ export class LlamaEngine implements Engine {
     return contextText.toString();
   }
 
-  tokenize(text: string, { addSpecial, parseSpecial }: { addSpecial: boolean; parseSpecial: boolean }): number[] {
-    const tokens: number[] = this.model.tokenize(text, parseSpecial);
-    const bos = this.model.tokens.bos;
-    if (addSpecial && this.model.tokens.shouldPrependBosToken && bos != null && tokens[0] !== bos) tokens.unshift(bos);
-    return tokens;
+  tokenize(text: string, options: { addSpecial: boolean; parseSpecial: boolean }): number[] {
+    return promptTokens(this.model, text, options);
   }
 
   tokenPiece(token: number): string {
@@ -464,10 +462,11 @@ export class LlamaEngine implements Engine {
     return this.model.detokenize(tokens as Token[], true);
   }
 
-  private checkTokens(tokens: readonly number[]): void {
+  /** Each token id is one of the vocabulary's; an InvalidInputError naming `param` otherwise. */
+  private checkTokens(tokens: readonly number[], param = "tokens"): void {
     const vocabulary = this.vocabularySize;
     const bad = tokens.find((token) => !Number.isInteger(token) || token < 0 || (vocabulary !== null && token >= vocabulary));
-    if (bad !== undefined) throw new InvalidInputError("tokens", `Token id ${bad} is not in this model's vocabulary of ${vocabulary} tokens.`);
+    if (bad !== undefined) throw new InvalidInputError(param, `Token id ${bad} is not in this model's vocabulary of ${vocabulary} tokens.`);
   }
 
   load(): EngineLoad {
@@ -500,11 +499,12 @@ export class LlamaEngine implements Engine {
     const rendered = this.renderNative(native, request);
     const maxTokens = this.answerBudget(rendered.prompt.length, request.maxTokens);
     // A required call and an output format: llama.cpp's grammar (json_schema_to_grammar for a format, as llama-server).
-    const grammar = await (rendered.grammar !== null ? native.grammar(rendered.grammar) : Promise.resolve(undefined)).catch(
-      (error: unknown) => {
-        throw new FormatGrammarError(errorMessage(error));
-      },
-    );
+    const grammar =
+      rendered.grammar === null
+        ? undefined
+        : await this.grammars.forGbnf(rendered.grammar).catch((error: unknown) => {
+            throw new FormatGrammarError(errorMessage(error));
+          });
     this.slots.checkCapacity();
     const sampling = samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model));
     const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
@@ -559,9 +559,7 @@ export class LlamaEngine implements Engine {
   }
 
   private checkLogitBias(sampling: GenerationRequest["sampling"]): void {
-    const vocabulary = this.vocabularySize;
-    const badToken = sampling.logitBias.find(({ token }) => vocabulary !== null && token >= vocabulary);
-    if (badToken) throw new InvalidInputError("logit_bias", `Token id ${badToken.token} is not in this model's vocabulary of ${vocabulary} tokens.`);
+    this.checkTokens(sampling.logitBias.map(({ token }) => token), "logit_bias");
   }
 
   /**

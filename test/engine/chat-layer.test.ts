@@ -15,6 +15,7 @@ import { engineBuild } from "../../src/engine/engine-build.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
 import { importNodeLlamaCpp } from "../../src/engine/node-llama-cpp.ts";
 import { CONVERSATIONS, TOOLS } from "../fixtures/templates/conversations.ts";
+import { releaseTemplates } from "../fixtures/templates/release-templates.ts";
 import { TINY_CHAT } from "../e2e/server.ts";
 import { needsEngineBuild } from "./needs-engine-build.ts";
 
@@ -30,24 +31,6 @@ let llama: Llama;
 let model: LlamaModel;
 let templates: Map<string, string>;
 
-/** The release's templates, read from node-llama-cpp's source bundle (as the recording script does). */
-async function releaseTemplates(): Promise<Map<string, string>> {
-  const { execFileSync } = await import("node:child_process");
-  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const work = mkdtempSync(join(tmpdir(), "oserve-templates-"));
-  try {
-    execFileSync("git", ["clone", "--quiet", "--bare", resolve(ROOT, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), join(work, "repo.git")]);
-    execFileSync("git", ["--git-dir", join(work, "repo.git"), "archive", "--output", join(work, "t.tar"), "HEAD", "models/templates"]);
-    execFileSync("tar", ["-xf", join(work, "t.tar"), "-C", work]);
-    const folder = join(work, "models/templates");
-    return new Map(readdirSync(folder).filter((file) => file.endsWith(".jinja")).map((file) => [file, readFileSync(join(folder, file), "utf8")]));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
 function layerFor(file: string): ChatLayer {
   const layer = ChatLayer.of(llama, model, templates.get(file)!);
   assert.ok(layer, "the engine build has llama.cpp's chat layer");
@@ -55,8 +38,8 @@ function layerFor(file: string): ChatLayer {
 }
 
 /** What a parser reads from `output`, fed in pieces of `step` characters (Infinity: whole), as engine events merged per call. */
-function parse(layer: ChatLayer, output: string, step: number, options: { thinking?: boolean } = {}) {
-  const inputs = chatInputs({ ...CONVERSATIONS.tools!, reasoning: { effort: options.thinking === false ? "none" : null, budget: null } }, { effort: null, budget: null });
+function parse(layer: ChatLayer, output: string, step: number) {
+  const inputs = chatInputs(CONVERSATIONS.tools!, { effort: null, budget: null });
   const params = layer.apply(inputs);
   const parser = layer.parser(params, true);
   let ids = 0;
@@ -144,7 +127,7 @@ describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
     const lib = await importNodeLlamaCpp();
     llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error });
     model = await llama.loadModel({ modelPath: TINY_CHAT, vocabOnly: true });
-    templates = await releaseTemplates();
+    templates = releaseTemplates();
   });
   after(async () => {
     await model?.dispose();

@@ -37,9 +37,6 @@ export interface OpenAITool {
   function: { name: string; description?: string; parameters?: unknown };
 }
 
-/** Template arguments the server or a request sets (`chat_template_kwargs`), by name, as JSON values. */
-export type TemplateKwargs = Record<string, unknown>;
-
 export function chatMessages(messages: readonly Message[]): OpenAIMessage[] {
   return messages.map((message) => {
     switch (message.role) {
@@ -63,19 +60,16 @@ export function chatMessages(messages: readonly Message[]): OpenAIMessage[] {
 
 /**
  * The chat layer's inputs for a request: a tool forced by name is the only tool offered, and
- * required; a reasoning effort of `none` turns thinking off, another is the template's
- * `reasoning_effort` (gpt-oss reads it); `kwargs` (the server's, then the request's) go to the
- * template as they are and win over both, as in llama-server.
+ * required; a reasoning effort of `none` (or a thought budget of 0) turns thinking off, another is
+ * the template's `reasoning_effort` (gpt-oss reads it), as in llama-server.
  */
-export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaults, kwargs: TemplateKwargs = {}): ChatInputs {
+export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaults): ChatInputs {
   const forced = request.toolChoice.type === "function" ? request.toolChoice.name : null;
   const tools = request.tools.filter((tool) => forced === null || tool.name === forced);
   const effort = request.reasoning.effort ?? defaults.effort;
   const budget = request.reasoning.budget ?? defaults.budget;
   const templateKwargs: Record<string, string> = {};
   if (effort !== null && effort !== "none") templateKwargs.reasoning_effort = JSON.stringify(effort === "minimal" ? "low" : effort);
-  for (const [name, value] of Object.entries(kwargs)) templateKwargs[name] = JSON.stringify(value);
-  const thinkingKwarg = kwargs.enable_thinking;
   const last = request.messages.at(-1);
   const continuing = last?.role === "assistant" && last.toolCalls.length === 0 && !!last.content;
   return {
@@ -89,7 +83,7 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
     add_generation_prompt: !continuing,
     continue_final_message: continuing,
     ...(request.format.type === "text" || tools.length > 0 ? {} : { json_schema: JSON.stringify(request.format.type === "json" ? { type: "object" } : request.format.schema) }),
-    enable_thinking: typeof thinkingKwarg === "boolean" ? thinkingKwarg : !(effort === "none" || budget === 0),
+    enable_thinking: !(effort === "none" || budget === 0),
     reasoning_format: "auto",
     chat_template_kwargs: templateKwargs,
   };

@@ -2,18 +2,17 @@
 // (as llama-server renders it), decoded on the batched path, the output read by the format's own
 // parser. Plain turns, tools, output formats, thinking and Harmony's channels all go this way.
 import { randomBytes } from "node:crypto";
-import type { Llama, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import type { NodeLlamaCppModule } from "../node-llama-cpp.ts";
 import type { DecodeTurn } from "../direct-chat.ts";
+import { controlTokens } from "../format-tokens.ts";
+import { promptTokens } from "../prompt-tokens.ts";
 import type { GenerationRequest } from "../types.ts";
 import type { ReasoningDefaults } from "../reasoning.ts";
 import { callAtOnce } from "./grammar.ts";
-import { chatInputs, type TemplateKwargs } from "./inputs.ts";
-import type { ChatLayer, ChatParams } from "./native.ts";
+import { chatInputs } from "./inputs.ts";
+import { addonModel, type ChatLayer, type ChatParams } from "./native.ts";
 import type { ParserTurn } from "./parser-sink.ts";
-
-/** GGUF's `tokenizer.ggml.token_type` for control tokens. */
-const CONTROL = 3;
 
 /** A request rendered: its prompt's tokens, the chat params, and what its turn needs but a grammar. */
 export interface RenderedTurn {
@@ -32,40 +31,22 @@ export class NativeChat {
   private readonly control: ReadonlySet<Token>;
   /** Control tokens less each format's preserved ones, by the preserved list. */
   private readonly hiddenByPreserved = new Map<string, ReadonlySet<Token>>();
-  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
-    private readonly llama: Llama,
     private readonly model: LlamaModel,
     readonly layer: ChatLayer,
   ) {
-    const types: unknown = model.fileInfo.metadata.tokenizer?.ggml?.token_type;
-    const control = new Set<Token>();
-    if (Array.isArray(types)) types.forEach((type, token) => type === CONTROL && control.add(token as Token));
-    this.control = control;
+    this.control = controlTokens(model.fileInfo.metadata.tokenizer?.ggml?.token_type);
   }
 
   /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
-  render(request: GenerationRequest, defaults: ReasoningDefaults, kwargs?: TemplateKwargs): RenderedTurn {
-    const params = this.layer.apply(chatInputs(request, defaults, kwargs));
-    const prompt = this.model.tokenize(params.prompt, true);
-    const bos = this.model.tokens.bos;
-    if (this.model.tokens.shouldPrependBosToken && bos != null && prompt[0] !== bos) prompt.unshift(bos);
+  render(request: GenerationRequest, defaults: ReasoningDefaults): RenderedTurn {
+    const params = this.layer.apply(chatInputs(request, defaults));
+    const prompt = promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
     const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;
     return { params, prompt, grammar, tools, maxCalls: request.parallelToolCalls ? null : 1 };
-  }
-
-  /** The format's grammar, compiled once per text. */
-  grammar(gbnf: string): Promise<LlamaGrammar> {
-    let grammar = this.grammars.get(gbnf);
-    if (!grammar) {
-      grammar = this.llama.createGrammar({ grammar: gbnf });
-      this.grammars.set(gbnf, grammar);
-      grammar.catch(() => this.grammars.delete(gbnf));
-    }
-    return grammar;
   }
 
   /** What reads the turn's tokens: hidden tokens, stops and a fresh parser. */
@@ -84,7 +65,7 @@ export class NativeChat {
    * Whether a token ends the turn, as llama.cpp's vocabulary says (llama-server's check):
    * node-llama-cpp also ends at the end-of-turn token, which gpt-oss writes between its channels.
    */
-  readonly endsTurn = (token: Token): boolean => (this.model as unknown as { _model: { isEogToken(token: Token): boolean } })._model.isEogToken(token);
+  readonly endsTurn = (token: Token): boolean => addonModel(this.model).isEogToken(token);
 
   /** The grammar's state for one generation. */
   grammarState(grammar: LlamaGrammar): NonNullable<DecodeTurn["grammar"]> {

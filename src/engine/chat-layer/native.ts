@@ -34,19 +34,26 @@ export interface ChatParams {
 /** The model's parsed templates. */
 export interface NativeTemplates {
   apply(inputs: string): string;
-  source(): string;
-  capabilities(): string;
 }
 
 /** One generation's parser. */
 export interface NativeParser {
   update(added: string, partial: boolean): string;
-  message(): string;
 }
 
 interface ChatLayerBindings {
   OserveChatTemplates: new (model: unknown, templateOverride: string) => NativeTemplates;
   OserveChatParser: new (params: string) => NativeParser;
+}
+
+/** node-llama-cpp's native model behind a LlamaModel (its addon object, which the chat layer takes). */
+interface AddonModel {
+  /** llama.cpp's own end-of-generation check (llama_vocab_is_eog). */
+  isEogToken(token: number): boolean;
+}
+
+export function addonModel(model: LlamaModel): AddonModel {
+  return (model as unknown as { _model: AddonModel })._model;
 }
 
 /** The addon's chat layer, where the loaded addon has one. */
@@ -66,23 +73,12 @@ export class ChatLayer {
   static of(llama: Llama, model: LlamaModel, template: string | null): ChatLayer | null {
     const addon = bindings(llama);
     if (!addon) return null;
-    const native = (model as unknown as { _model: unknown })._model;
-    return new ChatLayer(addon, new addon.OserveChatTemplates(native, template ?? ""));
+    return new ChatLayer(addon, new addon.OserveChatTemplates(addonModel(model), template ?? ""));
   }
 
   /** Renders a conversation; throws where the template refuses it (llama.cpp's message). */
   apply(inputs: ChatInputs): ChatParams {
     return JSON.parse(this.templates.apply(JSON.stringify(inputs))) as ChatParams;
-  }
-
-  /** The template's Jinja source as llama.cpp runs it. */
-  get source(): string {
-    return this.templates.source();
-  }
-
-  /** What the template supports, by llama.cpp's names (`supports_tool_calls`, …). */
-  get capabilities(): Record<string, boolean> {
-    return JSON.parse(this.templates.capabilities()) as Record<string, boolean>;
   }
 
   /** A parser for one generation that `params` began; `tools`: whether calls are read as calls. */

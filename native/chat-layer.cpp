@@ -71,7 +71,8 @@ class ChatTemplates : public Napi::ObjectWrap<ChatTemplates> {
                 inputs.add_generation_prompt = false;
             }
             inputs.reasoning_format = common_reasoning_format_from_name(body.value("reasoning_format", std::string("auto")));
-            inputs.enable_thinking = body.value("enable_thinking", true);
+            // As llama-server (server-context.cpp): thinking on only where the template has the switch.
+            inputs.enable_thinking = body.value("enable_thinking", true) && common_chat_templates_support_enable_thinking(templates.get());
             if (body.contains("now_ms")) {
                 inputs.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(body.at("now_ms").get<int64_t>()));
             }

@@ -61,14 +61,17 @@ export function chatMessages(messages: readonly Message[]): OpenAIMessage[] {
 /**
  * The chat layer's inputs for a request: a tool forced by name is the only tool offered, and
  * required; a reasoning effort of `none` (or a thought budget of 0) turns thinking off, another is
- * the template's `reasoning_effort` (gpt-oss reads it), as in llama-server.
+ * the template's `reasoning_effort` (gpt-oss reads it), as in llama-server, beside its default
+ * `preserve_reasoning`.
  */
 export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaults): ChatInputs {
   const forced = request.toolChoice.type === "function" ? request.toolChoice.name : null;
   const tools = request.tools.filter((tool) => forced === null || tool.name === forced);
   const effort = request.reasoning.effort ?? defaults.effort;
   const budget = request.reasoning.budget ?? defaults.budget;
-  const templateKwargs: Record<string, string> = {};
+  // llama-server's default template arguments (common/arg.cpp): an earlier turn's thought is kept
+  // where the template can keep it.
+  const templateKwargs: Record<string, string> = { preserve_reasoning: "true" };
   if (effort !== null && effort !== "none") templateKwargs.reasoning_effort = JSON.stringify(effort === "minimal" ? "low" : effort);
   const last = request.messages.at(-1);
   const continuing = last?.role === "assistant" && last.toolCalls.length === 0 && !!last.content;

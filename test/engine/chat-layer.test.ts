@@ -11,6 +11,8 @@ import type { Llama, LlamaModel } from "node-llama-cpp";
 import { chatInputs } from "../../src/engine/chat-layer/inputs.ts";
 import { ChatLayer } from "../../src/engine/chat-layer/native.ts";
 import { DiffEvents } from "../../src/engine/chat-layer/diff-events.ts";
+import { ParserSink } from "../../src/engine/chat-layer/parser-sink.ts";
+import type { EventQueue } from "../../src/engine/event-queue.ts";
 import { engineBuild } from "../../src/engine/engine-build.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
 import { importNodeLlamaCpp } from "../../src/engine/node-llama-cpp.ts";
@@ -158,6 +160,19 @@ describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
     const layer = layerFor("Qwen3-Coder.jinja");
     const missing = parse(layer, "<function=read_file>\n<parameter=path>\nREADME.md\n</parameter>\n</function>\n</tool_call>", 2);
     assert.deepEqual(missing.calls, [{ name: "read_file", arguments: { path: "README.md" } }]);
+  });
+
+  test("an answer the parser reads as empty (whitespace alone) is the text itself, as llama-server answers", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const layer = layerFor("Qwen-Qwen2.5-7B-Instruct.jinja");
+    const params = layer.apply(chatInputs(CONVERSATIONS.tools!, { effort: null, budget: null }));
+    const events: EngineEvent[] = [];
+    const queue = { push: (event: EngineEvent) => events.push(event) } as unknown as EventQueue<EngineEvent>;
+    const turn = { hidden: new Set<never>(), stopStrings: [], formatStops: [], parser: layer.parser(params, true), maxCalls: null, newCallId: () => "call_0" };
+    const sink = new ParserSink(() => "\n", turn, queue);
+    for (let token = 0; token < 3; token++) assert.equal(sink.token(token as never), null);
+    assert.deepEqual(sink.end({ type: "length" }), { finish: { type: "length" }, reasoningTokens: 0 });
+    assert.deepEqual(events, [{ type: "text", text: "\n\n\n" }]);
   });
 
   test("the tools offered are rendered in the template's own words", (t) => {

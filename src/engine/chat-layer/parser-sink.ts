@@ -31,6 +31,9 @@ export class ParserSink implements TokenSink {
   /** Tokens up to the thought's end, once it ended. */
   private thoughtTokens: number | null = null;
   private thinking = false;
+  /** The text the parser read, and whether it gave anything: a message it reads as empty is the text itself (llama-server's rule). */
+  private parsedText = "";
+  private gave = false;
 
   constructor(
     detokenize: Detokenize,
@@ -59,6 +62,7 @@ export class ParserSink implements TokenSink {
     } else {
       this.parse("", false);
     }
+    if (!this.gave && this.parsedText !== "") this.events.push({ type: "text", text: this.parsedText });
     if (this.diffs.count > 0 && finish.type !== "length") finish = { type: "tool_calls" };
     return { finish, reasoningTokens: this.thoughtTokens ?? (this.thinking ? this.generated : 0) };
   }
@@ -70,7 +74,9 @@ export class ParserSink implements TokenSink {
     const all = this.read(text, partial);
     const diffs = maxCalls === null ? all : all.filter((diff) => diff.index < maxCalls);
     const events = this.diffs.push(diffs, !partial || diffs.length < all.length);
+    this.parsedText += text;
     for (const event of events) {
+      this.gave = true;
       if (event.type === "reasoning") this.thinking = true;
       else if (event.type === "reasoning_end") this.thoughtTokens = this.generated;
       this.events.push(event);

@@ -70,6 +70,8 @@ export interface GenerationRequest {
   parallelToolCalls: boolean;
   format: OutputFormat;
   reasoning: ReasoningRequest;
+  /** Extra arguments for the model's chat template (`chat_template_kwargs`), as the client sent them; absent: none. */
+  templateKwargs?: Readonly<Record<string, unknown>>;
 }
 
 /** Output tokens of a raw completion that asks for none, where the server sets no --max-tokens: OpenAI's default (and vLLM's). */

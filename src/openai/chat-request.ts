@@ -39,6 +39,7 @@ export function parseChatRequest(json: unknown): ChatRequest {
       stop: toStops(body.stop),
       ...toolsAndFormat(body),
       reasoning: { effort: toEffort(body), budget: null },
+      ...(body.chat_template_kwargs ? { templateKwargs: body.chat_template_kwargs } : {}),
     },
   };
 }

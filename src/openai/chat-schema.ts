@@ -57,6 +57,9 @@ const responseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** Most template arguments one request may pass. */
+const MAX_TEMPLATE_KWARGS = 64;
+
 export const chatRequestSchema = z.looseObject({
   model: z.string().optional(),
   messages: z.array(message).min(1, "messages must hold at least one message"),
@@ -72,8 +75,15 @@ export const chatRequestSchema = z.looseObject({
   parallel_tool_calls: nullable(z.boolean()),
   response_format: nullable(responseFormat),
   reasoning_effort: nullable(z.enum(["none", "minimal", "low", "medium", "high", "xhigh"])),
-  /** llama-server's and vLLM's way to switch a Qwen3-style model's thinking: `{enable_thinking: false}`. */
-  chat_template_kwargs: nullable(z.looseObject({ enable_thinking: z.boolean().optional() })),
+  /**
+   * Extra arguments for the model's chat template, as llama-server and vLLM take them; among them
+   * their way to switch a Qwen3-style model's thinking: `{enable_thinking: false}`.
+   */
+  chat_template_kwargs: nullable(
+    z
+      .looseObject({ enable_thinking: z.boolean().optional() })
+      .refine((kwargs) => Object.keys(kwargs).length <= MAX_TEMPLATE_KWARGS, `chat_template_kwargs may hold at most ${MAX_TEMPLATE_KWARGS} arguments`),
+  ),
 });
 
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;

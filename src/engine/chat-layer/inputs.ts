@@ -62,7 +62,7 @@ export function chatMessages(messages: readonly Message[]): OpenAIMessage[] {
  * The chat layer's inputs for a request: a tool forced by name is the only tool offered, and
  * required; a reasoning effort of `none` (or a thought budget of 0) turns thinking off, another is
  * the template's `reasoning_effort` (gpt-oss reads it), as in llama-server, beside its default
- * `preserve_reasoning`.
+ * `preserve_reasoning`; the client's `chat_template_kwargs` over them.
  */
 export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaults): ChatInputs {
   const forced = request.toolChoice.type === "function" ? request.toolChoice.name : null;
@@ -73,6 +73,8 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
   // where the template can keep it.
   const templateKwargs: Record<string, string> = { preserve_reasoning: "true" };
   if (effort !== null && effort !== "none") templateKwargs.reasoning_effort = JSON.stringify(effort === "minimal" ? "low" : effort);
+  // The client's own arguments come last and win, as in llama-server.
+  for (const [name, value] of Object.entries(request.templateKwargs ?? {})) if (value !== undefined) templateKwargs[name] = JSON.stringify(value);
   const last = request.messages.at(-1);
   const continuing = last?.role === "assistant" && last.toolCalls.length === 0 && !!last.content;
   return {

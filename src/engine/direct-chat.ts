@@ -10,6 +10,7 @@
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
 import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
+import type { ThoughtBudget } from "./thought-budget.ts";
 import { sharedPrefix } from "./prompt-reuse.ts";
 import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./text-stream.ts";
 
@@ -39,6 +40,10 @@ export interface DecodeTurn {
   grammar?: SequenceEvaluateOptions["grammarEvaluationState"];
   /** Whether a token ends the turn (default: node-llama-cpp's end-of-generation check). */
   endsTurn?: (token: Token) => boolean;
+  /** The thought's budget: where it is spent, its end tag is written for the model (not with a grammar). */
+  thoughtBudget?: ThoughtBudget;
+  /** A grammar that applies once a tool call begins (llama.cpp's lazy grammar): it gives the state that constrains what follows. */
+  lazyGrammar?: { accept(token: Token): NonNullable<SequenceEvaluateOptions["grammarEvaluationState"]> | null };
 }
 
 /** A turn in the chat wrapper's format: its stop strings, format tokens and leading thought. */
@@ -83,15 +88,43 @@ export async function decodeTurn(
   };
   asked();
   // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
-  // async generator, a layer of promises per token on the path from one decode to the next.
-  for await (const { token } of sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options)) {
-    if (stop.aborted) return sink.end({ type: "end" });
-    if ((turn.endsTurn ? turn.endsTurn(token) : model.isEogToken(token)) || turn.stopTokens.has(token)) break;
-    generated.push(token);
-    const stopped = sink.token(token);
-    if (stopped) return stopped;
-    if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
-    asked();
+  // async generator, a layer of promises per token on the path from one decode to the next. What is
+  // passed to next() is evaluated instead of the token it gave: a spent thought's end tag goes in so.
+  // A new generator, with the grammar's state in its options, takes over where a lazy grammar begins.
+  let tokens = sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options);
+  try {
+    let next = await tokens.next();
+    while (!next.done) {
+      const { token } = next.value;
+      if (stop.aborted) return sink.end({ type: "end" });
+      if ((turn.endsTurn ? turn.endsTurn(token) : model.isEogToken(token)) || turn.stopTokens.has(token)) break;
+      generated.push(token);
+      const stopped = sink.token(token);
+      if (stopped) return stopped;
+      if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
+      // The grammar looks at the thought as it was before this token (llama.cpp's order).
+      const constrained = turn.lazyGrammar?.accept(token) ?? null;
+      const forced = turn.thoughtBudget?.accept(token) ?? null;
+      const input = [token];
+      for (const written of forced ?? []) {
+        generated.push(written);
+        input.push(written);
+        const ended = sink.token(written);
+        if (ended) return ended;
+        if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
+      }
+      asked();
+      if (constrained !== null) {
+        await tokens.return(undefined);
+        options.grammarEvaluationState = constrained;
+        tokens = sequence.evaluateWithMetadata(input, {}, options);
+        next = await tokens.next();
+      } else {
+        next = await tokens.next(input.length > 1 ? input : undefined);
+      }
+    }
+  } finally {
+    await tokens.return(undefined);
   }
   return sink.end({ type: "end" });
 }

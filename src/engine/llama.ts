@@ -18,7 +18,7 @@ import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { ContextOverflowError, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import { BatchWindow } from "./batch-window.ts";
-import { decodeTurn, generateDirect, type DirectTurn } from "./direct-chat.ts";
+import { decodeTurn, generateDirect, type DecodeTurn, type DirectTurn } from "./direct-chat.ts";
 import { ChatLayer } from "./chat-layer/native.ts";
 import { NativeChat, type RenderedTurn } from "./chat-layer/native-turn.ts";
 import { ParserSink } from "./chat-layer/parser-sink.ts";
@@ -237,7 +237,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     }
   }
   const chatLayer = openChatLayer(llama, model, options);
-  const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer) : null;
+  const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer, chatLayer.markers) : null;
   const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
@@ -249,15 +249,17 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
  * own template: null with the reason otherwise (node-llama-cpp's chat wrappers serve it then). A
  * template the layer cannot render a tool turn with (llama-server refuses it too) is left to them.
  */
-function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOptions): { layer: ChatLayer | null; note: string } {
+function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOptions): { layer: ChatLayer | null; note: string; markers: readonly string[] } {
   const template = options.chatTemplate ?? "auto";
-  if (template !== "auto" && template !== "jinjaTemplate") return { layer: null, note: `node-llama-cpp's ${template} wrapper (--chat-template)` };
+  if (template !== "auto" && template !== "jinjaTemplate") return { layer: null, note: `node-llama-cpp's ${template} wrapper (--chat-template)`, markers: [] };
   let layer: ChatLayer | null;
+  let markers: readonly string[];
   try {
     layer = ChatLayer.of(llama, model, options.templateText ?? null);
-    if (!layer) return { layer: null, note: "node-llama-cpp's chat wrappers (this engine has no llama.cpp chat layer)" };
-    // The probe llama-server's own startup makes: a tool turn must render.
-    const probe = layer.apply({
+    if (!layer) return { layer: null, note: "node-llama-cpp's chat wrappers (this engine has no llama.cpp chat layer)", markers: [] };
+    // The probe llama-server's own startup makes: a tool turn must render. Its preserved tokens are
+    // the format's markup, which a turn without tools never shows as text.
+    markers = layer.apply({
       messages: [{ role: "user", content: "Hi" }],
       tools: [{ type: "function", function: { name: "probe", parameters: { type: "object", properties: {} } } }],
       tool_choice: "auto",
@@ -267,17 +269,11 @@ function openChatLayer(llama: Llama, model: LlamaModel, options: LlamaEngineOpti
       enable_thinking: true,
       reasoning_format: "auto",
       chat_template_kwargs: {},
-    });
-    // Thinking templates stay with node-llama-cpp's wrappers unless asked for by name: thought budgets,
-    // a marker the model is pushed to write again, Harmony output past its format, are handled there
-    // and not yet here (README, Model families).
-    if (template === "auto" && probe.supports_thinking) {
-      return { layer: null, note: "node-llama-cpp's chat wrappers (a thinking template; --chat-template jinjaTemplate serves it through llama.cpp's chat layer)" };
-    }
+    }).preserved_tokens;
   } catch (error) {
-    return { layer: null, note: `node-llama-cpp's chat wrappers (llama.cpp's chat layer cannot serve this template: ${errorMessage(error).split("\n")[0]})` };
+    return { layer: null, note: `node-llama-cpp's chat wrappers (llama.cpp's chat layer cannot serve this template: ${errorMessage(error).split("\n")[0]})`, markers: [] };
   }
-  return { layer, note: "llama.cpp's chat layer (the model's own template, as llama-server)" };
+  return { layer, note: "llama.cpp's chat layer (the model's own template, as llama-server)", markers };
 }
 
 /** node-llama-cpp's context size for a window of at least `least` tokens: its own choice (up to the trained length), else exactly that many. */
@@ -378,7 +374,7 @@ export class LlamaEngine implements Engine {
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
     this.checkLogitBias(request.sampling);
-    if (this.nativeChat && this.servesNatively(request)) return this.prepareNative(this.nativeChat, request);
+    if (this.nativeChat) return this.prepareNative(this.nativeChat, request);
     const history = toChatHistory(request.messages);
     const functions = toFunctions(request.tools, request.toolChoice);
     const forced = functions !== undefined && (request.toolChoice.type === "required" || request.toolChoice.type === "function");
@@ -434,13 +430,13 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(request: GenerationRequest): number {
-    if (this.nativeChat && this.servesNatively(request)) return this.renderNative(this.nativeChat, request).prompt.length;
+    if (this.nativeChat) return this.renderNative(this.nativeChat, request).prompt.length;
     const functions = toFunctions(request.tools, request.toolChoice);
     return this.wrapperPrompt(this.wrapperFor(this.thinkingPlan(request)), toChatHistory(request.messages), functions).tokens.length;
   }
 
   renderPrompt(request: GenerationRequest): string {
-    if (this.nativeChat && this.servesNatively(request)) return this.renderNative(this.nativeChat, request).params.prompt;
+    if (this.nativeChat) return this.renderNative(this.nativeChat, request).params.prompt;
     const { contextText } = this.wrapperFor(this.thinkingPlan(request)).generateContextState({
       chatHistory: toChatHistory(request.messages),
       availableFunctions: toFunctions(request.tools, request.toolChoice),
@@ -485,15 +481,6 @@ export class LlamaEngine implements Engine {
     return this.nativeChat;
   }
 
-  /**
-   * Whether llama.cpp's chat layer serves the request: every request but one with a thought budget
-   * to enforce (node-llama-cpp's LlamaChat closes a thought at its budget; a budget of 0 is thinking off).
-   */
-  private servesNatively(request: GenerationRequest): boolean {
-    const budget = request.reasoning.budget ?? this.reasoningDefaults.budget;
-    return budget === null || budget === 0;
-  }
-
   /** A chat turn through llama.cpp's chat layer, decoded on the batched path (chat-layer/native-turn.ts). */
   private async prepareNative(native: NativeChat, request: GenerationRequest): Promise<PreparedGeneration> {
     const rendered = this.renderNative(native, request);
@@ -505,12 +492,25 @@ export class LlamaEngine implements Engine {
         : await this.grammars.forGbnf(rendered.grammar).catch((error: unknown) => {
             throw new FormatGrammarError(errorMessage(error));
           });
+    // tool_choice auto: the format's call grammar, from where a call begins (llama-server's lazy
+    // grammar); one node-llama-cpp cannot compile leaves the calls to the parser alone.
+    const lazyGrammar = rendered.lazyGrammar === null ? null : await this.grammars.forGbnf(rendered.lazyGrammar).catch(() => null);
     this.slots.checkCapacity();
     const sampling = samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model));
+    const budget = request.reasoning.budget ?? this.reasoningDefaults.budget;
     const produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => {
       const stream = this.batchWindow.begin();
       const sink = new ParserSink((tokens, lastTokens) => this.model.detokenize(tokens, true, lastTokens), native.parserTurn(rendered, request.stop), events);
-      const turn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, endsTurn: native.endsTurn, ...(grammar ? { grammar: native.grammarState(grammar) } : {}) };
+      const turn: DecodeTurn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, endsTurn: native.endsTurn };
+      if (grammar) {
+        turn.grammar = native.grammarState(grammar);
+      } else if (budget !== null || lazyGrammar !== null) {
+        // A thought budget is kept where no grammar applies from the start (that grammar would not
+        // see the end tag written for the model); a lazy grammar follows the thought.
+        const thought = native.thoughtBudget(rendered, budget ?? Infinity);
+        if (thought) turn.thoughtBudget = thought;
+        if (lazyGrammar) turn.lazyGrammar = native.lazyGrammar(lazyGrammar, rendered, thought);
+      }
       return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
     };
     return { promptTokens: rendered.prompt.length, run: (signal) => this.generate(rendered.prompt, signal, produce) };

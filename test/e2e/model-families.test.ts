@@ -37,6 +37,14 @@ describe("a Qwen3-Coder-format model (oserve-tiny-coder)", { timeout: 120_000 },
     }
   });
 
+  test("tool_choice auto: once a call begins the format's grammar holds it (llama-server's lazy grammar): asked for the weather with get_time alone offered, the call is get_time's", async () => {
+    const getTime = { type: "function" as const, function: { ...GET_WEATHER.function, name: "get_time", description: "Get the current time in a city" } };
+    for (const stream of [false, true]) {
+      const message = await collect(openai, { model: "x", temperature: 0, tools: [getTime], messages: [{ role: "user", content: "What's the weather in Paris?" }] }, stream);
+      assert.deepEqual(message.calls, [["get_time", { city: "Paris" }]], `streamed: ${stream}`);
+    }
+  });
+
   test("chat completions, streamed: the name comes once, the arguments in pieces that add up", async () => {
     const stream = await openai.chat.completions.create({ model: "x", temperature: 0, stream: true, tools: [GET_WEATHER], messages: [{ role: "user", content: "What's the weather in Oslo?" }] });
     const names: string[] = [];
@@ -105,3 +113,20 @@ describe("a Qwen3-Coder-format model (oserve-tiny-coder)", { timeout: 120_000 },
     assert.equal(bad.status, 400);
   });
 });
+
+/** A chat answer's tool calls as [name, arguments], whole or streamed. */
+async function collect(openai: OpenAI, body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, stream: boolean): Promise<{ calls: Array<[string, unknown]> }> {
+  if (!stream) {
+    const completion = await openai.chat.completions.create(body);
+    return { calls: (completion.choices[0]!.message.tool_calls ?? []).map((call) => (call.type === "function" ? [call.function.name, JSON.parse(call.function.arguments)] : ["", null])) };
+  }
+  const calls: Array<{ name: string; args: string }> = [];
+  for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) {
+    for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+      const entry = (calls[call.index] ??= { name: "", args: "" });
+      entry.name += call.function?.name ?? "";
+      entry.args += call.function?.arguments ?? "";
+    }
+  }
+  return { calls: calls.map((call) => [call.name, JSON.parse(call.args)]) };
+}

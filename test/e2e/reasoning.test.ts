@@ -7,7 +7,7 @@ import OpenAI from "openai";
 import { KEEPALIVE_HEADER } from "../../src/request/keepalive-header.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import { metric, startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
-import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
+import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER_TEXT } from "./tools.ts";
 
 const CAPITAL = "What is the capital of France?";
 const CAPITAL_THOUGHT = "The user asks for the capital of France. It is Paris.";
@@ -30,8 +30,26 @@ const SUITE_TIMEOUT_MS = 90_000;
 
 const MODELS = [
   // formatTokens: ids of the format's own tokens, for a model pushed to write them where they do not belong.
-  { label: "Qwen3 format (oserve-tiny-think)", path: TINY_THINK, canTurnThinkingOff: true, formatTokens: { "</think>": "151668", "<tool_call>": "151657" } },
-  { label: "Harmony format (oserve-tiny-harmony)", path: TINY_HARMONY, canTurnThinkingOff: false, formatTokens: { "<|start|>": "151646", "<|channel|>": "151649" } },
+  // (A call's opener, `<tool_call>`, is not among them: with tools offered the call grammar takes over
+  // from it; without, the parser reads it as text, as llama-server does.)
+  // afterResult: the turn after the tool's result, as the model answers it through its own template (llama-server's answer too).
+  {
+    label: "Qwen3 format (oserve-tiny-think)",
+    path: TINY_THINK,
+    canTurnThinkingOff: true,
+    formatTokens: { "</think>": "151668" },
+    afterResult: { thought: OSLO_RESULT_THOUGHT, answer: OSLO_ANSWER },
+  },
+  {
+    label: "Harmony format (oserve-tiny-harmony)",
+    path: TINY_HARMONY,
+    canTurnThinkingOff: false,
+    formatTokens: { "<|start|>": "151646", "<|channel|>": "151649" },
+    // gpt-oss's template writes a tool's output as a JSON string (`tojson`: quoted, escaped), as
+    // llama-server renders it; this small model, trained on the bare object, answers at once with
+    // what it would have thought.
+    afterResult: { thought: undefined, answer: OSLO_RESULT_THOUGHT },
+  },
 ];
 
 function assertClean(text: string, what: string) {
@@ -200,13 +218,13 @@ for (const model of MODELS) {
       assertReasoningCounted(called.usage!.completion_tokens_details?.reasoning_tokens, called.usage!.completion_tokens, "tool call usage");
 
       const turn = (assistant: object) =>
-        [question, assistant, { role: "tool", tool_call_id: call.id, content: JSON.stringify(OSLO_WEATHER) }] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
+        [question, assistant, { role: "tool", tool_call_id: call.id, content: OSLO_WEATHER_TEXT }] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
       const assistant = { role: "assistant", content: null, reasoning_content: message.reasoning_content, tool_calls: message.tool_calls };
       const answer = await openai.chat.completions.create({ model: "x", messages: turn(assistant), tools: [GET_WEATHER], temperature: 0 });
       const final = answer.choices[0]!.message as ChatMessage;
       assert.equal(answer.choices[0]!.finish_reason, "stop");
-      assert.equal(final.content, OSLO_ANSWER);
-      assert.equal(final.reasoning_content, OSLO_RESULT_THOUGHT);
+      assert.equal(final.content, model.afterResult.answer);
+      assert.equal(final.reasoning_content, model.afterResult.thought);
       // The thought sent back is in the model's history: the same turn without it is shorter.
       const withoutThought = await openai.chat.completions.create({ model: "x", messages: turn({ ...assistant, reasoning_content: undefined }), tools: [GET_WEATHER], temperature: 0, max_tokens: 1 });
       assert.ok(answer.usage!.prompt_tokens >= withoutThought.usage!.prompt_tokens + 10, `${answer.usage!.prompt_tokens} vs ${withoutThought.usage!.prompt_tokens} without the thought`);
@@ -223,19 +241,20 @@ for (const model of MODELS) {
 
       // As Codex sends it back: the encrypted thought alone, no readable content.
       const sealed = { type: "reasoning" as const, id: reasoning.id, summary: [], encrypted_content: reasoning.encrypted_content! };
-      const output = { type: "function_call_output" as const, call_id: call.call_id, output: JSON.stringify(OSLO_WEATHER) };
+      const output = { type: "function_call_output" as const, call_id: call.call_id, output: OSLO_WEATHER_TEXT };
       const input = (...thought: OpenAI.Responses.ResponseInputItem[]): OpenAI.Responses.ResponseInputItem[] => [{ role: "user", content: OSLO }, ...thought, call, output];
       const answer = await openai.responses.create({ model: "x", input: input(sealed), tools: [RESPONSES_WEATHER], temperature: 0, store: false });
       assert.equal(answer.status, "completed");
-      assert.equal(answer.output_text, OSLO_ANSWER);
+      assert.equal(answer.output_text, model.afterResult.answer);
       const thought = answer.output.find((item) => item.type === "reasoning");
-      assert.deepEqual(thought?.type === "reasoning" && thought.content, [{ type: "reasoning_text", text: OSLO_RESULT_THOUGHT }]);
+      const expected = model.afterResult.thought;
+      assert.deepEqual(thought?.type === "reasoning" ? thought.content : undefined, expected === undefined ? undefined : [{ type: "reasoning_text", text: expected }]);
       assertClean(answer.output_text, "Responses answer");
 
       const withoutThought = await openai.responses.create({ model: "x", input: input(), tools: [RESPONSES_WEATHER], temperature: 0, store: false, max_output_tokens: 1 });
       assert.ok(answer.usage!.input_tokens >= withoutThought.usage!.input_tokens + 10, `${answer.usage!.input_tokens} vs ${withoutThought.usage!.input_tokens} without the thought`);
       const chained = await openai.responses.create({ model: "x", previous_response_id: called.id, input: [output], tools: [RESPONSES_WEATHER], temperature: 0 });
-      assert.equal(chained.output_text, OSLO_ANSWER);
+      assert.equal(chained.output_text, model.afterResult.answer);
       assert.equal(chained.usage!.input_tokens, answer.usage!.input_tokens, "the chain restores the same history as the encrypted thought");
     });
 
@@ -250,13 +269,13 @@ for (const model of MODELS) {
       assert.match(thinking.signature, SIGNED);
       assert.deepEqual([use.name, use.input], ["get_weather", { city: "Oslo" }]);
 
-      const result = { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: use.id, content: JSON.stringify(OSLO_WEATHER) }] };
+      const result = { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: use.id, content: OSLO_WEATHER_TEXT }] };
       const turn = (content: Anthropic.ContentBlockParam[]) => ({ model: "x", max_tokens: 64, ...GREEDY, tools: [ANTHROPIC_WEATHER], messages: [question, { role: "assistant" as const, content }, result] });
       const answer = await anthropic.messages.create(turn(called.content));
       assert.equal(answer.stop_reason, "end_turn");
-      const [finalThinking, text] = answer.content;
-      assert.equal(finalThinking?.type === "thinking" && finalThinking.thinking, OSLO_RESULT_THOUGHT);
-      assert.deepEqual(text, { type: "text", text: OSLO_ANSWER });
+      const thoughts = answer.content.filter((block) => block.type === "thinking").map((block) => block.type === "thinking" && block.thinking);
+      assert.deepEqual(thoughts, model.afterResult.thought === undefined ? [] : [model.afterResult.thought]);
+      assert.deepEqual(answer.content.at(-1), { type: "text", text: model.afterResult.answer });
       const seen = (usage: Anthropic.Usage) => usage.input_tokens + (usage.cache_read_input_tokens ?? 0);
       const withoutThought = await anthropic.messages.create({ ...turn([use]), max_tokens: 1 });
       assert.ok(seen(answer.usage) >= seen(withoutThought.usage) + 10, `${seen(answer.usage)} vs ${seen(withoutThought.usage)} without the thought`);

@@ -38,3 +38,9 @@ export function bounded(tool: Tool): Tool {
 
 export const OSLO_WEATHER = { city: "Oslo", temperature: 12, condition: "rainy" };
 export const OSLO_ANSWER = "It is 12°C and rainy in Oslo.";
+/**
+ * The weather as a Python tool returns it (`json.dumps`: a space after each colon and comma), as the
+ * thinking models were trained to read it. A model's own template renders a tool's output as sent,
+ * as llama-server does (node-llama-cpp's wrappers wrote it out again that way).
+ */
+export const OSLO_WEATHER_TEXT = '{"city": "Oslo", "temperature": 12, "condition": "rainy"}';

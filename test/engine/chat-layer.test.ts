@@ -168,11 +168,42 @@ describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
     const params = layer.apply(chatInputs(CONVERSATIONS.tools!, { effort: null, budget: null }));
     const events: EngineEvent[] = [];
     const queue = { push: (event: EngineEvent) => events.push(event) } as unknown as EventQueue<EngineEvent>;
-    const turn = { hidden: new Set<never>(), stopStrings: [], formatStops: [], parser: layer.parser(params, true), maxCalls: null, newCallId: () => "call_0" };
+    const turn = { hidden: new Set<never>(), stopStrings: [], formatStops: [], parser: layer.parser(params, true), maxCalls: null, thoughtTags: null, newCallId: () => "call_0" };
     const sink = new ParserSink(() => "\n", turn, queue);
     for (let token = 0; token < 3; token++) assert.equal(sink.token(token as never), null);
     assert.deepEqual(sink.end({ type: "length" }), { finish: { type: "length" }, reasoningTokens: 0 });
     assert.deepEqual(events, [{ type: "text", text: "\n\n\n" }]);
+  });
+
+  test("Qwen3: a thought tag where none belongs (pushed by logit_bias) is left out", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const layer = layerFor("Qwen-Qwen3-0.6B.jinja");
+    const params = layer.apply(chatInputs(CONVERSATIONS.plain!, { effort: null, budget: null }));
+    const pieces = ["<think>", "</think>", "Paris."];
+    const run = (tokens: number[]) => {
+      const events: EngineEvent[] = [];
+      const queue = { push: (event: EngineEvent) => events.push(event) } as unknown as EventQueue<EngineEvent>;
+      const turn = { hidden: new Set<never>(), stopStrings: [], formatStops: [], parser: layer.parser(params, false), maxCalls: null, thoughtTags: { start: 0 as never, ends: new Set([1 as never]), open: false }, newCallId: () => "call_0" };
+      const sink = new ParserSink((ids) => ids.map((id) => pieces[id]!).join(""), turn, queue);
+      for (const token of tokens) assert.equal(sink.token(token as never), null);
+      sink.end({ type: "end" });
+      return events;
+    };
+    const said = (events: EngineEvent[]) => events.map((event) => ("text" in event ? event.text : "")).join("");
+    for (const events of [run([1, 1, 1, 1]), run([0, 0, 1, 2]), run([0, 1, 0, 1, 2])]) {
+      assert.ok(!said(events).includes("think>"), JSON.stringify(events));
+    }
+    assert.deepEqual(run([0, 0, 1, 2]).filter((event) => event.type === "text"), [{ type: "text", text: "Paris." }]);
+  });
+
+  test("the request's chat_template_kwargs reach the template, over the server's defaults", (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const layer = layerFor("openai-gpt-oss-120b.jinja");
+    const render = (templateKwargs?: Record<string, unknown>) =>
+      layer.apply(chatInputs({ ...CONVERSATIONS.plain!, ...(templateKwargs ? { templateKwargs } : {}) }, { effort: "low", budget: null })).prompt;
+    assert.match(render(), /Reasoning: low/);
+    assert.match(render({ reasoning_effort: "high" }), /Reasoning: high/);
+    assert.match(render({ model_identity: "You are oserve's test model." }), /^<\|start\|>system<\|message\|>You are oserve's test model\./);
   });
 
   test("the tools offered are rendered in the template's own words", (t) => {

@@ -7,9 +7,11 @@ import type { NodeLlamaCppModule } from "../node-llama-cpp.ts";
 import type { DecodeTurn } from "../direct-chat.ts";
 import { controlTokens } from "../format-tokens.ts";
 import { promptTokens } from "../prompt-tokens.ts";
+import { ThoughtBudget } from "../thought-budget.ts";
 import type { GenerationRequest } from "../types.ts";
 import type { ReasoningDefaults } from "../reasoning.ts";
 import { callAtOnce } from "./grammar.ts";
+import { LazyGrammar } from "./lazy-grammar.ts";
 import { chatInputs } from "./inputs.ts";
 import { addonModel, type ChatLayer, type ChatParams } from "./native.ts";
 import type { ParserTurn } from "./parser-sink.ts";
@@ -18,8 +20,10 @@ import type { ParserTurn } from "./parser-sink.ts";
 export interface RenderedTurn {
   params: ChatParams;
   prompt: Token[];
-  /** The format's grammar, where it applies from the first token (a required tool call); lazy grammars are not applied. */
+  /** The format's grammar, where it applies from the first token (a required tool call, an output format). */
   grammar: string | null;
+  /** The format's tool-call grammar, where it applies once a call begins (tool_choice auto). */
+  lazyGrammar: string | null;
   /** Whether the output's tool calls are read as calls. */
   tools: boolean;
   /** Most tool calls one answer may make; null: any number. */
@@ -27,7 +31,7 @@ export interface RenderedTurn {
 }
 
 export class NativeChat {
-  /** Control tokens: left out of the text unless the format preserves them. */
+  /** Control tokens and the format's markup: left out of the text unless the turn preserves them. */
   private readonly control: ReadonlySet<Token>;
   /** Control tokens less each format's preserved ones, by the preserved list. */
   private readonly hiddenByPreserved = new Map<string, ReadonlySet<Token>>();
@@ -36,8 +40,11 @@ export class NativeChat {
     private readonly lib: NodeLlamaCppModule,
     private readonly model: LlamaModel,
     readonly layer: ChatLayer,
+    /** The format's markup (a tool turn's preserved tokens: `<tool_call>`, `<think>`, …): text only where a turn preserves it. */
+    markers: readonly string[],
   ) {
-    this.control = controlTokens(model.fileInfo.metadata.tokenizer?.ggml?.token_type);
+    const control = controlTokens(model.fileInfo.metadata.tokenizer?.ggml?.token_type);
+    this.control = new Set([...control, ...this.singleTokens(markers)]);
   }
 
   /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
@@ -46,7 +53,8 @@ export class NativeChat {
     const prompt = promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
     const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;
-    return { params, prompt, grammar, tools, maxCalls: request.parallelToolCalls ? null : 1 };
+    const lazyGrammar = params.grammar !== "" && params.grammar_lazy && tools ? params.grammar : null;
+    return { params, prompt, grammar, lazyGrammar, tools, maxCalls: request.parallelToolCalls ? null : 1 };
   }
 
   /** What reads the turn's tokens: hidden tokens, stops and a fresh parser. */
@@ -57,8 +65,23 @@ export class NativeChat {
       formatStops: rendered.params.additional_stops,
       parser: this.layer.parser(rendered.params, rendered.tools),
       maxCalls: rendered.maxCalls,
+      thoughtTags: this.thoughtTags(rendered.params),
       newCallId: () => `call_${randomBytes(12).toString("hex")}`,
     };
+  }
+
+  /** The format's thought tags, where each is one token (ParserTurn.thoughtTags). */
+  private thoughtTags(params: ChatParams): ParserTurn["thoughtTags"] {
+    const { thinking_start_tag: start, thinking_end_tags: ends, generation_prompt: prompt } = params;
+    const one = (text: string) => {
+      const tokens = promptTokens(this.model, text, { addSpecial: false, parseSpecial: true });
+      return tokens.length === 1 ? tokens[0]! : null;
+    };
+    const startToken = start === "" ? null : one(start);
+    const endTokens = ends.map(one);
+    if (startToken === null || endTokens.length === 0 || endTokens.some((token) => token === null)) return null;
+    const open = prompt.lastIndexOf(start) > Math.max(...ends.map((end) => prompt.lastIndexOf(end)));
+    return { start: startToken, ends: new Set(endTokens as Token[]), open };
   }
 
   /**
@@ -67,16 +90,41 @@ export class NativeChat {
    */
   readonly endsTurn = (token: Token): boolean => addonModel(this.model).isEogToken(token);
 
+  /**
+   * The thought's budget for one generation, where the format names its tags (llama-server's
+   * reasoning budget; Infinity: none, the thought only followed): the generation prompt's tokens are
+   * read first (a prompt that opens the thought starts the count). Null where the format has no thought tags.
+   */
+  thoughtBudget(rendered: RenderedTurn, budget: number): ThoughtBudget | null {
+    const { thinking_start_tag: start, thinking_end_tags: ends, generation_prompt: prompt } = rendered.params;
+    if (start === "" || ends.length === 0) return null;
+    const tokens = (text: string) => promptTokens(this.model, text, { addSpecial: false, parseSpecial: true });
+    const endTokens = ends.map(tokens);
+    const counter = new ThoughtBudget({ start: tokens(start), ends: endTokens, forced: endTokens[0]! }, budget, (token) => !this.model.detokenize([token], true).endsWith("\uFFFD"));
+    for (const token of tokens(prompt)) counter.accept(token);
+    return counter;
+  }
+
+  /** The tool-call grammar for one generation, applied once a call begins; `thought` follows the thought (none inside it). */
+  lazyGrammar(grammar: LlamaGrammar, rendered: RenderedTurn, thought: ThoughtBudget | null): LazyGrammar {
+    return new LazyGrammar(this.lib, this.model.llama, this.model, grammar, rendered.params.grammar_triggers, thought);
+  }
+
   /** The grammar's state for one generation. */
   grammarState(grammar: LlamaGrammar): NonNullable<DecodeTurn["grammar"]> {
     return new this.lib.LlamaGrammarEvaluationState({ model: this.model, grammar });
+  }
+
+  /** The texts that are one token each, as those tokens. */
+  private singleTokens(texts: readonly string[]): Token[] {
+    return texts.map((text) => this.model.tokenize(text, true)).filter((tokens) => tokens.length === 1).map((tokens) => tokens[0]!);
   }
 
   private hidden(preserved: readonly string[]): ReadonlySet<Token> {
     const key = JSON.stringify(preserved);
     let hidden = this.hiddenByPreserved.get(key);
     if (!hidden) {
-      const kept = new Set(preserved.map((text) => this.model.tokenize(text, true)).filter((tokens) => tokens.length === 1).map((tokens) => tokens[0]!));
+      const kept = new Set(this.singleTokens(preserved));
       hidden = new Set([...this.control].filter((token) => !kept.has(token)));
       this.hiddenByPreserved.set(key, hidden);
     }

@@ -1,7 +1,7 @@
 // The seam to llama.cpp's chat layer in the engine build's addon (native/chat-layer.cpp), declared
 // once and typed: node-llama-cpp's prebuilt has none of it, and then the model's chat wrapper is
 // node-llama-cpp's (the startup line says which layer runs).
-import type { Llama, LlamaModel } from "node-llama-cpp";
+import type { Llama, LlamaGrammarEvaluationState, LlamaModel, Token } from "node-llama-cpp";
 import type { ChatInputs } from "./inputs.ts";
 import type { MessageDiff } from "./diff-events.ts";
 
@@ -54,6 +54,28 @@ interface AddonModel {
 
 export function addonModel(model: LlamaModel): AddonModel {
   return (model as unknown as { _model: AddonModel })._model;
+}
+
+/** node-llama-cpp's addon calls that move a grammar's state by a token, as its sampler does after sampling one. */
+interface GrammarStateBindings {
+  AddonSampler: {
+    canBeNextTokenForGrammarEvaluationState(state: unknown, token: Token): boolean;
+    acceptGrammarEvaluationStateToken(state: unknown, token: Token): void;
+  };
+}
+
+/**
+ * Moves a grammar's state over tokens written before the grammar applied (a lazy grammar's trigger);
+ * false, the state left where the refusal came, where the grammar refuses one of them.
+ */
+export function acceptGrammarTokens(llama: Llama, state: LlamaGrammarEvaluationState, tokens: readonly Token[]): boolean {
+  const { AddonSampler } = (llama as unknown as { _bindings: GrammarStateBindings })._bindings;
+  const native = (state as unknown as { _state: unknown })._state;
+  for (const token of tokens) {
+    if (!AddonSampler.canBeNextTokenForGrammarEvaluationState(native, token)) return false;
+    AddonSampler.acceptGrammarEvaluationStateToken(native, token);
+  }
+  return true;
 }
 
 /** The addon's chat layer, where the loaded addon has one. */

@@ -20,6 +20,12 @@ export interface ParserTurn {
   parser: ChatParser;
   /** Most tool calls the answer may make (the turn ends where another begins); null: any number. */
   maxCalls: number | null;
+  /**
+   * The format's thought tags where each is one token: one thought a turn, so a tag where none
+   * belongs (a second `<think>`, a `</think>` where no thought is open) is left out, as on the
+   * wrappers' path. `open`: the prompt opened the thought. Null: tags of several tokens, or none.
+   */
+  thoughtTags: { start: Token; ends: ReadonlySet<Token>; open: boolean } | null;
   newCallId: () => string;
 }
 
@@ -34,6 +40,10 @@ export class ParserSink implements TokenSink {
   /** The text the parser read, and whether it gave anything: a message it reads as empty is the text itself (llama-server's rule). */
   private parsedText = "";
   private gave = false;
+  /** Where the turn is with its one thought, by its tags (ParserTurn.thoughtTags). */
+  private thought: "before" | "open" | "closed";
+  /** The final parse failed: the raw text is not the answer (it holds the format's markup). */
+  private unreadable = false;
 
   constructor(
     detokenize: Detokenize,
@@ -43,11 +53,12 @@ export class ParserSink implements TokenSink {
     this.detokenizer = new Detokenizer(detokenize);
     this.stops = new StopStrings([...turn.stopStrings, ...turn.formatStops]);
     this.diffs = new DiffEvents(turn.newCallId);
+    this.thought = turn.thoughtTags?.open ? "open" : "before";
   }
 
   token(token: Token): GenerationOutcome | null {
     this.generated++;
-    if (this.turn.hidden.has(token)) return null;
+    if (this.turn.hidden.has(token) || this.misplacedTag(token)) return null;
     const scan = this.stops.push(this.detokenizer.push(token));
     if (this.parse(scan.text, true)) return this.end({ type: "tool_calls" }, false);
     return scan.stop === null ? null : this.end(this.stopped(scan.stop), false);
@@ -62,9 +73,23 @@ export class ParserSink implements TokenSink {
     } else {
       this.parse("", false);
     }
-    if (!this.gave && this.parsedText !== "") this.events.push({ type: "text", text: this.parsedText });
+    if (!this.gave && !this.unreadable && this.parsedText !== "") this.events.push({ type: "text", text: this.parsedText });
     if (this.diffs.count > 0 && finish.type !== "length") finish = { type: "tool_calls" };
     return { finish, reasoningTokens: this.thoughtTokens ?? (this.thinking ? this.generated : 0) };
+  }
+
+  /** Whether a token is a thought tag where none belongs (one thought a turn: opened once, closed once, closed only where it was opened). */
+  private misplacedTag(token: Token): boolean {
+    const tags = this.turn.thoughtTags;
+    if (tags === null) return false;
+    if (token === tags.start) {
+      if (this.thought !== "before") return true;
+      this.thought = "open";
+    } else if (tags.ends.has(token)) {
+      if (this.thought !== "open") return true;
+      this.thought = "closed";
+    }
+    return false;
   }
 
   /** Parses what was added; true where a tool call past the most allowed began (the turn ends there). */
@@ -87,13 +112,20 @@ export class ParserSink implements TokenSink {
   /**
    * The parser's diffs. Text it cannot read yet (a partial parse that fails) waits for more; a
    * final parse that fails, once the turn was cut inside a call past the most allowed, adds nothing.
+   * Output that does not end in the format (a model that drifted out of it) is read as far as it
+   * goes, as a partial message: llama-server answers a 500 there, and the client loses the turn.
    */
   private read(text: string, partial: boolean): MessageDiff[] {
     try {
       return this.turn.parser.update(text, partial);
-    } catch (error) {
+    } catch {
       if (partial || this.diffs.count > 0) return [];
-      throw error;
+      this.unreadable = true;
+      try {
+        return this.turn.parser.update("", true);
+      } catch {
+        return [];
+      }
     }
   }
 

@@ -15,7 +15,7 @@
 // --thread-sweep also measures in-process decode speed for each thread count.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadLlamaEngine } from "../src/engine/llama.ts";
+import { loadLlamaEngine } from "../src/engine/llama-load.ts";
 import type { Engine, GenerationRequest } from "../src/engine/types.ts";
 import { resolveConfig } from "../src/config.ts";
 import { parseChatRequest } from "../src/openai/chat-request.ts";

@@ -8,7 +8,8 @@ import { ModelPool, type PoolEvent, type UnloadReason } from "./models/model-poo
 import { capJitTier } from "./jit-tier.ts";
 import { describeEngine } from "./engine/engine-build.ts";
 import { describeWeights, isRepacked } from "./engine/weights.ts";
-import { estimateMemory, loadLlamaEngine, prepareLlama, type LlamaEngine } from "./engine/llama.ts";
+import { estimateMemory, loadLlamaEngine, prepareLlama } from "./engine/llama-load.ts";
+import type { LlamaEngine } from "./engine/llama.ts";
 import { checkGgufFile, isModelUri, resolveModel } from "./model-file.ts";
 import type { ServerState } from "./server-state.ts";
 import { describeStartup, startupMark, traceStartupWanted } from "./startup-trace.ts";

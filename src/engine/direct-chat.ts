@@ -17,6 +17,9 @@ import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./t
 /** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
 const PENALTY_WINDOW = 64;
 
+/** What decodes a prepared turn on the sequence it was given, its events into the queue, until `stop` or its end. */
+export type Produce = (sequence: LlamaContextSequence, events: EventQueue<EngineEvent>, stop: AbortSignal) => Promise<GenerationOutcome>;
+
 /** Where each generated token goes: text, events, a stop found. */
 export interface TokenSink {
   /** A generated token that does not end the turn; a finish where the output must end here (a stop string). */

@@ -46,3 +46,8 @@ export class FormatGrammarError extends Error {
     this.name = "FormatGrammarError";
   }
 }
+
+/** An error's message, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -33,3 +33,13 @@ function logitBias(entries: Sampling["logitBias"], bias: TokenBias): TokenBias {
   for (const { token, bias: value } of entries) bias.set(token as Token, value <= -100 ? "never" : { logit: value });
   return bias;
 }
+
+/** Sampling with the client's stop strings and the abort signal, as LlamaChat and LlamaCompletion take them. */
+export function generationOptions(sampling: Sampling, newTokenBias: () => TokenBias, stops: string[], stop: AbortSignal) {
+  return {
+    ...samplingOptions(sampling, newTokenBias),
+    customStopTriggers: stops.length > 0 ? stops : undefined,
+    signal: stop,
+    stopOnAbortSignal: true,
+  };
+}

@@ -4,7 +4,7 @@
 // llama.cpp's logs away from JS for good: printed raw on the console, and no weights line.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadLlamaEngine } from "../../src/engine/llama.ts";
+import { loadLlamaEngine } from "../../src/engine/llama-load.ts";
 import { RANDOM } from "../e2e/server.ts";
 import { needsEngineBuild } from "./needs-engine-build.ts";
 

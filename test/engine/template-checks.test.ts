@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { loadLlamaEngine } from "../../src/engine/llama.ts";
+import { loadLlamaEngine } from "../../src/engine/llama-load.ts";
 import { cacheDir, TemplateChecks } from "../../src/engine/template-checks.ts";
 import { TINY_CHAT } from "../e2e/server.ts";
 

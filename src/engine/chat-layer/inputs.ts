@@ -72,7 +72,8 @@ export function chatInputs(request: GenerationRequest, defaults: ReasoningDefaul
   // llama-server's default template arguments (common/arg.cpp): an earlier turn's thought is kept
   // where the template can keep it.
   const templateKwargs: Record<string, string> = { preserve_reasoning: "true" };
-  if (effort !== null && effort !== "none") templateKwargs.reasoning_effort = JSON.stringify(effort === "minimal" ? "low" : effort);
+  // The effort as the client named it (gpt-oss, DeepSeek V4, Solar, Cohere read it), as llama-server passes it.
+  if (effort !== null && effort !== "none") templateKwargs.reasoning_effort = JSON.stringify(effort);
   // The client's own arguments come last and win, as in llama-server.
   for (const [name, value] of Object.entries(request.templateKwargs ?? {})) if (value !== undefined) templateKwargs[name] = JSON.stringify(value);
   const last = request.messages.at(-1);

@@ -37,6 +37,8 @@ export interface ModelSettings {
   reasoningEffort: ReasoningEffort | null;
   /** Most thought tokens for requests that name no budget; null: no cap beyond the answer's. */
   reasoningBudget: number | null;
+  /** Sampling temperature for requests that send none (llama-server's --temp). */
+  temperature: number;
   /** The chat format: "auto" (the model's own template through llama.cpp's chat layer, where the engine build has it; else node-llama-cpp's choice), "jinjaTemplate" (the GGUF's own Jinja template), or a wrapper's name. */
   chatTemplate: ChatTemplate;
   /** A Jinja chat template file to use in place of the GGUF's own; null: the GGUF's. */
@@ -53,7 +55,7 @@ export interface ModelEntry extends ModelSource {
 }
 
 /** The flags a config file's `[models.NAME]` table may set for its model alone. */
-export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "chat-template", "chat-template-file"] as const;
+export const MODEL_SETTING_FLAGS = ["ctx-size", "max-tokens", "threads", "gpu-layers", "repack", "parallel", "max-queue", "reasoning-effort", "reasoning-budget", "temp", "chat-template", "chat-template-file"] as const;
 type ModelSettingFlag = (typeof MODEL_SETTING_FLAGS)[number];
 
 /** The server's settings; its ModelSettings are those of every model that sets none of its own. */
@@ -141,7 +143,8 @@ export const FLAGS = {
   "reasoning-format": { description: "Where chat completions put a thinking model's thought: separate (reasoning_content) | inline (<think> in content) | hidden", default: "separate" },
   "reasoning-effort": { description: "Reasoning effort for requests that ask for none: none | minimal | low | medium | high (default: the model's own)", default: undefined },
   "reasoning-budget": { description: "Most tokens a thought may take, for requests that set no budget; -1: no cap", default: "-1" },
-  "chat-template": { description: "The chat format: auto (the model's own Jinja template, rendered and parsed by llama.cpp's chat layer as llama-server does; node-llama-cpp's choice for thinking templates and where the engine build is missing), jinjaTemplate, or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
+  temp: { description: "Sampling temperature for requests that send none (llama-server's --temp); 0: greedy", default: "0.8" },
+  "chat-template": { description: "The chat format: auto or jinjaTemplate (the model's own Jinja template, rendered and parsed by llama.cpp's chat layer as llama-server does; node-llama-cpp's choice where the engine build is missing), or a node-llama-cpp wrapper: chatML, qwen, llama3.1, mistral, gemma, harmony, deepSeek, …", default: "auto" },
   "chat-template-file": { description: "A Jinja chat template file to use in place of the GGUF's own (llama-server's --chat-template-file)", default: undefined },
 } as const;
 
@@ -257,6 +260,7 @@ function modelSettings(value: (flag: ModelSettingFlag) => string | undefined): M
     maxQueue: integer("max-queue", value("max-queue"), { min: 0 }),
     reasoningEffort: effort === undefined ? null : oneOf("reasoning-effort", effort, REASONING_EFFORTS),
     reasoningBudget: budget === "-1" ? null : integer("reasoning-budget", budget, { min: 0 }),
+    temperature: number("temp", value("temp"), { min: 0, max: 100 }),
     chatTemplate: oneOf("chat-template", value("chat-template"), CHAT_TEMPLATES),
     chatTemplateFile: value("chat-template-file") ?? null,
   };

@@ -222,6 +222,7 @@ async function loadModel(config: Config, model: ModelEntry, options: StartOption
     parallel: settings.parallel,
     maxQueue: settings.maxQueue,
     reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
+    temperature: settings.temperature,
     chatTemplate: settings.chatTemplate,
     templateText: settings.chatTemplateFile === null ? null : await readTemplateFile(settings.chatTemplateFile),
     chatWrapperAfterLoad,

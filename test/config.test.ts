@@ -74,6 +74,12 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "reasoning-budget": "0" }, {}).reasoningBudget, 0);
   });
 
+  test("--temp: the temperature of requests that send none, 0.8 unless set (llama-server's --temp)", () => {
+    assert.equal(resolveConfig({ model: "m.gguf" }, {}).temperature, 0.8);
+    assert.equal(resolveConfig({ model: "m.gguf", temp: "0" }, {}).temperature, 0);
+    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_TEMP: "0.2" }).temperature, 0.2);
+  });
+
   test("sizes take units", () => {
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
     assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
@@ -94,6 +100,7 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", "reasoning-format": "raw" }, /--reasoning-format must be one of separate, inline, hidden/],
     [{ model: "m.gguf", "reasoning-effort": "max" }, /--reasoning-effort must be one of none, minimal, low, medium, high/],
     [{ model: "m.gguf", "reasoning-budget": "-2" }, /--reasoning-budget/],
+    [{ model: "m.gguf", temp: "-1" }, /--temp must be a number from 0 to 100/],
     [{ model: "m.gguf", "api-key": "a", "api-key-file": "/k" }, /not both/],
     [{ model: "m.gguf", "api-key-file": "/nonexistent/oserve-key" }, /--api-key-file \/nonexistent\/oserve-key: no such file/],
   ] as const) {

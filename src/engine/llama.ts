@@ -18,7 +18,7 @@ import type { WeightBuffer } from "./weights.ts";
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
-import { generationOptions, samplingOptions } from "./sampling.ts";
+import { DEFAULT_TEMPERATURE, generationOptions, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
 import { finishReason } from "./stop-metadata.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
@@ -46,6 +46,8 @@ export interface LlamaEngineOptions {
   repack: boolean;
   /** The server's reasoning effort and thought budget, for requests that name neither; none: the model's own. */
   reasoning?: ReasoningDefaults;
+  /** Sampling temperature for requests that send none (--temp); unset: DEFAULT_TEMPERATURE. */
+  temperature?: number;
   /** Called with 0..1 while the model loads. */
   onLoadProgress?: (progress: number) => void;
   /** Aborts the load (the server stopping). */
@@ -74,6 +76,7 @@ export class LlamaEngine implements Engine {
   /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
   private readonly vocabularySize: number | null;
   private readonly reasoningDefaults: ReasoningDefaults;
+  private readonly samplingDefaults: SamplingDefaults;
   /** node-llama-cpp's chat wrappers: the chat format where llama.cpp's chat layer does not serve the model. */
   private readonly wrappers: WrapperChat;
   /** The server's output cap (--max-tokens): requests that ask for none get it, none get more; null: no cap but the context's. */
@@ -104,7 +107,8 @@ export class LlamaEngine implements Engine {
     this.modelId = options.modelId;
     this.threads = options.threads;
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
-    this.wrappers = new WrapperChat(lib, model, options.chatTemplate ?? "auto", this.reasoningDefaults, grammars, batchWindow);
+    this.samplingDefaults = { temperature: options.temperature ?? DEFAULT_TEMPERATURE };
+    this.wrappers = new WrapperChat(lib, model, options.chatTemplate ?? "auto", this.reasoningDefaults, this.samplingDefaults, grammars, batchWindow);
     this.maxTokens = options.maxTokens ?? null;
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
@@ -214,7 +218,7 @@ export class LlamaEngine implements Engine {
     // grammar); one node-llama-cpp cannot compile leaves the calls to the parser alone.
     const lazyGrammar = rendered.lazyGrammar === null ? null : await this.grammars.forGbnf(rendered.lazyGrammar).catch(() => null);
     this.slots.checkCapacity();
-    const sampling = samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model));
+    const sampling = samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model), this.samplingDefaults);
     const budget = request.reasoning.budget ?? this.reasoningDefaults.budget;
     const produce: Produce = (sequence, events, stop) => {
       const stream = this.batchWindow.begin();
@@ -338,7 +342,7 @@ export class LlamaEngine implements Engine {
     stop: AbortSignal,
   ): Promise<GenerationOutcome> {
     const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
-    const options = { ...generationOptions(request.sampling, () => this.lib.TokenBias.for(this.model), request.stop, stop), maxTokens, onTextChunk: (text: string) => events.push({ type: "text", text }) };
+    const options = { ...generationOptions(request.sampling, () => this.lib.TokenBias.for(this.model), this.samplingDefaults, request.stop, stop), maxTokens, onTextChunk: (text: string) => events.push({ type: "text", text }) };
     try {
       const { metadata } =
         text.suffix === null

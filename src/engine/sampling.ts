@@ -7,11 +7,19 @@ type SamplingOptions = Pick<
   "temperature" | "topP" | "topK" | "minP" | "seed" | "repeatPenalty" | "tokenBias"
 >;
 
+/** The server's default temperature unless --temp sets another: llama-server's and Ollama's; OpenAI's is 1. */
+export const DEFAULT_TEMPERATURE = 0.8;
+
+/** The engine's sampling defaults: the temperature of requests that send none (--temp). */
+export interface SamplingDefaults {
+  temperature: number;
+}
+
 /** `newTokenBias` makes an empty TokenBias for the model (node-llama-cpp's class, loaded at run time). */
-export function samplingOptions(sampling: Sampling, newTokenBias: () => TokenBias): SamplingOptions {
+export function samplingOptions(sampling: Sampling, newTokenBias: () => TokenBias, defaults: SamplingDefaults): SamplingOptions {
   const penalize = sampling.presencePenalty !== null || sampling.frequencyPenalty !== null;
   return {
-    temperature: sampling.temperature,
+    temperature: sampling.temperature ?? defaults.temperature,
     topP: sampling.topP ?? undefined,
     topK: sampling.topK ?? undefined,
     minP: sampling.minP ?? undefined,
@@ -35,9 +43,9 @@ function logitBias(entries: Sampling["logitBias"], bias: TokenBias): TokenBias {
 }
 
 /** Sampling with the client's stop strings and the abort signal, as LlamaChat and LlamaCompletion take them. */
-export function generationOptions(sampling: Sampling, newTokenBias: () => TokenBias, stops: string[], stop: AbortSignal) {
+export function generationOptions(sampling: Sampling, newTokenBias: () => TokenBias, defaults: SamplingDefaults, stops: string[], stop: AbortSignal) {
   return {
-    ...samplingOptions(sampling, newTokenBias),
+    ...samplingOptions(sampling, newTokenBias, defaults),
     customStopTriggers: stops.length > 0 ? stops : undefined,
     signal: stop,
     stopOnAbortSignal: true,

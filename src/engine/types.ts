@@ -18,7 +18,8 @@ export type Message =
 
 export interface Sampling {
   /** 0 picks the most likely token every time. */
-  temperature: number;
+  /** null: the server's default (--temp). */
+  temperature: number | null;
   topP: number | null;
   topK: number | null;
   minP: number | null;

@@ -17,7 +17,7 @@ import { forceFunctionCall, toFunctions } from "./function-calling.ts";
 import type { Grammars } from "./grammars.ts";
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { planThinking, type ReasoningDefaults, type ThinkingPlan } from "./reasoning.ts";
-import { generationOptions, samplingOptions } from "./sampling.ts";
+import { generationOptions, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SegmentEvents, type ResponseChunk } from "./segment-events.ts";
 import { finishReason } from "./stop-metadata.ts";
 import { ToolCallEvents } from "./tool-call-events.ts";
@@ -50,6 +50,7 @@ export class WrapperChat {
     private readonly model: LlamaModel,
     private readonly chatTemplate: ChatTemplate,
     private readonly reasoningDefaults: ReasoningDefaults,
+    private readonly samplingDefaults: SamplingDefaults,
     private readonly grammars: Grammars,
     private readonly batchWindow: BatchWindow,
   ) {}
@@ -174,7 +175,7 @@ export class WrapperChat {
         segment?.suffix === undefined || (continuing && opensOnStart(segment.prefix))
           ? null
           : this.thoughtMarkers(segment.prefix, segment.suffix, markers),
-      sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model)),
+      sampling: samplingOptions(request.sampling, () => this.lib.TokenBias.for(this.model), this.samplingDefaults),
     };
   }
 
@@ -199,7 +200,7 @@ export class WrapperChat {
     const generated = () => sequence.tokenMeter.usedOutputTokens - before;
     const segments = new SegmentEvents(plan.markers, (tokens, lastTokens) => this.model.detokenize(tokens, false, lastTokens), generated);
     const common = {
-      ...generationOptions(request.sampling, () => this.lib.TokenBias.for(this.model), request.stop, stop),
+      ...generationOptions(request.sampling, () => this.lib.TokenBias.for(this.model), this.samplingDefaults, request.stop, stop),
       onResponseChunk: (chunk: ResponseChunk) => segments.onChunk(chunk).forEach((event) => events.push(event)),
       // The wrapper's default budget is half the context; the answer's own budget is the only cap unless one was asked for.
       budgets: { thoughtTokens: plan.thoughtBudget ?? Infinity, commentTokens: Infinity },

@@ -1,12 +1,10 @@
 import type { Sampling } from "../engine/types.ts";
 
-/** llama-server's and Ollama's default; OpenAI's is 1. Clients that care send their own. */
-export const DEFAULT_TEMPERATURE = 0.8;
 
 /** The engine's sampling from whatever subset of parameters an API has; the rest keep the model's defaults. */
 export function sampling(given: Partial<Record<Exclude<keyof Sampling, "logitBias">, number | null | undefined>> & { logitBias?: Sampling["logitBias"] }): Sampling {
   return {
-    temperature: given.temperature ?? DEFAULT_TEMPERATURE,
+    temperature: given.temperature ?? null,
     topP: given.topP ?? null,
     topK: given.topK ?? null,
     minP: given.minP ?? null,

@@ -7,6 +7,7 @@
 // out in TypeScript (src/engine/chat-layer/).
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ common_json triggersJson(const std::vector<common_grammar_trigger> & triggers) {
 class ChatTemplates : public Napi::ObjectWrap<ChatTemplates> {
   public:
     common_chat_templates_ptr templates;
+    /** Whether the template has a thinking switch (llama.cpp renders a probe to know). */
+    bool thinkingSwitch = false;
 
     // new ChatTemplates(addonModel, templateOverride): the model's own template unless one is given.
     ChatTemplates(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ChatTemplates>(info) {
@@ -49,65 +52,117 @@ class ChatTemplates : public Napi::ObjectWrap<ChatTemplates> {
             const std::string override = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
             if (model == nullptr && override.empty()) throw std::invalid_argument("a model or a template is needed");
             templates = common_chat_templates_init(model, override);
+            // A rendering of its own: asked once, as llama-server asks it once at startup.
+            thinkingSwitch = common_chat_templates_support_enable_thinking(templates.get());
         } catch (const std::exception & error) {
             Napi::Error::New(env, std::string("chat template: ") + error.what()).ThrowAsJavaScriptException();
         }
     }
 
-    // apply(inputsJson) → paramsJson: the prompt, and how to constrain and parse what follows it.
+    /** Serializes renderings: the templates are shared by every request of the model. */
+    std::mutex rendering;
+
+    // The inputs as JSON text → the chat params as JSON text: the prompt, and how to constrain and
+    // parse what follows it. No JavaScript values: it runs on the main thread or a worker's.
+    std::string applyJson(const std::string & text) {
+        const auto body = common_json::parse(text);
+        common_chat_templates_inputs inputs;
+        inputs.messages = common_chat_msgs_parse_oaicompat(body.at("messages"));
+        inputs.tools = common_chat_tools_parse_oaicompat(body.value("tools", common_json::array()));
+        inputs.tool_choice = toolChoice(body.value("tool_choice", std::string("auto")));
+        inputs.json_schema = body.value("json_schema", std::string());
+        inputs.parallel_tool_calls = body.value("parallel_tool_calls", false);
+        inputs.add_generation_prompt = body.value("add_generation_prompt", true);
+        if (body.value("continue_final_message", false)) {
+            inputs.continue_final_message = COMMON_CHAT_CONTINUATION_AUTO;
+            inputs.add_generation_prompt = false;
+        }
+        inputs.reasoning_format = common_reasoning_format_from_name(body.value("reasoning_format", std::string("auto")));
+        if (body.contains("now_ms")) {
+            inputs.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(body.at("now_ms").get<int64_t>()));
+        }
+        if (body.contains("chat_template_kwargs")) {
+            const auto & kwargs = body.at("chat_template_kwargs");
+            for (auto it = kwargs.begin(); it != kwargs.end(); ++it) inputs.chat_template_kwargs[it.key()] = it.value().get<std::string>();
+        }
+        std::lock_guard<std::mutex> lock(rendering);
+        // As llama-server (server-context.cpp): thinking on only where the template has the switch.
+        inputs.enable_thinking = body.value("enable_thinking", true) && thinkingSwitch;
+        const auto params = common_chat_templates_apply(templates.get(), inputs);
+        auto out = common_json::object();
+        out["prompt"] = params.prompt;
+        out["format"] = static_cast<int>(params.format);
+        out["format_name"] = std::string(common_chat_format_name(params.format));
+        out["grammar"] = params.grammar;
+        out["grammar_lazy"] = params.grammar_lazy;
+        out["grammar_triggers"] = triggersJson(params.grammar_triggers);
+        out["preserved_tokens"] = params.preserved_tokens;
+        out["additional_stops"] = params.additional_stops;
+        out["parser"] = params.parser;
+        out["generation_prompt"] = params.generation_prompt;
+        out["supports_thinking"] = params.supports_thinking;
+        out["thinking_start_tag"] = params.thinking_start_tag;
+        out["thinking_end_tags"] = params.thinking_end_tags;
+        return out.dump();
+    }
+
+    // apply(inputsJson) → paramsJson, on the main thread.
     Napi::Value Apply(const Napi::CallbackInfo & info) {
         auto env = info.Env();
         try {
-            const auto body = common_json::parse(info[0].As<Napi::String>().Utf8Value());
-            common_chat_templates_inputs inputs;
-            inputs.messages = common_chat_msgs_parse_oaicompat(body.at("messages"));
-            inputs.tools = common_chat_tools_parse_oaicompat(body.value("tools", common_json::array()));
-            inputs.tool_choice = toolChoice(body.value("tool_choice", std::string("auto")));
-            inputs.json_schema = body.value("json_schema", std::string());
-            inputs.parallel_tool_calls = body.value("parallel_tool_calls", false);
-            inputs.add_generation_prompt = body.value("add_generation_prompt", true);
-            if (body.value("continue_final_message", false)) {
-                inputs.continue_final_message = COMMON_CHAT_CONTINUATION_AUTO;
-                inputs.add_generation_prompt = false;
-            }
-            inputs.reasoning_format = common_reasoning_format_from_name(body.value("reasoning_format", std::string("auto")));
-            // As llama-server (server-context.cpp): thinking on only where the template has the switch.
-            inputs.enable_thinking = body.value("enable_thinking", true) && common_chat_templates_support_enable_thinking(templates.get());
-            if (body.contains("now_ms")) {
-                inputs.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(body.at("now_ms").get<int64_t>()));
-            }
-            if (body.contains("chat_template_kwargs")) {
-                const auto & kwargs = body.at("chat_template_kwargs");
-                for (auto it = kwargs.begin(); it != kwargs.end(); ++it) inputs.chat_template_kwargs[it.key()] = it.value().get<std::string>();
-            }
-            const auto params = common_chat_templates_apply(templates.get(), inputs);
-            auto out = common_json::object();
-            out["prompt"] = params.prompt;
-            out["format"] = static_cast<int>(params.format);
-            out["format_name"] = std::string(common_chat_format_name(params.format));
-            out["grammar"] = params.grammar;
-            out["grammar_lazy"] = params.grammar_lazy;
-            out["grammar_triggers"] = triggersJson(params.grammar_triggers);
-            out["preserved_tokens"] = params.preserved_tokens;
-            out["additional_stops"] = params.additional_stops;
-            out["parser"] = params.parser;
-            out["generation_prompt"] = params.generation_prompt;
-            out["supports_thinking"] = params.supports_thinking;
-            out["thinking_start_tag"] = params.thinking_start_tag;
-            out["thinking_end_tags"] = params.thinking_end_tags;
-            return Napi::String::New(env, out.dump());
+            return Napi::String::New(env, applyJson(info[0].As<Napi::String>().Utf8Value()));
         } catch (const std::exception & error) {
             Napi::Error::New(env, error.what()).ThrowAsJavaScriptException();
             return env.Undefined();
         }
     }
 
+    // applyAsync(inputsJson) → Promise<paramsJson>, rendered on libuv's thread pool: a long
+    // conversation (the Jinja run and llama.cpp's template analysis take milliseconds, more with
+    // its length) never holds up the event loop and the other streams' tokens.
+    Napi::Value ApplyAsync(const Napi::CallbackInfo & info);
+
     static void init(Napi::Object exports) {
         exports.Set("OserveChatTemplates", DefineClass(exports.Env(), "OserveChatTemplates", {
             InstanceMethod("apply", &ChatTemplates::Apply),
+            InstanceMethod("applyAsync", &ChatTemplates::ApplyAsync),
         }));
     }
 };
+
+/** One rendering on the thread pool; the templates' JS object is held until it is done. */
+class ApplyWorker : public Napi::AsyncWorker {
+  public:
+    ApplyWorker(Napi::Env env, ChatTemplates * owner, Napi::Object holder, std::string inputs)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), owner(owner), holder(Napi::Persistent(holder)), inputs(std::move(inputs)) {}
+
+    Napi::Promise::Deferred deferred;
+
+    void Execute() override {
+        try {
+            result = owner->applyJson(inputs);
+        } catch (const std::exception & error) {
+            SetError(error.what());
+        }
+    }
+
+    void OnOK() override { deferred.Resolve(Napi::String::New(Env(), result)); }
+
+    void OnError(const Napi::Error & error) override { deferred.Reject(error.Value()); }
+
+  private:
+    ChatTemplates * owner;
+    Napi::ObjectReference holder;
+    std::string inputs;
+    std::string result;
+};
+
+Napi::Value ChatTemplates::ApplyAsync(const Napi::CallbackInfo & info) {
+    auto * worker = new ApplyWorker(info.Env(), this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value());
+    auto promise = worker->deferred.Promise();
+    worker->Queue();
+    return promise;
+}
 
 /** One generation's parser: the text so far, parsed again as it grows, and the message it read last. */
 class ChatParser : public Napi::ObjectWrap<ChatParser> {

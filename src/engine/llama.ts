@@ -157,12 +157,12 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(request: GenerationRequest): number {
-    if (this.nativeChat) return this.renderNative(this.nativeChat, request).prompt.length;
+    if (this.nativeChat) return this.renderNativeNow(this.nativeChat, request).prompt.length;
     return this.wrappers.countPromptTokens(request);
   }
 
   renderPrompt(request: GenerationRequest): string {
-    if (this.nativeChat) return this.renderNative(this.nativeChat, request).params.prompt;
+    if (this.nativeChat) return this.renderNativeNow(this.nativeChat, request).params.prompt;
     return this.wrappers.renderPrompt(request);
   }
 
@@ -205,7 +205,7 @@ export class LlamaEngine implements Engine {
 
   /** A chat turn through llama.cpp's chat layer, decoded on the batched path (chat-layer/native-turn.ts). */
   private async prepareNative(native: NativeChat, request: GenerationRequest): Promise<PreparedGeneration> {
-    const rendered = this.renderNative(native, request);
+    const rendered = await this.renderNative(native, request);
     const maxTokens = this.answerBudget(rendered.prompt.length, request.maxTokens);
     // A required call and an output format: llama.cpp's grammar (json_schema_to_grammar for a format, as llama-server).
     const grammar =
@@ -238,13 +238,19 @@ export class LlamaEngine implements Engine {
     return { promptTokens: rendered.prompt.length, run: (signal) => this.generate(rendered.prompt, signal, produce) };
   }
 
-  /** The request through the model's template; what the template or llama.cpp's schema conversion refuses is the client's 400. */
-  private renderNative(native: NativeChat, request: GenerationRequest): RenderedTurn {
+  /** The request through the model's template, off the event loop; what the template or llama.cpp's schema conversion refuses is the client's 400. */
+  private renderNative(native: NativeChat, request: GenerationRequest): Promise<RenderedTurn> {
+    return native.renderAsync(request, this.reasoningDefaults).catch((error: unknown) => {
+      throw renderError(request, error);
+    });
+  }
+
+  /** The same on the event loop, for what answers at once (/apply-template, a token count). */
+  private renderNativeNow(native: NativeChat, request: GenerationRequest): RenderedTurn {
     try {
       return native.render(request, this.reasoningDefaults);
     } catch (error) {
-      if (request.format.type !== "text") throw new FormatGrammarError(errorMessage(error));
-      throw new InvalidInputError("messages", `The model's chat template cannot render this conversation: ${errorMessage(error)}`);
+      throw renderError(request, error);
     }
   }
 
@@ -356,3 +362,8 @@ export class LlamaEngine implements Engine {
 
 }
 
+/** What the template or llama.cpp's schema conversion refuses is the client's 400. */
+function renderError(request: GenerationRequest, error: unknown): Error {
+  if (request.format.type !== "text") return new FormatGrammarError(errorMessage(error));
+  return new InvalidInputError("messages", `The model's chat template cannot render this conversation: ${errorMessage(error)}`);
+}

@@ -49,7 +49,15 @@ export class NativeChat {
 
   /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
   render(request: GenerationRequest, defaults: ReasoningDefaults): RenderedTurn {
-    const params = this.layer.apply(chatInputs(request, defaults));
+    return this.rendered(request, this.layer.apply(chatInputs(request, defaults)));
+  }
+
+  /** The same, rendered off the event loop. */
+  async renderAsync(request: GenerationRequest, defaults: ReasoningDefaults): Promise<RenderedTurn> {
+    return this.rendered(request, await this.layer.applyAsync(chatInputs(request, defaults)));
+  }
+
+  private rendered(request: GenerationRequest, params: ChatParams): RenderedTurn {
     const prompt = promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
     const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;

@@ -34,6 +34,8 @@ export interface ChatParams {
 /** The model's parsed templates. */
 export interface NativeTemplates {
   apply(inputs: string): string;
+  /** The same, on libuv's thread pool. */
+  applyAsync(inputs: string): Promise<string>;
 }
 
 /** One generation's parser. */
@@ -101,6 +103,11 @@ export class ChatLayer {
   /** Renders a conversation; throws where the template refuses it (llama.cpp's message). */
   apply(inputs: ChatInputs): ChatParams {
     return JSON.parse(this.templates.apply(JSON.stringify(inputs))) as ChatParams;
+  }
+
+  /** The same off the event loop (on libuv's thread pool): what a request's rendering takes. */
+  async applyAsync(inputs: ChatInputs): Promise<ChatParams> {
+    return JSON.parse(await this.templates.applyAsync(JSON.stringify(inputs))) as ChatParams;
   }
 
   /** A parser for one generation that `params` began; `tools`: whether calls are read as calls. */

@@ -10,12 +10,13 @@ import { after, before, describe, test } from "node:test";
 import type { Llama, LlamaModel } from "node-llama-cpp";
 import { chatInputs } from "../../src/engine/chat-layer/inputs.ts";
 import { ChatLayer } from "../../src/engine/chat-layer/native.ts";
+import { NativeChat } from "../../src/engine/chat-layer/native-turn.ts";
 import { DiffEvents } from "../../src/engine/chat-layer/diff-events.ts";
 import { ParserSink } from "../../src/engine/chat-layer/parser-sink.ts";
 import type { EventQueue } from "../../src/engine/event-queue.ts";
 import { engineBuild } from "../../src/engine/engine-build.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
-import { importNodeLlamaCpp } from "../../src/engine/node-llama-cpp.ts";
+import { importNodeLlamaCpp, type NodeLlamaCppModule } from "../../src/engine/node-llama-cpp.ts";
 import { CONVERSATIONS, TOOLS } from "../fixtures/templates/conversations.ts";
 import { releaseTemplates } from "../fixtures/templates/release-templates.ts";
 import { TINY_CHAT } from "../e2e/server.ts";
@@ -29,6 +30,7 @@ interface Recorded {
   renderings: Record<string, Record<string, { prompt: string } | { error: string }> | { error: string }>;
 }
 
+let lib: NodeLlamaCppModule;
 let llama: Llama;
 let model: LlamaModel;
 let templates: Map<string, string>;
@@ -114,7 +116,7 @@ const FAMILIES: Array<{ template: string; output: string; calls: Array<{ name: s
 
 describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
   before(async () => {
-    const lib = await importNodeLlamaCpp();
+    lib = await importNodeLlamaCpp();
     llama = await lib.getLlama({ gpu: false, build: "never", logLevel: lib.LlamaLogLevel.error });
     model = await llama.loadModel({ modelPath: TINY_CHAT, vocabOnly: true });
     templates = releaseTemplates();
@@ -204,6 +206,19 @@ describe("llama.cpp's chat layer", { timeout: 120_000 }, () => {
     assert.match(render(), /Reasoning: low/);
     assert.match(render({ reasoning_effort: "high" }), /Reasoning: high/);
     assert.match(render({ model_identity: "You are oserve's test model." }), /^<\|start\|>system<\|message\|>You are oserve's test model\./);
+  });
+
+  test("Mistral Small 3.2: a turn after tool calls renders, the clients' call ids made the template's 9 characters (llama-server refuses it)", async (t) => {
+    if (!needsEngineBuild(t, engineBuild(llama))) return;
+    const layer = layerFor("Mistral-Small-3.2-24B-Instruct-2506.jinja");
+    const conversation = CONVERSATIONS["two calls in one turn"]!;
+    assert.throws(() => layer.apply(chatInputs(conversation, { effort: null, budget: null })), /Tool call IDs should be alphanumeric strings with length 9/);
+    const native = new NativeChat(lib, model, layer, []);
+    const prompt = native.render(conversation, { effort: null, budget: null }).params.prompt;
+    const ids = [...prompt.matchAll(/\[CALL_ID\]([^[]*)\[ARGS\]/g)].map((match) => match[1]);
+    assert.equal(ids.length, 2, prompt);
+    assert.ok(ids.every((id) => /^[A-Za-z0-9]{9}$/.test(id!)), JSON.stringify(ids));
+    assert.equal((await native.renderAsync(conversation, { effort: null, budget: null })).params.prompt, prompt);
   });
 
   test("the tools offered are rendered in the template's own words", (t) => {

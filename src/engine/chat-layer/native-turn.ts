@@ -12,7 +12,8 @@ import type { GenerationRequest } from "../types.ts";
 import type { ReasoningDefaults } from "../reasoning.ts";
 import { callAtOnce } from "./grammar.ts";
 import { LazyGrammar } from "./lazy-grammar.ts";
-import { chatInputs } from "./inputs.ts";
+import { chatInputs, type ChatInputs } from "./inputs.ts";
+import { adaptToTemplate } from "./template-rules.ts";
 import { addonModel, type ChatLayer, type ChatParams } from "./native.ts";
 import type { ParserTurn } from "./parser-sink.ts";
 
@@ -49,12 +50,33 @@ export class NativeChat {
 
   /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
   render(request: GenerationRequest, defaults: ReasoningDefaults): RenderedTurn {
-    return this.rendered(request, this.layer.apply(chatInputs(request, defaults)));
+    let inputs = chatInputs(request, defaults);
+    for (let tries = 0; ; tries++) {
+      try {
+        return this.rendered(request, this.layer.apply(inputs));
+      } catch (error) {
+        inputs = this.retry(inputs, error, tries);
+      }
+    }
   }
 
   /** The same, rendered off the event loop. */
   async renderAsync(request: GenerationRequest, defaults: ReasoningDefaults): Promise<RenderedTurn> {
-    return this.rendered(request, await this.layer.applyAsync(chatInputs(request, defaults)));
+    let inputs = chatInputs(request, defaults);
+    for (let tries = 0; ; tries++) {
+      try {
+        return this.rendered(request, await this.layer.applyAsync(inputs));
+      } catch (error) {
+        inputs = this.retry(inputs, error, tries);
+      }
+    }
+  }
+
+  /** The inputs made to fit the rule a template's refusal names (template-rules.ts), once; else the refusal stands. */
+  private retry(inputs: ChatInputs, error: unknown, tries: number): ChatInputs {
+    const adapted = tries === 0 ? adaptToTemplate(inputs, error instanceof Error ? error.message : String(error)) : null;
+    if (adapted === null) throw error;
+    return adapted;
   }
 
   private rendered(request: GenerationRequest, params: ChatParams): RenderedTurn {

@@ -8,6 +8,7 @@ import { LoadFailedError, NoRoomError, PoolClosedError } from "./models/errors.t
 export type ErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
   | "server_error"

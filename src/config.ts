@@ -93,6 +93,8 @@ export interface Config extends ModelSettings {
   apiKey: string | null;
   /** Origins allowed by CORS (`*` for any); empty: CORS off. */
   corsOrigins: string[];
+  /** Host names a keyless server answers besides this machine's (--allowed-hosts; `*`: any). */
+  allowedHosts: string[];
   /** One access line per request on stderr, as text or JSON. */
   logFormat: "text" | "json";
   /** Where to write `{url, port, model, pid}` once ready; null: nowhere. */
@@ -137,6 +139,7 @@ export const FLAGS = {
   "api-key": { description: "Require this key (Authorization: Bearer KEY) on every route but /health", default: undefined },
   "api-key-file": { description: "Read the API key from this file (keeps it out of ps)", default: undefined },
   cors: { description: "Allow these origins (comma-separated, or *) to call from a browser; off by default", default: undefined },
+  "allowed-hosts": { description: "Without an API key, answer requests for these host names too (comma-separated, or *); by default only this machine's names and addresses", default: undefined },
   "log-format": { description: "Access log lines on stderr: text | json", default: "text" },
   "ready-file": { description: "Once ready, write {url, port, model, pid} as JSON to this file", default: undefined },
   "download-dir": { description: "Where models given by URL are downloaded (default: the platform's cache folder)", default: undefined },
@@ -235,6 +238,7 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
     maxBodyBytes: byteSize("max-body", value("max-body") as string),
     apiKey: apiKey(value("api-key"), value("api-key-file"), io.readFile),
     corsOrigins: (value("cors") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean),
+    allowedHosts: (value("allowed-hosts") ?? "").split(",").map((name) => name.trim()).filter(Boolean),
     logFormat: oneOf("log-format", value("log-format"), ["text", "json"] as const),
     readyFile: value("ready-file") ?? null,
     downloadDir: value("download-dir") ?? defaultDownloadDir(env),

@@ -5,6 +5,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { accessLog } from "./routes/access-log.ts";
 import { requireKey } from "./routes/api-key.ts";
+import { localOnly } from "./routes/local-only.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { anthropicErrorBody, anthropicStatus } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
@@ -33,6 +34,8 @@ export function createApp(state: ServerState): Hono {
     await next();
   });
   app.use("*", accessLog(state));
+  // Keyless, the server is this machine's alone: a foreign Host or a page's Origin is refused first.
+  if (state.config.apiKey === null) app.use("*", localOnly({ allowedHosts: state.config.allowedHosts, cors: state.config.corsOrigins }, (c, error) => errorResponse(c, error)));
   if (state.config.corsOrigins.length > 0) {
     const origins = state.config.corsOrigins;
     app.use(

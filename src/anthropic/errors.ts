@@ -5,6 +5,7 @@ import type { ContextOverflowError } from "../engine/errors.ts";
 export type AnthropicErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  | "permission_error"
   | "not_found_error"
   | "request_too_large"
   | "rate_limit_error"
@@ -33,6 +34,7 @@ export function anthropicErrorBody(error: ApiError): AnthropicErrorBody {
 
 export function anthropicErrorType(status: number): AnthropicErrorType {
   if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
   if (status === 404) return "not_found_error";
   if (status === 413) return "request_too_large";
   if (status === 429) return "rate_limit_error";

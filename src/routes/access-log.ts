@@ -8,7 +8,7 @@ import { recordOf } from "../telemetry/request-record.ts";
 
 export function accessLog(state: ServerState): MiddlewareHandler {
   return async (c, next) => {
-    const record = recordOf(c.req.raw);
+    const record = recordOf(c);
     // The route's pattern, not the raw path, so that metrics' labels stay few (matched before any handler runs).
     const pattern = routePath(c, -1);
     const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;

@@ -50,7 +50,7 @@ export function startChoices(c: Context, state: ServerState, prepared: readonly 
 
 function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
   const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.keepalive);
-  const record = recordOf(c.req.raw);
+  const record = recordOf(c);
   const abort = new AbortController();
   const clientSignal = c.req.raw.signal;
   let over = false;

@@ -23,7 +23,7 @@ export interface ModelUse {
 
 export function useModel(c: Context, state: ServerState, body: unknown, fallback: string | null = null): ModelUse {
   const { name, pool } = state.route(modelOf(body), fallback);
-  const record = recordOf(c.req.raw);
+  const record = recordOf(c);
   record.model = name;
   const now = pool.tryAcquire(name);
   let waited: Promise<Lease<Engine>> | null = null;

@@ -57,10 +57,15 @@ export class RequestRecord {
   }
 }
 
-const records = new WeakMap<Request, RequestRecord>();
+const records = new WeakMap<object, RequestRecord>();
 
-/** The record of a request: made by the logging middleware, filled in by the generation wiring. */
-export function recordOf(request: Request): RequestRecord {
+/**
+ * The record of a request, by the object that lives as long as it (hono's context, the same in every
+ * middleware and handler; not its Request, which a middleware may replace: a chunked body's limit
+ * does, and a lease tied to the replaced one was never released): made by the logging middleware,
+ * filled in by the generation wiring.
+ */
+export function recordOf(request: object): RequestRecord {
   let record = records.get(request);
   if (!record) records.set(request, (record = new RequestRecord()));
   return record;

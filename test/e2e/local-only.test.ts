@@ -31,11 +31,11 @@ describe("a keyless server answers this machine only", { timeout: 60_000 }, () =
   let allowing: TestServer;
   let keyed: TestServer;
   before(async () => {
-    [open, allowing, keyed] = await startServers(
+    [open, allowing, keyed] = (await startServers(
       ["--model", RANDOM],
       ["--model", RANDOM, "--allowed-hosts", "llm.example.com", "--cors", "https://app.example"],
       ["--model", RANDOM, "--api-key", "k"],
-    );
+    )) as [TestServer, TestServer, TestServer];
   });
   after(async () => {
     for (const server of [open, allowing, keyed]) await server?.stop();

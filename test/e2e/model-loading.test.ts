@@ -115,6 +115,26 @@ describe("a request whose model must load first (--max-models 1)", { timeout: 12
     assert.equal(await metric(server, "oserve_model_loads_total", { result: "failed" }), 0);
   });
 
+  test("a request whose body came chunked (no content-length) does not pin its model: the other model's request is served after it", async () => {
+    await coldModel("random");
+    // A body with Transfer-Encoding: chunked goes through the body limit, which replaces the request object.
+    const body = JSON.stringify({ model: "chat", messages: [{ role: "user", content: CAPITAL }], temperature: 0, max_tokens: 4 });
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body));
+        controller.close();
+      },
+    });
+    const first = await fetch(`${server.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: chunked, duplex: "half" } as RequestInit);
+    assert.equal(first.status, 200, await first.clone().text());
+    await first.json();
+    const next = openai.chat.completions.create({ model: "random", messages: [{ role: "user", content: "Hi" }], temperature: 0, max_tokens: 1 });
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([next.then(() => "served"), new Promise((resolve) => (timer = setTimeout(resolve, 30_000, "still waiting after 30 s")))]);
+    clearTimeout(timer);
+    assert.equal(outcome, "served");
+  });
+
   test("a model in use is not unloaded under its stream: the next model's request waits for the stream to end", async () => {
     await coldModel("chat");
     const held = await holdSlot(server, { model: "random" }); // a stream that never stops on its own

@@ -5,7 +5,7 @@ import type { GenerationRequest, ReasoningRequest, ToolChoice, ToolSpec } from "
 import { Conversation } from "../request/conversation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { sampling } from "../request/sampling.ts";
-import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
 import { formatParam, parseAt, validationError } from "../request/validation.ts";
 import {
   anyBlock,
@@ -63,6 +63,7 @@ function toReasoning(body: MessagesRequestBody): ReasoningRequest {
 function toRequest(body: MessagesRequestBody, openThought: OpenThought): MessagesRequest {
   const ignoredTools: string[] = [];
   const tools: ToolSpec[] = [];
+  checkToolCount(body.tools?.length ?? 0, "tools");
   (body.tools ?? []).forEach((tool, i) => {
     // Typed tools (web_search_…, bash_…, text_editor_…) are Anthropic's own, run by its servers or with schemas of its own.
     if (tool.type !== undefined && tool.type !== "custom") return void ignoredTools.push(tool.type);

@@ -4,7 +4,7 @@ import type { GenerationRequest, Message, OutputFormat, ReasoningEffort, ToolCho
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
-import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
 import { validationError } from "../request/validation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 
@@ -51,6 +51,7 @@ function toEffort(body: ChatRequestBody): ReasoningEffort | null {
 }
 
 function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" | "toolChoice" | "parallelToolCalls" | "format"> {
+  checkToolCount(body.tools?.length ?? 0, "tools");
   const tools: ToolSpec[] = (body.tools ?? []).map((t, i) => ({
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),

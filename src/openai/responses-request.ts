@@ -5,7 +5,7 @@ import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } f
 import { Conversation } from "../request/conversation.ts";
 import { DEFAULT_TEMPERATURE } from "../engine/sampling.ts";
 import { sampling } from "../request/sampling.ts";
-import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { parseAt, validationError } from "../request/validation.ts";
 import {
@@ -130,10 +130,13 @@ export function parseResponsesRequest(
 }
 
 function toTools(body: ResponsesRequestBody) {
+  checkToolCount(body.tools?.length ?? 0, "tools");
   const tools: ToolSpec[] = [];
   const functionNames = new Map<string, ApiFunctionName>();
   const ignoredTools: string[] = [];
   const add = (fn: FunctionToolBody, namespace: string | undefined, param: string) => {
+    // A namespace's functions count too.
+    checkToolCount(tools.length + 1, "tools");
     const name: ApiFunctionName = namespace ? { name: fn.name, namespace } : { name: fn.name };
     functionNames.set(modelName(name), name);
     tools.push({

@@ -14,6 +14,14 @@ export function grammarSchema(schema: unknown, param: string): GbnfJsonSchema {
   }
 }
 
+/** Most tools one request may offer: well past any agent's (Claude Code with many MCP servers sends a few hundred). */
+export const MAX_TOOLS = 1024;
+
+/** A 400 naming `param` where a request offers more tools than MAX_TOOLS; checked before any is converted. */
+export function checkToolCount(count: number, param: string): void {
+  if (count > MAX_TOOLS) throw invalidParam(param, `${count} tools is more than this server takes in one request (${MAX_TOOLS}).`, "too_many_tools");
+}
+
 /** Where each of these sits in the API's request, for the errors. */
 export interface ToolParams {
   tools: string;
@@ -24,12 +32,13 @@ export interface ToolParams {
 /** Tool names are unique, a forced choice has something to call, and a format does not fight the tools. */
 export function checkTools(tools: readonly ToolSpec[], choice: ToolChoice, format: OutputFormat, params: ToolParams): void {
   const names = tools.map((t) => t.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) throw invalidParam(params.tools, `Two tools are named '${duplicate}'; tool names must be unique.`);
+  const seen = new Set<string>();
+  const duplicate = names.find((name) => seen.size === seen.add(name).size);
+  if (duplicate !== undefined) throw invalidParam(params.tools, `Two tools are named '${duplicate}'; tool names must be unique.`);
   if ((choice.type === "required" || choice.type === "function") && tools.length === 0) {
     throw invalidParam(params.toolChoice, `This tool choice needs at least one tool in '${params.tools}'.`);
   }
-  if (choice.type === "function" && !names.includes(choice.name)) {
+  if (choice.type === "function" && !seen.has(choice.name)) {
     throw invalidParam(params.toolChoice, `The tool choice names '${choice.name}', which is not among the tools: ${names.join(", ")}.`);
   }
   if (format.type !== "text" && tools.length > 0 && choice.type !== "none") {

@@ -1,0 +1,50 @@
+// Hostile requests (issue: no request may stall the server): each gets a clear error in its API's
+// shape, and /health keeps answering while it is read.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { RANDOM, startServer, type TestServer } from "./server.ts";
+
+describe("hostile requests", { timeout: 120_000 }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["--model", RANDOM]);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** POSTs `body`, polling /health until the answer comes; the answer and how many health checks answered meanwhile. */
+  async function whileHealthy(path: string, body: unknown): Promise<{ status: number; json: { error: { code?: string; message: string } }; healthChecks: number }> {
+    let done = false;
+    let healthChecks = 0;
+    const answer = fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).finally(() => (done = true));
+    while (!done) {
+      const health = await fetch(`${server.url}/health`);
+      assert.equal(health.status, 200);
+      healthChecks++;
+    }
+    const response = await answer;
+    return { status: response.status, json: (await response.json()) as { error: { code?: string; message: string } }, healthChecks };
+  }
+
+  const tool = (name: string) => ({ type: "function", function: { name, parameters: { type: "object" } } });
+
+  test("100,000 tools (5 MB): a 400 naming the limit, every API (the previous build checked names in quadratic time: the request ran past the suite's 120 s timeout)", async () => {
+    const tools = Array.from({ length: 100_000 }, (_, i) => tool(`tool_${i}`));
+    const chat = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], tools });
+    assert.equal(chat.status, 400);
+    assert.equal(chat.json.error.code, "too_many_tools");
+    assert.match(chat.json.error.message, /1024/);
+    const messages = await whileHealthy("/v1/messages", { model: "x", max_tokens: 1, messages: [{ role: "user", content: "Hi" }], tools: tools.map((t) => ({ name: t.function.name, input_schema: t.function.parameters })) });
+    assert.equal(messages.status, 400);
+    const responses = await whileHealthy("/v1/responses", { input: "Hi", tools: tools.map((t) => ({ type: "function", name: t.function.name, parameters: t.function.parameters })) });
+    assert.equal(responses.status, 400);
+  });
+
+  test("1024 tools with a name twice: the duplicate is named", async () => {
+    const tools = [...Array.from({ length: 1023 }, (_, i) => tool(`tool_${i}`)), tool("tool_7")];
+    const chat = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], tools });
+    assert.equal(chat.status, 400);
+    assert.match(chat.json.error.message, /Two tools are named 'tool_7'/);
+  });
+});

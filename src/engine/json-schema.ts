@@ -35,12 +35,24 @@ const IGNORED = new Set([
 const UNSUPPORTED = ["not", "if", "then", "else", "dependentSchemas", "dependentRequired", "unevaluatedProperties", "contains"];
 const STRING_FORMATS = new Set(["date-time", "time", "date"]);
 
-/** Normalizes `schema`; throws SchemaError for what no grammar here can enforce. */
-export function toGrammarSchema(schema: unknown): GbnfJsonSchema {
-  return convert(schema, "");
+/** Deepest nesting of subschemas a schema may have. */
+export const MAX_SCHEMA_DEPTH = 64;
+/** Most subschemas one schema may hold (each property, item, alternative and definition is one). */
+export const MAX_SCHEMA_NODES = 20_000;
+
+/** What one conversion may still spend: every schema's conversion is bounded, however it is built. */
+interface Budget {
+  nodes: number;
 }
 
-function convert(schema: unknown, path: string): GbnfJsonSchema {
+/** Normalizes `schema`; throws SchemaError for what no grammar here can enforce, or past the limits above. */
+export function toGrammarSchema(schema: unknown): GbnfJsonSchema {
+  return convert(schema, "", { nodes: MAX_SCHEMA_NODES }, 0);
+}
+
+function convert(schema: unknown, path: string, budget: Budget, depth: number): GbnfJsonSchema {
+  if (--budget.nodes < 0) throw new SchemaError(path, `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
+  if (depth > MAX_SCHEMA_DEPTH) throw new SchemaError(path, `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels, this server's limit`);
   if (schema === true) return ANY;
   if (schema === false) throw new SchemaError(path, "a schema of `false` allows no value");
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
@@ -50,7 +62,7 @@ function convert(schema: unknown, path: string): GbnfJsonSchema {
   for (const keyword of UNSUPPORTED) {
     if (keyword in s) throw new SchemaError(join(path, keyword), `the JSON Schema keyword '${keyword}' is not supported`);
   }
-  const defs = convertDefs(s, path);
+  const defs = convertDefs(s, path, budget, depth);
   const withDefs = (out: GbnfJsonSchema): GbnfJsonSchema => (defs ? ({ ...out, $defs: defs } as GbnfJsonSchema) : out);
   const description = typeof s.description === "string" ? { description: s.description } : {};
 
@@ -61,16 +73,19 @@ function convert(schema: unknown, path: string): GbnfJsonSchema {
   }
   if (Array.isArray(s.allOf)) {
     if (s.allOf.length !== 1) throw new SchemaError(join(path, "allOf"), "allOf with more than one schema is not supported");
-    return withDefs(convert({ ...without(s, "allOf"), ...(s.allOf[0] as Json) }, path));
+    // The definitions were converted here, once: the merged schema does not carry them again.
+    return withDefs(convert({ ...without(s, "allOf", "$defs", "definitions"), ...(s.allOf[0] as Json) }, path, budget, depth + 1));
   }
   const alternatives = s.anyOf ?? s.oneOf;
   if (alternatives !== undefined) {
     const key = s.anyOf !== undefined ? "anyOf" : "oneOf";
     if (!Array.isArray(alternatives) || alternatives.length === 0) throw new SchemaError(join(path, key), `${key} must be a non-empty array`);
-    return withDefs({ oneOf: alternatives.map((alt, i) => convert(alt, `${join(path, key)}[${i}]`)), ...description });
+    return withDefs({ oneOf: alternatives.map((alt, i) => convert(alt, `${join(path, key)}[${i}]`, budget, depth + 1)), ...description });
   }
   if ("const" in s) return withDefs({ const: primitive(s.const, join(path, "const")), ...description });
   if (Array.isArray(s.enum)) {
+    budget.nodes -= s.enum.length;
+    if (budget.nodes < 0) throw new SchemaError(join(path, "enum"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas and values, this server's limit`);
     return withDefs({ enum: s.enum.map((v, i) => primitive(v, `${join(path, "enum")}[${i}]`)), ...description });
   }
 
@@ -81,7 +96,7 @@ function convert(schema: unknown, path: string): GbnfJsonSchema {
     if (types.every((t): t is Primitive => (PRIMITIVES as readonly string[]).includes(t)) && !types.includes("string")) {
       return withDefs({ type: types, ...description });
     }
-    return withDefs({ oneOf: types.map((type) => convert({ ...without(s, "nullable", "$defs", "definitions"), type }, path)), ...description });
+    return withDefs({ oneOf: types.map((type) => convert({ ...without(s, "nullable", "$defs", "definitions"), type }, path, budget, depth + 1)), ...description });
   }
   const [type] = types as [string];
   switch (type) {
@@ -97,12 +112,12 @@ function convert(schema: unknown, path: string): GbnfJsonSchema {
     case "null":
       return withDefs({ type, ...description });
     case "object":
-      return withDefs(convertObject(s, path, description));
+      return withDefs(convertObject(s, path, description, budget, depth));
     case "array":
       return withDefs({
         type: "array",
-        ...(s.items !== undefined ? { items: convert(s.items, join(path, "items")) } : {}),
-        ...(Array.isArray(s.prefixItems) ? { prefixItems: s.prefixItems.map((item, i) => convert(item, `${join(path, "prefixItems")}[${i}]`)) } : {}),
+        ...(s.items !== undefined ? { items: convert(s.items, join(path, "items"), budget, depth + 1) } : {}),
+        ...(Array.isArray(s.prefixItems) ? { prefixItems: s.prefixItems.map((item, i) => convert(item, `${join(path, "prefixItems")}[${i}]`, budget, depth + 1)) } : {}),
         ...pick(s, "minItems", "maxItems"),
         ...description,
       });
@@ -111,29 +126,30 @@ function convert(schema: unknown, path: string): GbnfJsonSchema {
   }
 }
 
-function convertObject(s: Json, path: string, description: object): GbnfJsonSchema {
+function convertObject(s: Json, path: string, description: object, budget: Budget, depth: number): GbnfJsonSchema {
   const properties = (s.properties ?? {}) as Json;
   if (typeof properties !== "object" || Array.isArray(properties)) throw new SchemaError(join(path, "properties"), "properties must be an object");
   const names = Object.keys(properties);
-  const required = Array.isArray(s.required) ? s.required.filter((name): name is string => typeof name === "string" && names.includes(name)) : undefined;
+  const described = new Set(names);
+  const required = Array.isArray(s.required) ? s.required.filter((name): name is string => typeof name === "string" && described.has(name)) : undefined;
   // JSON Schema allows extra properties unless told otherwise; a grammar for a described object
   // should not invent any, but an object with no properties described means "any object".
   const additional = s.additionalProperties === undefined ? names.length === 0 : s.additionalProperties;
   return {
     type: "object",
-    properties: Object.fromEntries(names.map((name) => [name, convert(properties[name], join(path, `properties.${name}`))])),
+    properties: Object.fromEntries(names.map((name) => [name, convert(properties[name], join(path, `properties.${name}`), budget, depth + 1)])),
     ...(required ? { required } : {}),
-    additionalProperties: typeof additional === "boolean" ? additional : convert(additional, join(path, "additionalProperties")),
+    additionalProperties: typeof additional === "boolean" ? additional : convert(additional, join(path, "additionalProperties"), budget, depth + 1),
     ...pick(s, "minProperties", "maxProperties"),
     ...description,
   } as GbnfJsonSchema;
 }
 
-function convertDefs(s: Json, path: string): Record<string, GbnfJsonSchema> | undefined {
+function convertDefs(s: Json, path: string, budget: Budget, depth: number): Record<string, GbnfJsonSchema> | undefined {
   const defs = (s.$defs ?? s.definitions) as Json | undefined;
   if (defs === undefined) return undefined;
   if (typeof defs !== "object" || defs === null) throw new SchemaError(join(path, "$defs"), "$defs must be an object");
-  return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, convert(def, join(path, `$defs.${name}`))]));
+  return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, convert(def, join(path, `$defs.${name}`), budget, depth + 1)]));
 }
 
 function inferTypes(s: Json, path: string): string[] {

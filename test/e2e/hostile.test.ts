@@ -41,6 +41,22 @@ describe("hostile requests", { timeout: 120_000 }, () => {
     assert.equal(responses.status, 400);
   });
 
+  test("a 6 MB response_format schema (300 nested allOf over $defs of 200,000 properties): a 400 naming the limit (the previous build converted the definitions again at every level: still running after 100 s)", async () => {
+    const properties = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`p${i}`, { type: "string" }]));
+    let schema: Record<string, unknown> = { $ref: "#/$defs/big" };
+    for (let i = 0; i < 300; i++) schema = { allOf: [schema] };
+    schema = { ...schema, $defs: { big: { type: "object", properties } } };
+    const chat = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], response_format: { type: "json_schema", json_schema: { name: "x", schema } } });
+    assert.equal(chat.status, 400);
+    assert.equal(chat.json.error.code, "invalid_schema");
+    assert.match(chat.json.error.message, /20000 subschemas/);
+    let nested: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 300; i++) nested = { type: "object", properties: { inner: nested } };
+    const deep = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], response_format: { type: "json_schema", json_schema: { name: "x", schema: nested } } });
+    assert.equal(deep.status, 400);
+    assert.match(deep.json.error.message, /64 levels/);
+  });
+
   test("1024 tools with a name twice: the duplicate is named", async () => {
     const tools = [...Array.from({ length: 1023 }, (_, i) => tool(`tool_${i}`)), tool("tool_7")];
     const chat = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], tools });

@@ -67,7 +67,7 @@ one() {
 mcp=$PWD/scripts/agent-tools/weather-mcp.mjs
 printf '{"mcpServers":{"weather":{"command":"node","args":["%s"]}}}' "$mcp" >"$work/mcp.json"
 small=()
-if [[ ${SMALL:-} == 1 ]]; then small=(--system-prompt "You are a helpful assistant." --tools ""); fi
+if [[ ${SMALL:-} == 1 ]]; then small=(--system-prompt "You are a helpful assistant." --exclude-dynamic-system-prompt-sections --tools ""); fi
 one claude ENABLE_TOOL_SEARCH=false OSERVE_CLAUDE_BIN="$CACHE/node_modules/.bin/claude" "${launch[@]}" claude --model "$MODEL" --parallel 1 --temp "${TEMP:-0.8}" -- \
   -p "$PROMPT" --output-format stream-json --verbose --max-turns 4 "${small[@]}" \
   --mcp-config "$work/mcp.json" --strict-mcp-config --allowedTools mcp__weather__get_weather

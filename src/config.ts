@@ -174,9 +174,14 @@ export function resolveConfig(flags: RawFlags, env: Record<string, string | unde
   const io: ConfigFiles = typeof files === "function" ? { ...FILES, readFile: files } : { ...FILES, ...files };
   const configPath = flags.config ?? env[envName("config")];
   const file = configPath ? readConfigFile(configPath, io.readFile) : { flags: {}, models: [] };
+  // An empty value is no value: `OSERVE_API_KEY=` leaves the config file's key in force, rather than
+  // turning it off.
   const value = (flag: FlagName): string | undefined => {
-    const raw = flags[flag] ?? env[envName(flag)] ?? file.flags[flag] ?? FLAGS[flag].default;
-    return raw === undefined || raw === "" ? undefined : String(raw).trim();
+    for (const raw of [flags[flag], env[envName(flag)], file.flags[flag], FLAGS[flag].default]) {
+      const text = raw === undefined ? "" : String(raw).trim();
+      if (text !== "") return text;
+    }
+    return undefined;
   };
   const modelsDir = value("models-dir") ?? null;
   const modelFlags = flags.models && flags.models.length > 0 ? flags.models : [value("model")].filter((model) => model !== undefined);

@@ -216,6 +216,10 @@ describe("serving several models: a folder, a config file, loading and unloading
     assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, { OSERVE_KEEPALIVE: "off" }, io).keepalive.mode, "off");
     assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, {}, io).port, 1);
     assert.equal(resolveConfig({}, { OSERVE_CONFIG: "/o.toml" }, io).modelAlias, "chat");
+    // An empty environment variable is no value: it does not turn the file's API key off.
+    const keyed = files({ "/k.toml": 'model = "/m/q.gguf"\napi-key = "from-file"' });
+    assert.equal(resolveConfig({ config: "/k.toml" }, { OSERVE_API_KEY: "" }, keyed).apiKey, "from-file");
+    assert.equal(resolveConfig({ config: "/k.toml", "api-key": " " }, {}, keyed).apiKey, "from-file");
     // One model with flags alone is the whole story; the file can say the same.
     const single = resolveConfig({ config: "/s.toml" }, {}, files({ "/s.toml": 'model = "/m/q.gguf"\nctx-size = 2048' }));
     assert.deepEqual([single.modelAlias, single.ctxSize, single.models[0]!.settings.ctxSize], ["q", 2048, 2048]);

@@ -31,6 +31,15 @@ export function accessLine(entry: AccessEntry, format: "text" | "json"): string 
   const rest = Object.entries(fields)
     .slice(4)
     .filter(([, value]) => value !== null)
-    .map(([key, value]) => `${key}=${value}`);
-  return [fields.time, fields.method, fields.route, fields.status, ...rest].join(" ");
+    .map(([key, value]) => `${key}=${typeof value === "string" ? field(value) : value}`);
+  return [fields.time, field(fields.method), field(fields.route), fields.status, ...rest].join(" ");
+}
+
+/**
+ * A client's text as one field of a text line: control characters, spaces and `%` percent-encoded,
+ * so that a path with `%0A` in it (decoded, a newline) or a request id with spaces cannot forge a
+ * line or a field.
+ */
+function field(text: string): string {
+  return text.replace(/[\x00-\x20\x7f%]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }

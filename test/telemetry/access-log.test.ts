@@ -17,6 +17,12 @@ describe("accessLine", () => {
     );
   });
 
+  test("text: a client's path and request id cannot forge a line or a field (newlines, spaces, % encoded)", () => {
+    const forged = accessLine({ ...entry, route: "/v1/x\n2026-11-28T10:00:01.000Z GET /admin 200", requestId: "a b" }, "text");
+    assert.equal(forged.split("\n").length, 1);
+    assert.match(forged, /^2026-11-28T10:00:00.000Z POST \/v1\/x%0A2026-11-28T10:00:01.000Z%20GET%20\/admin%20200 200 request_id=a%20b /);
+  });
+
   test("json: one object a line, nulls where a request generated nothing", () => {
     const plain = { ...entry, record: new RequestRecord(), status: 404 };
     assert.deepEqual(JSON.parse(accessLine(plain, "json")), {

@@ -135,6 +135,9 @@ export class LlamaEngine implements Engine {
 
   async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
     this.checkLogitBias(request.sampling);
+    // Capacity before work: a request that could neither run nor wait is refused before it is
+    // rendered and tokenized (and asked again after, when the queue may have filled meanwhile).
+    this.slots.checkCapacity();
     if (this.nativeChat) return this.prepareNative(this.nativeChat, request);
     const { prompt, produce } = await this.wrappers.prepare(request, (promptTokens) => this.answerBudget(promptTokens, request.maxTokens));
     this.slots.checkCapacity();
@@ -146,6 +149,7 @@ export class LlamaEngine implements Engine {
     if (request.suffix !== null && !this.infillSupported) {
       throw new InvalidInputError("suffix", "This model has no fill-in-the-middle tokens, so it cannot complete text before a suffix.");
     }
+    this.slots.checkCapacity();
     const text: RawPrompt = { prompt: this.rawTokens(request.prompt), suffix: request.suffix === null ? null : this.rawTokens(request.suffix) };
     const prompt = this.completionTokens(text);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens ?? this.maxTokens ?? COMPLETION_DEFAULT_MAX_TOKENS);

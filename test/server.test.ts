@@ -26,6 +26,7 @@ function scriptedEngine(script: EngineEvent[]): Engine {
     detokenize: () => "ab",
     embeddings: { dimensions: 2, contextSize: 8, measure: async () => 1, embed: async () => [0.6, 0.8] },
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),
+    checkCapacity: () => {},
     close: async () => {},
     prepare: prepared,
     prepareCompletion: prepared,

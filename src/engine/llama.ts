@@ -191,6 +191,10 @@ export class LlamaEngine implements Engine {
     if (bad !== undefined) throw new InvalidInputError(param, `Token id ${bad} is not in this model's vocabulary of ${vocabulary} tokens.`);
   }
 
+  checkCapacity(requests: number): void {
+    this.slots.checkCapacity(requests);
+  }
+
   load(): EngineLoad {
     return { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
   }

@@ -37,9 +37,10 @@ export class SlotPool<T> {
     return this.waiters.length;
   }
 
-  /** Throws QueueFullError when a request could neither run now nor wait. */
-  checkCapacity(): void {
-    if (this.free.length === 0 && this.waiters.length >= this.queueLimit) throw new QueueFullError(this.queueLimit);
+  /** Throws QueueFullError when `requests` more (one by default) could not all run now or wait. */
+  checkCapacity(requests = 1): void {
+    const room = this.free.length + Math.max(0, this.queueLimit - this.waiters.length);
+    if (requests > room) throw new QueueFullError(this.queueLimit);
   }
 
   /** Resolves with a held slot, or null if the signal aborted first. */

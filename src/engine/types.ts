@@ -133,6 +133,8 @@ export interface Engine {
   detokenize(tokens: readonly number[]): string;
   /** Slots (sequences) in use and requests waiting for one. */
   load(): EngineLoad;
+  /** Throws QueueFullError where `requests` more could not all run now or wait (several prompts in one request). */
+  checkCapacity(requests: number): void;
   close(): Promise<void>;
 }
 

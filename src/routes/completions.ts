@@ -22,10 +22,13 @@ export function completionsRoutes(state: ServerState): Hono {
     const prepared = [];
     for (const [i, prompt] of request.prompts.entries()) {
       const param = request.prompts.length > 1 ? `prompt[${i}]` : "prompt";
-      const prepare = (engine: Engine) =>
-        engine.prepareCompletion(prompt).catch((error: unknown) => {
+      const prepare = async (engine: Engine) => {
+        // All the request's prompts must fit in the slots and the queue, not each alone.
+        if (i === 0) engine.checkCapacity(request.prompts.length);
+        return engine.prepareCompletion(prompt).catch((error: unknown) => {
           throw toApiError(error, { prompt: param, format: "prompt" });
         });
+      };
       prepared.push(await prepareOn(model, state, request.stream, prepare));
     }
     const identity: StreamIdentity = { id: `cmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: model.id };

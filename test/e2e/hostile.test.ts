@@ -63,4 +63,18 @@ describe("hostile requests", { timeout: 120_000 }, () => {
     assert.equal(chat.status, 400);
     assert.match(chat.json.error.message, /Two tools are named 'tool_7'/);
   });
+
+  test("one completions request with more prompts than the slots and the queue hold is a 429, not every slot and past --max-queue", async () => {
+    const small = await startServer(["--model", RANDOM, "--parallel", "2", "--max-queue", "1"]);
+    try {
+      const post = (prompts: string[]) => fetch(`${small.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: prompts, max_tokens: 2, temperature: 0 }) });
+      const many = await post(Array.from({ length: 64 }, (_, i) => `prompt ${i}`));
+      assert.equal(many.status, 429, await many.text());
+      const fitting = await post(["a", "b", "c"]);
+      assert.equal(fitting.status, 200, await fitting.clone().text());
+      assert.equal(((await fitting.json()) as { choices: unknown[] }).choices.length, 3);
+    } finally {
+      await small.stop();
+    }
+  });
 });

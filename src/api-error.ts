@@ -3,6 +3,7 @@
 import { ContextOverflowError, FormatGrammarError, InvalidInputError, QueueFullError } from "./engine/errors.ts";
 import { SchemaError } from "./engine/json-schema.ts";
 import { LoadFailedError, NoRoomError, PoolClosedError } from "./models/errors.ts";
+import { redactForClient } from "./request/redact.ts";
 
 /** The kind of failure, in OpenAI's words (its error `type`); other protocols map from these. */
 export type ErrorType =
@@ -59,7 +60,8 @@ export function toApiError(error: unknown, params: RequestParams = CHAT_PARAMS):
   if (error instanceof FormatGrammarError) return new ApiError(400, error.message, { param: params.format, code: "invalid_schema" });
   if (error instanceof InvalidInputError) return new ApiError(400, error.message, { param: error.param });
   if (error instanceof SchemaError) return new ApiError(400, `Unsupported schema: ${error.message}.`, { code: "invalid_schema" });
-  if (error instanceof LoadFailedError) return new ApiError(500, error.message, { param: "model", code: "model_load_failed" });
+  // The load's reason, less where the server keeps its models (the full text is on stderr).
+  if (error instanceof LoadFailedError) return new ApiError(500, redactForClient(error.message), { param: "model", code: "model_load_failed" });
   if (error instanceof NoRoomError) return new ApiError(503, error.message, { type: "service_unavailable_error", param: "model", code: "insufficient_memory" });
   if (error instanceof PoolClosedError) return new ApiError(503, error.message, { type: "service_unavailable_error", code: "shutting_down" });
   if (error instanceof QueueFullError) return new ApiError(429, error.message, { type: "rate_limit_error", code: "queue_full" });

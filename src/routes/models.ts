@@ -5,6 +5,7 @@ import { ApiError } from "../api-error.ts";
 import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import { redactForClient } from "../request/redact.ts";
 
 export function modelRoutes(state: ServerState): Hono {
   const app = new Hono();
@@ -19,7 +20,7 @@ export function modelRoutes(state: ServerState): Hono {
     const pool = state.pool;
     if (!pool) return { value: "loading" };
     const failed = pool.lastError(id);
-    return { value: pool.state(id) === "unloading" ? "loaded" : pool.state(id), ...(failed ? { failed: true, error: failed.message } : {}) };
+    return { value: pool.state(id) === "unloading" ? "loaded" : pool.state(id), ...(failed ? { failed: true, error: redactForClient(failed.message) } : {}) };
   };
   const openAiModel = (id: string) => ({ id, object: "model" as const, created: state.startedAt, owned_by: "oserve", max_model_len: window(id), status: status(id) });
   // Anthropic's model object says the window and the most an answer may take: what an agent needs to size its turns.

@@ -144,6 +144,8 @@ async function compileAddon(packageDir: string, bins: string, work: string, out:
     ...objects,
     `-L${bins}`,
     ...libraries.map((file) => `-l:${file}`),
+    // dlsym (native/template-analysis.cpp) lives in libdl before glibc 2.34.
+    "-ldl",
     "-Wl,-soname,llama-addon.node",
     "-Wl,-rpath,$ORIGIN",
   ]);

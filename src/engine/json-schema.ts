@@ -130,6 +130,7 @@ function convertObject(s: Json, path: string, description: object, budget: Budge
   const properties = (s.properties ?? {}) as Json;
   if (typeof properties !== "object" || Array.isArray(properties)) throw new SchemaError(join(path, "properties"), "properties must be an object");
   const names = Object.keys(properties);
+  if (names.length > budget.nodes) throw new SchemaError(join(path, "properties"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
   const described = new Set(names);
   const required = Array.isArray(s.required) ? s.required.filter((name): name is string => typeof name === "string" && described.has(name)) : undefined;
   // JSON Schema allows extra properties unless told otherwise; a grammar for a described object
@@ -149,6 +150,8 @@ function convertDefs(s: Json, path: string, budget: Budget, depth: number): Reco
   const defs = (s.$defs ?? s.definitions) as Json | undefined;
   if (defs === undefined) return undefined;
   if (typeof defs !== "object" || defs === null) throw new SchemaError(join(path, "$defs"), "$defs must be an object");
+  const names = Object.keys(defs);
+  if (names.length > budget.nodes) throw new SchemaError(join(path, "$defs"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
   return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, convert(def, join(path, `$defs.${name}`), budget, depth + 1)]));
 }
 

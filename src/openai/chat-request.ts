@@ -4,7 +4,7 @@ import type { GenerationRequest, Message, OutputFormat, ReasoningEffort, ToolCho
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
-import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
+import { checkToolCount, checkTools, grammarSchema, toolsGiven } from "../request/tools.ts";
 import { validationError } from "../request/validation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 
@@ -19,6 +19,8 @@ export interface ChatRequest {
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
 export function parseChatRequest(json: unknown): ChatRequest {
+  // Counted before the schema reads each one.
+  checkToolCount(toolsGiven(json), "tools");
   const parsed = chatRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;

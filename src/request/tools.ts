@@ -22,6 +22,12 @@ export function checkToolCount(count: number, param: string): void {
   if (count > MAX_TOOLS) throw invalidParam(param, `${count} tools is more than this server takes in one request (${MAX_TOOLS}).`, "too_many_tools");
 }
 
+/** How many tools a parsed body offers, before any schema reads them (0: none, or not an array). */
+export function toolsGiven(body: unknown): number {
+  const tools = typeof body === "object" && body !== null ? (body as { tools?: unknown }).tools : undefined;
+  return Array.isArray(tools) ? tools.length : 0;
+}
+
 /** Where each of these sits in the API's request, for the errors. */
 export interface ToolParams {
   tools: string;

@@ -65,7 +65,6 @@ function toReasoning(body: MessagesRequestBody): ReasoningRequest {
 function toRequest(body: MessagesRequestBody, openThought: OpenThought): MessagesRequest {
   const ignoredTools: string[] = [];
   const tools: ToolSpec[] = [];
-  checkToolCount(body.tools?.length ?? 0, "tools");
   (body.tools ?? []).forEach((tool, i) => {
     // Typed tools (web_search_…, bash_…, text_editor_…) are Anthropic's own, run by its servers or with schemas of its own.
     if (tool.type !== undefined && tool.type !== "custom") return void ignoredTools.push(tool.type);

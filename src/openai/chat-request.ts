@@ -53,7 +53,6 @@ function toEffort(body: ChatRequestBody): ReasoningEffort | null {
 }
 
 function toolsAndFormat(body: ChatRequestBody): Pick<GenerationRequest, "tools" | "toolChoice" | "parallelToolCalls" | "format"> {
-  checkToolCount(body.tools?.length ?? 0, "tools");
   const tools: ToolSpec[] = (body.tools ?? []).map((t, i) => ({
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),

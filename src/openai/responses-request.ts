@@ -131,12 +131,11 @@ export function parseResponsesRequest(
 }
 
 function toTools(body: ResponsesRequestBody) {
-  checkToolCount(body.tools?.length ?? 0, "tools");
   const tools: ToolSpec[] = [];
   const functionNames = new Map<string, ApiFunctionName>();
   const ignoredTools: string[] = [];
   const add = (fn: FunctionToolBody, namespace: string | undefined, param: string) => {
-    // A namespace's functions count too.
+    // The top-level count was checked before the schema read the body; a namespace's functions count too.
     checkToolCount(tools.length + 1, "tools");
     const name: ApiFunctionName = namespace ? { name: fn.name, namespace } : { name: fn.name };
     functionNames.set(modelName(name), name);

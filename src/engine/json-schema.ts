@@ -50,8 +50,13 @@ export function toGrammarSchema(schema: unknown): GbnfJsonSchema {
   return convert(schema, "", { nodes: MAX_SCHEMA_NODES }, 0);
 }
 
+/** The schema holds more subschemas (and enum values) than MAX_SCHEMA_NODES. */
+function tooLarge(path: string): SchemaError {
+  return new SchemaError(path, `the schema holds more than ${MAX_SCHEMA_NODES} subschemas and enum values, this server's limit`);
+}
+
 function convert(schema: unknown, path: string, budget: Budget, depth: number): GbnfJsonSchema {
-  if (--budget.nodes < 0) throw new SchemaError(path, `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
+  if (--budget.nodes < 0) throw tooLarge(path);
   if (depth > MAX_SCHEMA_DEPTH) throw new SchemaError(path, `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels, this server's limit`);
   if (schema === true) return ANY;
   if (schema === false) throw new SchemaError(path, "a schema of `false` allows no value");
@@ -85,7 +90,7 @@ function convert(schema: unknown, path: string, budget: Budget, depth: number): 
   if ("const" in s) return withDefs({ const: primitive(s.const, join(path, "const")), ...description });
   if (Array.isArray(s.enum)) {
     budget.nodes -= s.enum.length;
-    if (budget.nodes < 0) throw new SchemaError(join(path, "enum"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas and values, this server's limit`);
+    if (budget.nodes < 0) throw tooLarge(join(path, "enum"));
     return withDefs({ enum: s.enum.map((v, i) => primitive(v, `${join(path, "enum")}[${i}]`)), ...description });
   }
 
@@ -130,7 +135,7 @@ function convertObject(s: Json, path: string, description: object, budget: Budge
   const properties = (s.properties ?? {}) as Json;
   if (typeof properties !== "object" || Array.isArray(properties)) throw new SchemaError(join(path, "properties"), "properties must be an object");
   const names = Object.keys(properties);
-  if (names.length > budget.nodes) throw new SchemaError(join(path, "properties"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
+  if (names.length > budget.nodes) throw tooLarge(join(path, "properties"));
   const described = new Set(names);
   const required = Array.isArray(s.required) ? s.required.filter((name): name is string => typeof name === "string" && described.has(name)) : undefined;
   // JSON Schema allows extra properties unless told otherwise; a grammar for a described object
@@ -151,7 +156,7 @@ function convertDefs(s: Json, path: string, budget: Budget, depth: number): Reco
   if (defs === undefined) return undefined;
   if (typeof defs !== "object" || defs === null) throw new SchemaError(join(path, "$defs"), "$defs must be an object");
   const names = Object.keys(defs);
-  if (names.length > budget.nodes) throw new SchemaError(join(path, "$defs"), `the schema holds more than ${MAX_SCHEMA_NODES} subschemas, this server's limit`);
+  if (names.length > budget.nodes) throw tooLarge(join(path, "$defs"));
   return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, convert(def, join(path, `$defs.${name}`), budget, depth + 1)]));
 }
 

@@ -103,12 +103,8 @@ export class NativeChat {
   /** The format's thought tags, where each is one token (ParserTurn.thoughtTags). */
   private thoughtTags(params: ChatParams): ParserTurn["thoughtTags"] {
     const { thinking_start_tag: start, thinking_end_tags: ends, generation_prompt: prompt } = params;
-    const one = (text: string) => {
-      const tokens = promptTokens(this.model, text, { addSpecial: false, parseSpecial: true });
-      return tokens.length === 1 ? tokens[0]! : null;
-    };
-    const startToken = start === "" ? null : one(start);
-    const endTokens = ends.map(one);
+    const startToken = start === "" ? null : this.oneToken(start);
+    const endTokens = ends.map((end) => this.oneToken(end));
     if (startToken === null || endTokens.length === 0 || endTokens.some((token) => token === null)) return null;
     const open = prompt.lastIndexOf(start) > Math.max(...ends.map((end) => prompt.lastIndexOf(end)));
     return { start: startToken, ends: new Set(endTokens as Token[]), open };
@@ -128,10 +124,9 @@ export class NativeChat {
   thoughtBudget(rendered: RenderedTurn, budget: number): ThoughtBudget | null {
     const { thinking_start_tag: start, thinking_end_tags: ends, generation_prompt: prompt } = rendered.params;
     if (start === "" || ends.length === 0) return null;
-    const tokens = (text: string) => promptTokens(this.model, text, { addSpecial: false, parseSpecial: true });
-    const endTokens = ends.map(tokens);
-    const counter = new ThoughtBudget({ start: tokens(start), ends: endTokens, forced: endTokens[0]! }, budget, (token) => !this.model.detokenize([token], true).endsWith("\uFFFD"));
-    for (const token of tokens(prompt)) counter.accept(token);
+    const endTokens = ends.map((end) => this.tokens(end));
+    const counter = new ThoughtBudget({ start: this.tokens(start), ends: endTokens, forced: endTokens[0]! }, budget, (token) => !this.model.detokenize([token], true).endsWith("\uFFFD"));
+    for (const token of this.tokens(prompt)) counter.accept(token);
     return counter;
   }
 
@@ -145,9 +140,20 @@ export class NativeChat {
     return new this.lib.LlamaGrammarEvaluationState({ model: this.model, grammar });
   }
 
+  /** A format's text as tokens, its special tokens read as such. */
+  private tokens(text: string): Token[] {
+    return this.model.tokenize(text, true);
+  }
+
+  /** The token a text is, where it is one; null otherwise. */
+  private oneToken(text: string): Token | null {
+    const tokens = this.tokens(text);
+    return tokens.length === 1 ? tokens[0]! : null;
+  }
+
   /** The texts that are one token each, as those tokens. */
   private singleTokens(texts: readonly string[]): Token[] {
-    return texts.map((text) => this.model.tokenize(text, true)).filter((tokens) => tokens.length === 1).map((tokens) => tokens[0]!);
+    return texts.map((text) => this.oneToken(text)).filter((token): token is Token => token !== null);
   }
 
   private hidden(preserved: readonly string[]): ReadonlySet<Token> {

@@ -108,22 +108,26 @@ export async function decodeTurn(
       // The grammar looks at the thought as it was before this token (llama.cpp's order).
       const constrained = turn.lazyGrammar?.accept(token) ?? null;
       const forced = turn.thoughtBudget?.accept(token) ?? null;
-      const input = [token];
-      for (const written of forced ?? []) {
-        generated.push(written);
-        input.push(written);
-        const ended = sink.token(written);
-        if (ended) return ended;
-        if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
+      // What the sequence evaluates next in place of the token alone: it and the forced end tag.
+      let input: Token[] | undefined;
+      if (forced !== null && forced.length > 0) {
+        input = [token];
+        for (const written of forced) {
+          generated.push(written);
+          input.push(written);
+          const ended = sink.token(written);
+          if (ended) return ended;
+          if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
+        }
       }
       asked();
       if (constrained !== null) {
         await tokens.return(undefined);
         options.grammarEvaluationState = constrained;
-        tokens = sequence.evaluateWithMetadata(input, {}, options);
+        tokens = sequence.evaluateWithMetadata(input ?? [token], {}, options);
         next = await tokens.next();
       } else {
-        next = await tokens.next(input.length > 1 ? input : undefined);
+        next = await tokens.next(input);
       }
     }
   } finally {

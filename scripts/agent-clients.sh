@@ -14,16 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=$(realpath "${1:-../shared/models/oserve-tiny-chat.gguf}")
 CTX=${2:-16384}
-CODEX_VERSION=0.171.0
-CLAUDE_VERSION=2.1.332
-CACHE=${OSERVE_AGENT_CLIENTS:-${TMPDIR:-/tmp}/oserve-agent-clients}
 [[ -f $MODEL ]] || { echo "agent-clients: no model at $MODEL" >&2; exit 2; }
-
-mkdir -p "$CACHE"
-if [[ ! -x $CACHE/node_modules/.bin/codex || ! -x $CACHE/node_modules/.bin/claude ]]; then
-  echo "installing @openai/codex@$CODEX_VERSION and @anthropic-ai/claude-code@$CLAUDE_VERSION into $CACHE" >&2
-  npm install --prefix "$CACHE" --no-audit --no-fund --loglevel error "@openai/codex@$CODEX_VERSION" "@anthropic-ai/claude-code@$CLAUDE_VERSION" >&2
-fi
+source scripts/agent-tools/install-agents.sh
 
 work=$(mktemp -d)
 log=$work/oserve.log

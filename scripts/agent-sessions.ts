@@ -30,10 +30,8 @@ const turns = Number(values.turns);
 
 const cache = process.env.OSERVE_AGENT_CLIENTS ?? join(process.env.TMPDIR ?? tmpdir(), "oserve-agent-clients");
 const bin = join(cache, "node_modules", ".bin");
-if (!existsSync(join(bin, agent))) {
-  console.error(`installing the agents into ${cache}`);
-  spawnSync("npm", ["install", "--prefix", cache, "--no-audit", "--no-fund", "--loglevel", "error", "@openai/codex@0.171.0", "@anthropic-ai/claude-code@2.1.332"], { stdio: "inherit" });
-}
+// One place pins the agents' versions and installs them (the shell scripts source it too).
+if (!existsSync(join(bin, agent))) spawnSync("bash", [join(import.meta.dirname, "agent-tools/install-agents.sh")], { stdio: "inherit", env: { ...process.env, OSERVE_AGENT_CLIENTS: cache } });
 
 const work = mkdtempSync(join(tmpdir(), "oserve-sessions-"));
 const log = join(work, "oserve.log");

@@ -103,7 +103,10 @@ describe("--api-key, --cors, metrics and access logs", () => {
     await readFrames(await ask({ messages: [{ role: "user", content: "Hello" }], stream: true, temperature: 0 }));
     // The only slot busy and no queue: the next request is a 429.
     const abort = new AbortController();
-    const holding = expectAborted(drain(ask({ messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 1500 }, abort.signal)));
+    // A held slot: the trained model's own answer ends in 10 tokens (the stream could end before the
+    // abort, and count no disconnect), so a format holds it to a 1500-character string (seconds).
+    const long = { type: "json_schema", json_schema: { name: "story", schema: { type: "object", properties: { story: { type: "string", minLength: 1500 } }, required: ["story"] } } };
+    const holding = expectAborted(drain(ask({ messages: [{ role: "user", content: "Tell me a story." }], stream: true, temperature: 0, max_tokens: 1500, response_format: long }, abort.signal)));
     await until(async () => (await (await fetch(`${server.url}/health`)).json()).slots_in_use === 1, 2000, "the slot busy");
     assert.equal((await ask({ messages: [{ role: "user", content: "Hello" }] })).status, 429);
     const busy = await families();

@@ -23,6 +23,11 @@ interface Vocabulary {
   tokens: number;
   eog: number[];
   tokenized: number[];
+  /** A text of many end-of-generation tokens' texts among words, tokenized with special tokens read as such. */
+  withSpecials: number[];
+  /** Milliseconds to tokenize 12,000 special tokens' texts among words, and a text as long without them. */
+  specialsMs: number;
+  plainMs: number;
   special: Record<string, number | null>;
   digest: string;
 }
@@ -48,11 +53,22 @@ for (let token = 0; token < tokens; token++) {
 }
 const text = "Hello! What's the weather in Paris, 2 + 2 = 4? Ünïcödé, 東京, emoji 🙂, code: const x = [1, 2];\\n\\tindented <|im_end|>";
 const tokenized = [...model.tokenize(text, false)];
+const pieces = eog.map((token) => model.detokenize([token], true));
+const mixed = Array.from({ length: 400 }, (_, i) => pieces[i % pieces.length] + (i % 3 ? " word" + i + " " : "\\n")).join("");
+const withSpecials = [...model.tokenize(mixed, true)];
+const many = Array.from({ length: 12000 }, (_, i) => pieces[i % pieces.length] + " w" + (i % 10)).join("");
+let began = performance.now();
+model.tokenize(many, true);
+const specialsMs = performance.now() - began;
+const plain = "x".repeat(pieces[0].length).concat(" w0").repeat(12000);
+began = performance.now();
+model.tokenize(plain, true);
+const plainMs = performance.now() - began;
 const t = model.tokens;
 console.log(JSON.stringify({
   buildType: llama.buildType,
   patched: lines.some((line) => line.includes("oserve: special tokens found by lookup")),
-  tokens, eog, tokenized,
+  tokens, eog, tokenized, withSpecials, specialsMs, plainMs,
   special: { bos: t.bos, eos: t.eos, eot: t.eot, sep: t.sep, nl: t.nl, prefix: t.infill.prefix, middle: t.infill.middle, suffix: t.infill.suffix },
   digest: hash.digest("hex"),
 }));
@@ -62,7 +78,7 @@ await llama.dispose();`;
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as Vocabulary;
 }
 
-describe("llama.cpp patch 1: a vocabulary's faster load", { timeout: 120_000 }, () => {
+describe("llama.cpp patches 1 and 2: a vocabulary's faster load, special tokens split in linear time", { timeout: 120_000 }, () => {
   for (const model of [TINY_CHAT, TINY_THINK, TINY_HARMONY, RANDOM]) {
     test(`${model.split("/").at(-1)}: the engine build's patched load finds what the prebuilt's finds`, async (t) => {
       const engine = await vocabulary(model, "engine");
@@ -76,9 +92,15 @@ describe("llama.cpp patch 1: a vocabulary's faster load", { timeout: 120_000 }, 
       assert.equal(engine.patched, true, "the engine build's vocabulary load is libllama's own: the patched one did not take its place");
       assert.equal(prebuilt.patched, false);
       assert.ok(engine.tokens > 1000 && engine.eog.length > 0, JSON.stringify(engine));
-      const { buildType: _e, patched: _ep, ...found } = engine;
-      const { buildType: _p, patched: _pp, ...expected } = prebuilt;
+      const { buildType: _e, patched: _ep, specialsMs: _es, plainMs: _epl, ...found } = engine;
+      const { buildType: _p, patched: _pp, specialsMs: _ps, plainMs: _ppl, ...expected } = prebuilt;
       assert.deepEqual(found, expected);
+      // patches/llama.cpp/2-vocab-partition-linear.patch: special tokens split a text in time linear
+      // in their number. The prebuilt (libllama's own partition, quadratic) shows the difference.
+      const ratio = (v: Vocabulary) => v.specialsMs / Math.max(v.plainMs, 1);
+      t.diagnostic(`12,000 special tokens over a text as long without: engine ${ratio(engine).toFixed(1)}x, prebuilt ${ratio(prebuilt).toFixed(1)}x`);
+      assert.ok(ratio(engine) < 10, `the engine build took ${engine.specialsMs.toFixed(0)} ms for 12,000 special tokens, ${engine.plainMs.toFixed(0)} ms without`);
+      assert.ok(engine.specialsMs < prebuilt.specialsMs, `engine ${engine.specialsMs.toFixed(0)} ms, prebuilt ${prebuilt.specialsMs.toFixed(0)} ms`);
     });
   }
 });

@@ -222,8 +222,11 @@ class ChatParser : public Napi::ObjectWrap<ChatParser> {
 
 }  // namespace
 
+void oserveTokenizeInit(Napi::Object exports);  // native/tokenize.cpp
+
 void oserveNativesInit(Napi::Object exports) {
     ChatTemplates::init(exports);
     ChatParser::init(exports);
+    oserveTokenizeInit(exports);
     exports.Set("oserveChatLayer", Napi::Number::New(exports.Env(), 1));
 }

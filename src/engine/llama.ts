@@ -8,7 +8,7 @@ import type { BatchWindow } from "./batch-window.ts";
 import { decodeTurn, type DecodeTurn, type Produce } from "./direct-chat.ts";
 import type { NativeChat, RenderedTurn } from "./chat-layer/native-turn.ts";
 import { ParserSink } from "./chat-layer/parser-sink.ts";
-import { promptTokens } from "./prompt-tokens.ts";
+import { promptTokens, type TokenizeOptions } from "./prompt-tokens.ts";
 import { Embedder } from "./embedder.ts";
 import type { EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -160,17 +160,17 @@ export class LlamaEngine implements Engine {
     };
   }
 
-  countPromptTokens(request: GenerationRequest): number {
-    if (this.nativeChat) return this.renderNativeNow(this.nativeChat, request).prompt.length;
+  async countPromptTokens(request: GenerationRequest): Promise<number> {
+    if (this.nativeChat) return (await this.renderNative(this.nativeChat, request)).prompt.length;
     return this.wrappers.countPromptTokens(request);
   }
 
-  renderPrompt(request: GenerationRequest): string {
-    if (this.nativeChat) return this.renderNativeNow(this.nativeChat, request).params.prompt;
+  async renderPrompt(request: GenerationRequest): Promise<string> {
+    if (this.nativeChat) return (await this.renderNative(this.nativeChat, request)).params.prompt;
     return this.wrappers.renderPrompt(request);
   }
 
-  tokenize(text: string, options: { addSpecial: boolean; parseSpecial: boolean }): number[] {
+  tokenize(text: string, options: TokenizeOptions): Promise<number[]> {
     return promptTokens(this.model, text, options);
   }
 
@@ -248,18 +248,9 @@ export class LlamaEngine implements Engine {
 
   /** The request through the model's template, off the event loop; what the template or llama.cpp's schema conversion refuses is the client's 400. */
   private renderNative(native: NativeChat, request: GenerationRequest): Promise<RenderedTurn> {
-    return native.renderAsync(request, this.reasoningDefaults).catch((error: unknown) => {
+    return native.render(request, this.reasoningDefaults).catch((error: unknown) => {
       throw renderError(request, error);
     });
-  }
-
-  /** The same on the event loop, for what answers at once (/apply-template, a token count). */
-  private renderNativeNow(native: NativeChat, request: GenerationRequest): RenderedTurn {
-    try {
-      return native.render(request, this.reasoningDefaults);
-    } catch (error) {
-      throw renderError(request, error);
-    }
   }
 
   /** Whether the model has fill-in-the-middle tokens (prefix, suffix, middle), for a completion with a suffix. */

@@ -121,12 +121,12 @@ export interface Engine {
   /** Measures a raw prompt; throws as `prepare` does, and InvalidInputError("suffix") where the model cannot infill. */
   prepareCompletion(request: CompletionRequest): Promise<PreparedGeneration>;
   /** The prompt's length in tokens, as `prepare` would render it (tools included), whether or not it fits. */
-  countPromptTokens(request: GenerationRequest): number;
+  countPromptTokens(request: GenerationRequest): Promise<number>;
   readonly embeddings: Embeddings;
   /** The prompt's text as the model's chat format renders it (llama-server's /apply-template). */
-  renderPrompt(request: GenerationRequest): string;
+  renderPrompt(request: GenerationRequest): Promise<string>;
   /** Text to token ids: `addSpecial` adds the model's beginning token, `parseSpecial` reads special tokens' text as them. */
-  tokenize(text: string, options: { addSpecial: boolean; parseSpecial: boolean }): number[];
+  tokenize(text: string, options: { addSpecial: boolean; parseSpecial: boolean }): Promise<number[]>;
   /** One token's text, special tokens as their text (a character split over tokens reads U+FFFD). */
   tokenPiece(token: number): string;
   /** Token ids to text; ids outside the vocabulary are an InvalidInputError. */

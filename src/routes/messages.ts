@@ -43,7 +43,7 @@ export function messagesRoutes(state: ServerState): Hono {
     const model = useModel(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseCountTokensRequest(body, (sealed) => seal.open(sealed));
-    return c.json({ input_tokens: (await model.engine()).countPromptTokens(request) });
+    return c.json({ input_tokens: await (await model.engine()).countPromptTokens(request) });
   });
   app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
   return app;

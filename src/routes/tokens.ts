@@ -31,7 +31,7 @@ export function tokenRoutes(state: ServerState): Hono {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);
     const request = parseChatRequest(body);
-    return c.json({ prompt: (await model.engine()).renderPrompt(request.generation) });
+    return c.json({ prompt: await (await model.engine()).renderPrompt(request.generation) });
   });
   app.post("/tokenize", async (c) => {
     const body = object(await readJson(c.req.raw));
@@ -41,7 +41,7 @@ export function tokenRoutes(state: ServerState): Hono {
     const parseSpecial = field(body, "parse_special", isBoolean, true, "true or false");
     const withPieces = field(body, "with_pieces", isBoolean, false, "true or false");
     const engine = await model.engine();
-    const tokens = engine.tokenize(content, { addSpecial, parseSpecial });
+    const tokens = await engine.tokenize(content, { addSpecial, parseSpecial });
     return c.json({ tokens: withPieces ? tokens.map((id) => ({ id, piece: engine.tokenPiece(id) })) : tokens });
   });
   app.post("/detokenize", async (c) => {

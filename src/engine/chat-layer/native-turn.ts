@@ -48,27 +48,21 @@ export class NativeChat {
     this.control = new Set([...control, ...this.singleTokens(markers)]);
   }
 
-  /** The request as the model's template renders it, in tokens (special tokens read as such, as llama-server does). */
-  render(request: GenerationRequest, defaults: ReasoningDefaults): RenderedTurn {
+  /**
+   * The request as the model's template renders it, in tokens (special tokens read as such, as
+   * llama-server does); rendered and tokenized off the event loop.
+   */
+  async render(request: GenerationRequest, defaults: ReasoningDefaults): Promise<RenderedTurn> {
     let inputs = chatInputs(request, defaults);
     for (let tries = 0; ; tries++) {
+      let params: ChatParams;
       try {
-        return this.rendered(request, this.layer.apply(inputs));
+        params = await this.layer.applyAsync(inputs);
       } catch (error) {
         inputs = this.retry(inputs, error, tries);
+        continue;
       }
-    }
-  }
-
-  /** The same, rendered off the event loop. */
-  async renderAsync(request: GenerationRequest, defaults: ReasoningDefaults): Promise<RenderedTurn> {
-    let inputs = chatInputs(request, defaults);
-    for (let tries = 0; ; tries++) {
-      try {
-        return this.rendered(request, await this.layer.applyAsync(inputs));
-      } catch (error) {
-        inputs = this.retry(inputs, error, tries);
-      }
+      return this.rendered(request, params);
     }
   }
 
@@ -79,8 +73,8 @@ export class NativeChat {
     return adapted;
   }
 
-  private rendered(request: GenerationRequest, params: ChatParams): RenderedTurn {
-    const prompt = promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
+  private async rendered(request: GenerationRequest, params: ChatParams): Promise<RenderedTurn> {
+    const prompt = await promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
     const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;
     const lazyGrammar = params.grammar !== "" && params.grammar_lazy && tools ? params.grammar : null;

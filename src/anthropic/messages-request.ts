@@ -5,7 +5,8 @@ import type { GenerationRequest, ReasoningRequest, ToolChoice, ToolSpec } from "
 import { Conversation } from "../request/conversation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { sampling } from "../request/sampling.ts";
-import { checkToolCount, checkTools, grammarSchema, toolsGiven } from "../request/tools.ts";
+import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkCounts, MESSAGES, STOPS, TOOLS } from "../request/counts.ts";
 import { formatParam, parseAt, validationError } from "../request/validation.ts";
 import {
   anyBlock,
@@ -33,9 +34,12 @@ export interface MessagesRequest {
   omitted: OmittedContent;
 }
 
+/** What is counted before the schema reads the body. */
+const COUNTS = { messages: MESSAGES, tools: TOOLS, stop_sequences: STOPS };
+
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad field. */
 export function parseMessagesRequest(json: unknown, openThought: OpenThought): MessagesRequest {
-  checkToolCount(toolsGiven(json), "tools");
+  checkCounts(json, COUNTS);
   const parsed = messagesRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   return toRequest(parsed.data, openThought);
@@ -43,7 +47,7 @@ export function parseMessagesRequest(json: unknown, openThought: OpenThought): M
 
 /** The same for count_tokens, where `max_tokens` may be left out. */
 export function parseCountTokensRequest(json: unknown, openThought: OpenThought): GenerationRequest {
-  checkToolCount(toolsGiven(json), "tools");
+  checkCounts(json, COUNTS);
   const parsed = countTokensSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   return toRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }, openThought).generation;

@@ -1,6 +1,7 @@
 // The zod schema of POST /v1/messages bodies: what oserve acts on is typed; `metadata`,
 // `cache_control`, `context_management` and the like are let through and ignored.
 import { z } from "zod";
+import { MAX_STOPS } from "../request/counts.ts";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 
@@ -51,7 +52,7 @@ export const messagesRequestSchema = z.looseObject({
   messages: z.array(message).min(1, "messages must hold at least one message"),
   tools: nullable(z.array(tool)),
   tool_choice: nullable(toolChoice),
-  stop_sequences: nullable(z.array(z.string()).max(16)),
+  stop_sequences: nullable(z.array(z.string()).max(MAX_STOPS)),
   temperature: nullable(z.number().min(0).max(1)),
   top_p: nullable(z.number().min(0).max(1)),
   top_k: nullable(z.int().min(0)),

@@ -4,7 +4,8 @@ import type { GenerationRequest, Message, OutputFormat, ReasoningEffort, ToolCho
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
 import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
-import { checkToolCount, checkTools, grammarSchema, toolsGiven } from "../request/tools.ts";
+import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkCounts, LOGIT_BIAS, MESSAGES, STOPS, TOOLS } from "../request/counts.ts";
 import { validationError } from "../request/validation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 
@@ -19,8 +20,7 @@ export interface ChatRequest {
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
 export function parseChatRequest(json: unknown): ChatRequest {
-  // Counted before the schema reads each one.
-  checkToolCount(toolsGiven(json), "tools");
+  checkCounts(json, { messages: MESSAGES, tools: TOOLS, logit_bias: LOGIT_BIAS, stop: STOPS });
   const parsed = chatRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;

@@ -4,12 +4,13 @@ import { invalidParam } from "../api-error.ts";
 import type { CompletionRequest } from "../engine/types.ts";
 import { includeUsage, samplingFields, toSampling, toStops } from "./sampling-schema.ts";
 import { validationError } from "../request/validation.ts";
+import { checkCounts, LOGIT_BIAS, MAX_PROMPTS, PROMPTS, STOPS } from "../request/counts.ts";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 const completionsRequestSchema = z.looseObject({
   model: z.string().optional(),
-  prompt: z.union([z.string(), z.array(z.string()).min(1, "prompt must hold at least one string").max(64)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1, "prompt must hold at least one string").max(MAX_PROMPTS)]),
   suffix: nullable(z.string()),
   max_tokens: nullable(z.int().min(1)),
   ...samplingFields,
@@ -28,6 +29,7 @@ export interface CompletionsRequest {
 }
 
 export function parseCompletionsRequest(json: unknown): CompletionsRequest {
+  checkCounts(json, { prompt: PROMPTS, logit_bias: LOGIT_BIAS, stop: STOPS });
   const parsed = completionsRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;

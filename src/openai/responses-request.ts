@@ -5,7 +5,8 @@ import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } f
 import { Conversation } from "../request/conversation.ts";
 import { DEFAULT_TEMPERATURE } from "../engine/sampling.ts";
 import { sampling } from "../request/sampling.ts";
-import { checkToolCount, checkTools, grammarSchema, toolsGiven } from "../request/tools.ts";
+import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
+import { checkCounts, INPUT_ITEMS, TOOLS } from "../request/counts.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { parseAt, validationError } from "../request/validation.ts";
 import {
@@ -69,7 +70,7 @@ export function parseResponsesRequest(
   /** Opens a sealed thought (`encrypted_content`) of this server's; null for one it cannot. */
   openThought: (sealed: string) => string | null,
 ): ResponsesRequest {
-  checkToolCount(toolsGiven(json), "tools");
+  checkCounts(json, { input: INPUT_ITEMS, tools: TOOLS });
   const parsed = responsesRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;

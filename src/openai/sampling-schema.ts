@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Sampling } from "../engine/types.ts";
 import { sampling } from "../request/sampling.ts";
+import { MAX_STOPS } from "../request/counts.ts";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 
@@ -11,7 +12,7 @@ export const samplingFields = {
   top_k: nullable(z.int().min(0)),
   min_p: nullable(z.number().min(0).max(1)),
   seed: nullable(z.int()),
-  stop: nullable(z.union([z.string(), z.array(z.string()).max(16)])),
+  stop: nullable(z.union([z.string(), z.array(z.string()).max(MAX_STOPS)])),
   logit_bias: nullable(z.record(z.string().regex(/^\d+$/, "logit_bias keys are token ids"), z.number().min(-100).max(100))),
   presence_penalty: nullable(z.number().min(-2).max(2)),
   frequency_penalty: nullable(z.number().min(-2).max(2)),

@@ -1,5 +1,6 @@
 // The rules on tools, tool choice and output format that every API shares, in the engine's terms.
 import type { GbnfJsonSchema } from "node-llama-cpp";
+import { MAX_TOOLS } from "./counts.ts";
 import { invalidParam } from "../api-error.ts";
 import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
 import type { OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
@@ -14,18 +15,9 @@ export function grammarSchema(schema: unknown, param: string): GbnfJsonSchema {
   }
 }
 
-/** Most tools one request may offer: well past any agent's (Claude Code with many MCP servers sends a few hundred). */
-export const MAX_TOOLS = 1024;
-
 /** A 400 naming `param` where a request offers more tools than MAX_TOOLS; checked before any is converted. */
 export function checkToolCount(count: number, param: string): void {
   if (count > MAX_TOOLS) throw invalidParam(param, `${count} tools is more than this server takes in one request (${MAX_TOOLS}).`, "too_many_tools");
-}
-
-/** How many tools a parsed body offers, before any schema reads them (0: none, or not an array). */
-export function toolsGiven(body: unknown): number {
-  const tools = typeof body === "object" && body !== null ? (body as { tools?: unknown }).tools : undefined;
-  return Array.isArray(tools) ? tools.length : 0;
 }
 
 /** Where each of these sits in the API's request, for the errors. */

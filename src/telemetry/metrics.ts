@@ -1,4 +1,5 @@
 // Prometheus metrics from prom-client (its own registry, not the process-global one).
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineLoad } from "../engine/types.ts";
 import type { PoolEvent } from "../models/model-pool.ts";
@@ -35,6 +36,17 @@ export class Metrics {
         for (const model of models()) this.set({ model: model.name }, model.loaded ? 1 : 0);
       },
     });
+    const loopDelay = eventLoopMonitor();
+    if (loopDelay) {
+      new Gauge({
+        name: "oserve_event_loop_delay_max_seconds",
+        help: "The longest the event loop was held since the server started (any request, a load, a collection)",
+        registers: [this.registry],
+        collect() {
+          this.set(loopDelay.max / 1e9);
+        },
+      });
+    }
     new Gauge({ name: "oserve_slots", help: "Sequences (parallel slots)", registers: [this.registry], collect() { this.set(load()?.slots ?? 0); } });
     new Gauge({ name: "oserve_slots_in_use", help: "Sequences generating now", registers: [this.registry], collect() { this.set(load()?.slotsInUse ?? 0); } });
     new Gauge({ name: "oserve_queue_depth", help: "Requests waiting for a sequence", registers: [this.registry], collect() { this.set(load()?.queued ?? 0); } });
@@ -86,5 +98,16 @@ export class Metrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/** The event loop's delay histogram (10 ms resolution), or null where the runtime has none (Bun, Deno). */
+function eventLoopMonitor(): { max: number } | null {
+  try {
+    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+    return histogram;
+  } catch {
+    return null;
   }
 }

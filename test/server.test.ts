@@ -24,7 +24,7 @@ function scriptedEngine(script: EngineEvent[]): Engine {
     tokenize: async () => [1, 2],
     tokenPiece: () => "a",
     detokenize: () => "ab",
-    embeddings: { dimensions: 2, contextSize: 8, measure: async () => 1, embed: async () => [0.6, 0.8] },
+    embeddings: { dimensions: 2, contextSize: 8, hold: async () => () => {}, tokenize: async () => [1], measure: async () => 1, embed: async () => [0.6, 0.8] },
     load: () => ({ slots: 1, slotsInUse: 0, queued: 0 }),
     checkCapacity: () => {},
     close: async () => {},

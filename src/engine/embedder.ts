@@ -1,16 +1,39 @@
-// Embeddings from the loaded model: node-llama-cpp's embedding context, made on first use and shared.
+// Embeddings from the loaded model: node-llama-cpp's embedding context, made on first use and shared
+// by requests in turn (it has one sequence), with a bounded queue.
 import type { LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { promptTokens } from "./prompt-tokens.ts";
+import { SlotPool } from "./slots.ts";
 
 /** Input as text, or as token ids. */
 export type EmbeddingInput = string | readonly number[];
 
 export class Embedder {
   private context: Promise<LlamaEmbeddingContext> | null = null;
+  /** The context's one sequence, held by one request at a time. */
+  private readonly turn: SlotPool<"context">;
 
   constructor(
     private readonly model: LlamaModel,
-    private readonly options: { contextSize: number; threads: number },
-  ) {}
+    private readonly options: { contextSize: number; threads: number; maxQueue: number },
+  ) {
+    this.turn = new SlotPool(["context"], options.maxQueue);
+  }
+
+  async hold(signal: AbortSignal): Promise<(() => void) | null> {
+    this.turn.checkCapacity();
+    const held = await this.turn.acquire(signal);
+    if (held === null) return null;
+    let released = false;
+    return () => {
+      if (!released) this.turn.release(held);
+      released = true;
+    };
+  }
+
+  async tokenize(input: EmbeddingInput): Promise<readonly number[]> {
+    // As node-llama-cpp's embedding context reads text: special tokens' text as text, no beginning token.
+    return typeof input === "string" ? promptTokens(this.model, input, { addSpecial: false, parseSpecial: false }) : input;
+  }
 
   /** Length of each vector. */
   get dimensions(): number {
@@ -23,13 +46,13 @@ export class Embedder {
   }
 
   /** The tokens an input takes as the embedding context evaluates it (beginning and end tokens included). */
-  async measure(input: EmbeddingInput): Promise<number> {
-    return (await this.open()).calculateInputLength(toInput(input));
+  async measure(tokens: readonly number[]): Promise<number> {
+    return (await this.open()).calculateInputLength(tokens as Token[]);
   }
 
   /** The input's embedding, scaled to unit length (as llama-server and OpenAI give them). */
-  async embed(input: EmbeddingInput): Promise<number[]> {
-    const { vector } = await (await this.open()).getEmbeddingFor(toInput(input));
+  async embed(tokens: readonly number[]): Promise<number[]> {
+    const { vector } = await (await this.open()).getEmbeddingFor(tokens as Token[]);
     const norm = Math.hypot(...vector);
     return norm === 0 ? [...vector] : vector.map((value) => value / norm);
   }
@@ -48,8 +71,4 @@ export class Embedder {
     }
     return this.context;
   }
-}
-
-function toInput(input: EmbeddingInput): string | Token[] {
-  return typeof input === "string" ? input : ([...input] as Token[]);
 }

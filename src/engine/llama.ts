@@ -116,7 +116,7 @@ export class LlamaEngine implements Engine {
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
     this.slots = new SlotPool(sequences, options.maxQueue);
-    this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads });
+    this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue });
   }
 
   /** The model's default chat wrapper, resolved now rather than by the first request; its name. */

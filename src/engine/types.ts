@@ -103,10 +103,18 @@ export interface Embeddings {
   readonly dimensions: number;
   /** Most tokens one input may take. */
   readonly contextSize: number;
-  /** Tokens the input takes, as evaluated (text or token ids). */
-  measure(input: string | readonly number[]): Promise<number>;
+  /**
+   * Holds the embedding context (one sequence) for one request: requests take it in turn, up to
+   * --max-queue waiting. Resolves with the release, or null where the signal aborted first; throws
+   * QueueFullError where the queue is full.
+   */
+  hold(signal: AbortSignal): Promise<(() => void) | null>;
+  /** An input as token ids: text tokenized off the event loop as the embedding context reads it, ids as they are. */
+  tokenize(input: string | readonly number[]): Promise<readonly number[]>;
+  /** Tokens the input takes, as evaluated (its beginning and end tokens added). */
+  measure(tokens: readonly number[]): Promise<number>;
   /** The input's vector, of unit length. */
-  embed(input: string | readonly number[]): Promise<number[]>;
+  embed(tokens: readonly number[]): Promise<number[]>;
 }
 
 export interface Engine {

@@ -16,25 +16,35 @@ export function embeddingsRoutes(state: ServerState): Hono {
     const request = parseEmbeddingsRequest(body);
     const { embeddings } = await model.engine();
     checkDimensions(request.dimensions, embeddings.dimensions);
-    let promptTokens = 0;
-    for (const [i, input] of request.inputs.entries()) {
-      const length = await embeddings.measure(input);
-      if (length >= embeddings.contextSize) {
-        const param = request.inputs.length > 1 ? `input[${i}]` : "input";
-        throw invalidParam(param, `This input is ${length} tokens long, but an input may take at most ${embeddings.contextSize - 1} tokens.`, "context_length_exceeded");
+    // The embedding context evaluates one input at a time (it has a single sequence): requests take
+    // it in turn, a full queue is a 429 before any work.
+    const release = await embeddings.hold(AbortSignal.any([c.req.raw.signal, state.shutdown.signal]));
+    try {
+      let promptTokens = 0;
+      const inputs: Array<readonly number[]> = [];
+      for (const [i, input] of request.inputs.entries()) {
+        if (release === null || c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+        const tokens = await embeddings.tokenize(input);
+        const length = await embeddings.measure(tokens);
+        if (length >= embeddings.contextSize) {
+          const param = request.inputs.length > 1 ? `input[${i}]` : "input";
+          throw invalidParam(param, `This input is ${length} tokens long, but an input may take at most ${embeddings.contextSize - 1} tokens.`, "context_length_exceeded");
+        }
+        inputs.push(tokens);
+        promptTokens += length;
       }
-      promptTokens += length;
+      const vectors: number[][] = [];
+      for (const tokens of inputs) {
+        if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+        vectors.push(await embeddings.embed(tokens));
+      }
+      // A client gone stops the work at the next input, and is logged and counted as such.
+      if (c.req.raw.signal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
+      state.checkOpen(); // a shutdown begun meanwhile is a 503, not a partial list
+      return c.json(embeddingList(model.id, vectors, request.encoding, promptTokens));
+    } finally {
+      release?.();
     }
-    // node-llama-cpp's embedding context evaluates one input at a time (it has a single sequence).
-    const vectors: number[][] = [];
-    for (const input of request.inputs) {
-      if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
-      vectors.push(await embeddings.embed(input));
-    }
-    // A client gone stops the work at the next input, and is logged and counted as such.
-    if (c.req.raw.signal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
-    state.checkOpen(); // a shutdown begun meanwhile is a 503, not a partial list
-    return c.json(embeddingList(model.id, vectors, request.encoding, promptTokens));
   });
   app.all("/v1/embeddings", methodNotAllowed("POST"));
   return app;

@@ -43,7 +43,9 @@ export function messagesRoutes(state: ServerState): Hono {
     const model = useModel(c, state, body);
     const seal = state.thoughtSeal;
     const request = parseCountTokensRequest(body, (sealed) => seal.open(sealed));
-    return c.json({ input_tokens: await (await model.engine()).countPromptTokens(request) });
+    const engine = await model.engine();
+    engine.checkCapacity(1); // a busy server's 429 before the rendering's work, as a generation gets
+    return c.json({ input_tokens: await engine.countPromptTokens(request) });
   });
   app.all("/v1/messages/count_tokens", methodNotAllowed("POST"));
   return app;

@@ -31,7 +31,9 @@ export function tokenRoutes(state: ServerState): Hono {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);
     const request = parseChatRequest(body);
-    return c.json({ prompt: await (await model.engine()).renderPrompt(request.generation) });
+    const engine = await model.engine();
+    engine.checkCapacity(1); // a busy server's 429 before the rendering's work
+    return c.json({ prompt: await engine.renderPrompt(request.generation) });
   });
   app.post("/tokenize", async (c) => {
     const body = object(await readJson(c.req.raw));
@@ -41,6 +43,7 @@ export function tokenRoutes(state: ServerState): Hono {
     const parseSpecial = field(body, "parse_special", isBoolean, true, "true or false");
     const withPieces = field(body, "with_pieces", isBoolean, false, "true or false");
     const engine = await model.engine();
+    engine.checkCapacity(1);
     const tokens = await engine.tokenize(content, { addSpecial, parseSpecial });
     return c.json({ tokens: withPieces ? tokens.map((id) => ({ id, piece: engine.tokenPiece(id) })) : tokens });
   });

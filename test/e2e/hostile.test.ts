@@ -2,7 +2,7 @@
 // shape, and /health keeps answering while it is read.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { RANDOM, startServer, type TestServer } from "./server.ts";
+import { metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
 
 describe("hostile requests", { timeout: 120_000 }, () => {
   let server: TestServer;
@@ -143,6 +143,34 @@ describe("hostile requests", { timeout: 120_000 }, () => {
       assert.equal(fitting.status, 200, await fitting.clone().text());
       assert.equal(((await fitting.json()) as { choices: unknown[] }).choices.length, 3);
     } finally {
+      await small.stop();
+    }
+  });
+
+  test("embeddings take the embedding context in turn, with --max-queue waiting: one more is a 429 before any work (the previous build queued every request)", async () => {
+    const small = await startServer(["--model", RANDOM, "--max-queue", "1"]);
+    const aborts: AbortController[] = [];
+    try {
+      const post = (input: unknown) => {
+        const abort = new AbortController();
+        aborts.push(abort);
+        return fetch(`${small.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input }), signal: abort.signal });
+      };
+      const long = Array.from({ length: 2048 }, (_, i) => `${i} ${"the quick brown fox jumps over the lazy dog ".repeat(8)}`);
+      const holding = post(long).catch(() => null);
+      const waiting = post(long).catch(() => null);
+      const inFlight = () => metric(small, "oserve_requests_in_flight", { route: "/v1/embeddings" });
+      await until(async () => (await inFlight()) === 2, 20_000, "two embeddings requests in flight: one embedding, one waiting");
+      const refused = await post("one more");
+      assert.equal(refused.status, 429, await refused.clone().text());
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "queue_full");
+      for (const abort of aborts) abort.abort();
+      await Promise.all([holding, waiting]);
+      await until(async () => (await inFlight()) === 0, 20_000, "the embeddings requests over once their clients left");
+      const after = await post("still here");
+      assert.equal(after.status, 200, await after.clone().text());
+    } finally {
+      for (const abort of aborts) abort.abort();
       await small.stop();
     }
   });

@@ -35,7 +35,7 @@ export function isModelUri(model: string): boolean {
  * own resolver (resumed when cut, checked against the size the server announced), then found there
  * again without the network.
  */
-export async function resolveModel(model: string, modelsDir: string): Promise<string> {
+export async function resolveModel(model: string, modelsDir: string, signal?: AbortSignal): Promise<string> {
   if (!isModelUri(model)) return model;
   const { resolveModelFile } = await importNodeLlamaCpp();
   let path: string;
@@ -47,8 +47,11 @@ export async function resolveModel(model: string, modelsDir: string): Promise<st
       download: "auto",
       cli: false,
       onProgress: downloadProgress(model),
+      // Shutdown (SIGTERM, Ctrl-C) stops a download under way.
+      ...(signal ? { signal } : {}),
     });
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     throw new ConfigError(`--model ${model}: could not download: ${(error as Error)?.message ?? error}`);
   } finally {
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");

@@ -109,8 +109,11 @@ const CLOSE_GRACE_MS = 2000;
 /** Listens on host:port with the runtime's own server. */
 export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
   if (typeof Bun !== "undefined") {
-    // idleTimeout 0: Bun's default of 10 s would cut streams whose keepalive interval is 10 s or more.
-    const server = Bun.serve({ fetch: app.fetch, hostname: host, port, idleTimeout: 0 });
+    // Bun's longest idle timeout, 255 s: a connection that sends and receives nothing for that long
+    // (an idle keep-alive socket, a client that stalls mid-request) is closed, as Node closes them
+    // (its headers and request timeouts). Its default of 10 s would cut streams whose keepalive
+    // interval is 10 s or more; 0 would keep such sockets forever.
+    const server = Bun.serve({ fetch: app.fetch, hostname: host, port, idleTimeout: 255 });
     return {
       port: server.port ?? port,
       close: async (graceMs = CLOSE_GRACE_MS) => {

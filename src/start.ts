@@ -61,7 +61,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   const pool = new ModelPool<LlamaEngine>(
     config.models.map((model) => model.alias),
     {
-      estimate: (name) => estimateModel(config, entry(name), options),
+      estimate: (name, signal) => estimateModel(config, entry(name), options, signal),
       load: async (name, signal) => {
         // At startup the ready line need not wait for the chat wrapper's checks; later, a load does them.
         const engine = await loadModel(config, entry(name), options, signal, !ready);
@@ -191,8 +191,8 @@ const UNLOAD_REASONS: Record<UnloadReason, string> = {
 };
 
 /** What the model and its context should take, from node-llama-cpp's estimate; the file's size where it cannot tell (the load will say why). */
-async function estimateModel(config: Config, model: ModelEntry, options: StartOptions): Promise<number> {
-  const modelPath = await resolveModel(model.path, config.downloadDir);
+async function estimateModel(config: Config, model: ModelEntry, options: StartOptions, signal: AbortSignal): Promise<number> {
+  const modelPath = await resolveModel(model.path, config.downloadDir, signal);
   const { settings } = model;
   try {
     // An unset window: the least node-llama-cpp's own sizing may settle for, not the most.
@@ -208,7 +208,7 @@ const MIN_AUTO_CONTEXT = 4096;
 
 /** Finds (or downloads) one model and loads it with its settings. */
 async function loadModel(config: Config, model: ModelEntry, options: StartOptions, signal: AbortSignal, chatWrapperAfterLoad: boolean): Promise<LlamaEngine> {
-  const modelPath = await resolveModel(model.path, config.downloadDir);
+  const modelPath = await resolveModel(model.path, config.downloadDir, signal);
   const { settings } = model;
   return loadLlamaEngine({
     modelPath,

@@ -8,6 +8,8 @@ export type ModelState = "unloaded" | "loading" | "loaded" | "unloading";
 
 /** How often a load waiting for a place looks at the memory again. */
 const RECHECK_MS = 1000;
+/** After failed loads in a row, requests get the error at once for this long at most (the wait doubles from `loadRetryMs`). */
+const MAX_RETRY_MS = 30_000;
 
 /** Why a model was unloaded: a place for another (count or memory), idleness, or the server stopping. */
 export type UnloadReason = "max_models" | "memory" | "idle" | "shutdown";
@@ -15,8 +17,11 @@ export type UnloadReason = "max_models" | "memory" | "idle" | "shutdown";
 export interface ModelLoader<E> {
   /** Loads the model named; the signal aborts a load the server no longer needs (shutdown). */
   load(name: string, signal: AbortSignal): Promise<E>;
-  /** Bytes of memory the model and its context are expected to take, worked out before loading. */
-  estimate(name: string): Promise<number>;
+  /**
+   * Bytes of memory the model and its context are expected to take, worked out before loading (it
+   * finds the file: a missing one throws); the signal aborts it as it does a load.
+   */
+  estimate(name: string, signal: AbortSignal): Promise<number>;
   /** Frees a loaded model. */
   unload(engine: E): Promise<void>;
 }
@@ -30,6 +35,8 @@ export interface PoolOptions {
   availableMemory(): number;
   /** A model that served nothing for this long is unloaded; null: never. */
   idleUnloadMs: number | null;
+  /** After a failed load, its error answers requests at once for this long (doubled at each failure in a row, to 30 s); default 1 s. */
+  loadRetryMs?: number;
   /** Told of every load and unload, for the logs and metrics. */
   onEvent?(event: PoolEvent): void;
 }
@@ -67,6 +74,9 @@ class Pooled<E> {
   idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** The last load's failure, until a load works. */
   lastError: Error | null = null;
+  /** Loads that failed in a row, and when the next may begin (performance.now()). */
+  failures = 0;
+  retryAt = 0;
   constructor(readonly name: string) {}
 }
 
@@ -133,6 +143,9 @@ export class ModelPool<E> {
       this.wake();
     };
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // A model whose load just failed is not loaded again by every request (a missing or broken file
+    // would be read again and again): its error stands until the backoff is over.
+    if (model.state === "unloaded" && model.lastError && performance.now() < model.retryAt) return Promise.reject(model.lastError);
     signal?.addEventListener("abort", leave, { once: true });
     model.waiters.add(waiter);
     void promise.then(
@@ -246,8 +259,10 @@ export class ModelPool<E> {
       // Estimated only where something is checked against it (reading a GGUF's metadata takes a while).
       let bytes = 0;
       let estimated = false;
-      const need = async () => (estimated ? bytes : ((estimated = true), (bytes = await this.loader.estimate(model.name))));
-      if (this.options.memoryLimit !== null) await need();
+      const need = async () => (estimated ? bytes : ((estimated = true), (bytes = await this.loader.estimate(model.name, this.closing.signal))));
+      // Where another model would make way for this one, the file is found first: a model that cannot
+      // load unloads nothing.
+      if (this.options.memoryLimit !== null || this.loadedCount() > 0) await need();
       if (!(await this.makeRoom(model, need))) {
         model.state = "unloaded";
         // A request that came while makeRoom returned found it still loading, and scheduled nothing.
@@ -259,7 +274,7 @@ export class ModelPool<E> {
         await this.loader.unload(engine);
         throw new PoolClosedError();
       }
-      Object.assign(model, { engine, bytes, state: "loaded", lastError: null, wanted: false, lastUsed: performance.now() });
+      Object.assign(model, { engine, bytes, state: "loaded", lastError: null, failures: 0, wanted: false, lastUsed: performance.now() });
       this.emit({ type: "loaded", name: model.name, seconds: (performance.now() - started) / 1000, bytes });
       for (const waiter of model.waiters) waiter.resolve(this.lease(model));
       model.waiters.clear();
@@ -270,6 +285,8 @@ export class ModelPool<E> {
       Object.assign(model, { state: "unloaded", engine: null, wanted: false });
       if (error instanceof LoadFailedError) {
         model.lastError = error;
+        model.failures++;
+        model.retryAt = performance.now() + Math.min(MAX_RETRY_MS, (this.options.loadRetryMs ?? 1000) * 2 ** (model.failures - 1));
         this.emit({ type: "load_failed", name: model.name, seconds: (performance.now() - started) / 1000, error });
       }
       for (const waiter of model.waiters) waiter.reject(error);
@@ -307,6 +324,10 @@ export class ModelPool<E> {
       await Promise.race([this.changed.promise, new Promise((resolve) => (timer = setTimeout(resolve, RECHECK_MS)))]);
       clearTimeout(timer);
     }
+  }
+
+  private loadedCount(): number {
+    return [...this.models.values()].filter((model) => model.state === "loaded").length;
   }
 
   private async unload(model: Pooled<E>, reason: UnloadReason): Promise<void> {

@@ -31,10 +31,15 @@ export class ResponseStore implements StoredResponses {
     this.delete(response.id);
     const kept = [...inputItems, ...(response.output as unknown as Item[])];
     const bytes = JSON.stringify(response).length + JSON.stringify(conversation).length + JSON.stringify(inputItems).length;
-    if (bytes > this.maxBytes) return;
+    // One response may take a sixteenth of the store: no single request flushes every other.
+    if (bytes > this.maxBytes / 16) return;
     const itemIds: string[] = [];
     for (const item of kept) {
       if (typeof item.id !== "string") continue;
+      // Input item ids are the client's to choose: one that another response keeps with other
+      // content is not taken over (a client cannot change what another's item_reference reads).
+      const held = this.items.get(item.id);
+      if (held && held.responseId !== response.id && JSON.stringify(held.item) !== JSON.stringify(item)) continue;
       this.items.set(item.id, { item, responseId: response.id });
       itemIds.push(item.id);
     }

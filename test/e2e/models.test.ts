@@ -135,13 +135,16 @@ describe("three models in one server", { timeout: 90_000 }, () => {
     const failure = JSON.parse(frames.at(-2)!.data!);
     assert.deepEqual([failure.error.code, /could not be loaded/.test(failure.error.message)], ["model_load_failed", true]);
     assert.equal((await beside).choices[0]!.message.content, CAPITAL_ANSWER);
-    // Anthropic's shape for the same failure; each request tried the load again.
+    // Anthropic's shape for the same failure.
     await assert.rejects(anthropic.messages.create({ model: "broken", max_tokens: 10, messages: [{ role: "user", content: CAPITAL }] }), (error: unknown) => {
       assert.ok(error instanceof Anthropic.InternalServerError, String(error));
       assert.match(error.message, /api_error.*could not be loaded/);
       return true;
     });
-    assert.ok((await metric(server, "oserve_model_loads_total", { model: "broken", result: "failed" })) >= 2);
+    // Some ten requests (the SDKs retry a 500 twice) within seconds; the file is tried again only
+    // after a backoff of 1 s, then 2, then 4: a few loads, not one a request.
+    const loads = await metric(server, "oserve_model_loads_total", { model: "broken", result: "failed" });
+    assert.ok(loads >= 1 && loads <= 3, `${loads} failed loads`);
     const listed = (await (await fetch(`${server.baseURL}/models/broken`)).json()) as { status: { value: string; failed?: boolean; error?: string } };
     assert.deepEqual([listed.status.value, listed.status.failed], ["unloaded", true]);
     assert.ok(!listed.status.error?.includes(dirname(broken)), listed.status.error);

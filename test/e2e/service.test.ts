@@ -1,6 +1,7 @@
 // Running it as a service and as a test fixture: API key, CORS, metrics, access logs, `oserve run`,
 // --ready-file, and models from a URL (a local server stands in for the hub).
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -228,4 +229,28 @@ describe("--model from a URL", () => {
     const offline = await startServer(["--model", hub.url, "--download-dir", modelsDir]);
     await offline.stop();
   });
+
+  test("SIGTERM during a model's download: the server exits while the hub still holds the body", async () => {
+    const hub = await serveModel(RANDOM);
+    const modelsDir = mkdtempSync(join(tmpdir(), "oserve-models-"));
+    try {
+      hub.holdNextAfter(1_000_000);
+      // The first model loads at startup; the one from the hub on its first request.
+      const server = await startServer(["--model", `chat=${TINY_CHAT}`, "--model", `remote=${hub.url}`, "--download-dir", modelsDir]);
+      try {
+        const asked = fetch(`${server.baseURL}/chat/completions`, { method: "POST", body: JSON.stringify({ model: "remote", messages: [{ role: "user", content: "Hi" }], max_tokens: 1 }) }).catch(() => null);
+        await until(async () => hub.requests.some((request) => request.startsWith("GET")), 60_000, "the download begun");
+        server.process.kill("SIGTERM");
+        const ended = await Promise.race([once(server.process, "exit").then(() => "exited"), new Promise((done) => setTimeout(done, 15_000, "still running"))]);
+        assert.equal(ended, "exited", `oserve still downloading 15 s after SIGTERM:\n${server.stderr()}`);
+        await asked;
+      } finally {
+        hub.release();
+        await server.stop();
+      }
+    } finally {
+      await hub.close();
+    }
+  });
+
 });

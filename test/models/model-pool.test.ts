@@ -79,9 +79,9 @@ describe("model pool", () => {
     assert.deepEqual(events.map((e) => e.type), ["loaded"]);
   });
 
-  test("a failed load answers every waiter with the model named and why; the next request tries again", async () => {
+  test("a failed load answers every waiter with the model named and why; the next request after the backoff tries again", async () => {
     const fake = scripted();
-    const { pool: models } = pool(["a"], fake.loader);
+    const { pool: models } = pool(["a"], fake.loader, { loadRetryMs: 0 });
     const waiters = [models.acquire("a"), models.acquire("a")];
     await fake.fail("a", "failed to read key-value pairs");
     for (const waiter of waiters) {
@@ -93,6 +93,29 @@ describe("model pool", () => {
     await fake.finish("a");
     assert.deepEqual((await again).engine, { name: "a" });
     assert.equal(models.lastError("a"), null, "a load that works clears the failure");
+  });
+
+  test("within the backoff after a failed load, a request gets its error at once: the file is not read again by every request", async () => {
+    const fake = scripted();
+    const { pool: models } = pool(["a"], fake.loader);
+    const first = models.acquire("a");
+    await fake.fail("a", "no such file");
+    await assert.rejects(first, LoadFailedError);
+    await assert.rejects(models.acquire("a"), (error: unknown) => error instanceof LoadFailedError && /no such file/.test(error.message));
+    await settle();
+    assert.deepEqual(fake.log, ["load a"], "one load, not one a request");
+  });
+
+  test("a model whose file cannot be found unloads nothing to make way for it (--max-models 1)", async () => {
+    const fake = scripted();
+    const estimate = fake.loader.estimate;
+    const { pool: models } = pool(["a", "b"], { ...fake.loader, estimate: async (name: string) => (name === "b" ? Promise.reject(new Error("ENOENT: b.gguf")) : estimate(name)) }, { maxModels: 1 });
+    const a = models.acquire("a");
+    await fake.finish("a");
+    (await a).release();
+    await assert.rejects(models.acquire("b"), (error: unknown) => error instanceof LoadFailedError && /ENOENT/.test(error.message));
+    assert.equal(models.state("a"), "loaded", "a stayed");
+    assert.deepEqual(fake.log, ["load a"]);
   });
 
   test("--max-models 1: the idle model is unloaded for the next; one in use is not, and the next waits for it", async () => {

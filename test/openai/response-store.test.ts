@@ -21,14 +21,15 @@ describe("ResponseStore", () => {
     assert.ok(store.response("c"));
   });
 
-  test("is bounded by bytes; a response larger than the whole store is not kept", () => {
-    const store = new ResponseStore(100, 2000);
-    store.put(response("big", "x".repeat(5000)), []);
+  test("is bounded by bytes; a response larger than a sixteenth of the store is not kept (no one request flushes the rest)", () => {
+    const store = new ResponseStore(100, 16_000);
+    store.put(response("big", "x".repeat(1200)), []);
     assert.equal(store.size, 0);
-    for (const id of ["a", "b", "c", "d", "e", "f"]) store.put(response(id, "y".repeat(300)), []);
-    assert.ok(store.size < 6 && store.size > 0, `kept ${store.size}`);
-    assert.ok(store.response("f"), "the newest stays");
-    assert.equal(store.response("a"), undefined, "the oldest went");
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    for (const id of ids) store.put(response(id, "y".repeat(600)), []);
+    assert.ok(store.size < 30 && store.size > 10, `kept ${store.size}`);
+    assert.ok(store.response("r29"), "the newest stays");
+    assert.equal(store.response("r0"), undefined, "the oldest went");
   });
 
   test("input items with ids are kept with the response that was asked with them, and go when it is deleted", () => {
@@ -43,5 +44,15 @@ describe("ResponseStore", () => {
     assert.equal(store.delete("b"), true);
     assert.equal(store.item("fco_1"), undefined);
     assert.equal(store.delete("b"), false);
+  });
+
+  test("an input item id another response keeps with other content is not taken over (item_reference reads what its owner sent)", () => {
+    const store = new ResponseStore();
+    const mine = { type: "message", id: "msg_1", role: "user", content: "mine" };
+    store.put(response("a"), [], [mine]);
+    store.put(response("b"), [], [{ ...mine, content: "someone else's" }]);
+    assert.deepEqual(store.item("msg_1"), mine);
+    assert.equal(store.delete("b"), true);
+    assert.deepEqual(store.item("msg_1"), mine);
   });
 });

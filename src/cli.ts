@@ -29,8 +29,10 @@ const command = defineCommand({
 });
 
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes("--help") || argv.includes("-h")) return showUsage(command);
-  if (argv.includes("--version") || argv.includes("-v")) return void console.log(VERSION);
+  // What follows `--` is the child's (`oserve run … -- node -v`, `oserve launch claude -- --help`), never oserve's.
+  const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  if (own.includes("--help") || own.includes("-h")) return showUsage(command);
+  if (own.includes("--version") || own.includes("-v")) return void console.log(VERSION);
   if (argv[0] === "run") return run(argv.slice(1));
   if (argv[0] === "launch") return process.exit(await launch(argv.slice(1), configFrom));
   const config = configFrom(argv, process.env);

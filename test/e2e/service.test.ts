@@ -192,6 +192,12 @@ describe("oserve run", () => {
     await assert.rejects(fetch(`${out.url}/health`), "the port is free");
   });
 
+  test("what follows -- is the command's: `-- node -v` prints node's version, not oserve's (the previous build answered -v itself)", async () => {
+    const { code, stdout, stderr } = await runCli(["run", "--model", TINY_CHAT, "--threads", "1", "--", process.execPath, "-v"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout.trim(), process.version);
+  });
+
   test("a model that cannot load exits non-zero before the command runs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "oserve-run-"));
     const marker = join(dir, "ran");

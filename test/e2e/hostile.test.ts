@@ -157,15 +157,19 @@ describe("hostile requests", { timeout: 120_000 }, () => {
         return fetch(`${small.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input }), signal: abort.signal });
       };
       const long = Array.from({ length: 2048 }, (_, i) => `${i} ${"the quick brown fox jumps over the lazy dog ".repeat(8)}`);
-      const holding = post(long).catch(() => null);
-      const waiting = post(long).catch(() => null);
       const inFlight = () => metric(small, "oserve_requests_in_flight", { route: "/v1/embeddings" });
-      await until(async () => (await inFlight()) === 2, 20_000, "two embeddings requests in flight: one embedding, one waiting");
-      const refused = await post("one more");
+      // Three long requests: one embeds (seconds), one waits, and whichever reaches the queue last is
+      // refused at once, so the first answer is the 429 (which one it is, is the server's order).
+      const first = post(long);
+      first.catch(() => {});
+      await until(async () => (await inFlight()) === 1, 20_000, "the first embeddings request in flight");
+      const later = [first, post(long), post(long)];
+      for (const answer of later) answer.catch(() => {});
+      const refused = await Promise.race(later);
       assert.equal(refused.status, 429, await refused.clone().text());
       assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "queue_full");
       for (const abort of aborts) abort.abort();
-      await Promise.all([holding, waiting]);
+      await Promise.all(later.map((answer) => answer.catch(() => null)));
       await until(async () => (await inFlight()) === 0, 20_000, "the embeddings requests over once their clients left");
       const after = await post("still here");
       assert.equal(after.status, 200, await after.clone().text());

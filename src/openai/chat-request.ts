@@ -5,7 +5,7 @@ import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type con
 import { invalidParam } from "../api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
-import { checkCounts, LOGIT_BIAS, MESSAGES, STOPS, TOOLS } from "../request/counts.ts";
+import { checkCounts, LOGIT_BIAS, MESSAGES, STOPS, TEMPLATE_KWARGS, TOOLS } from "../request/counts.ts";
 import { validationError } from "../request/validation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 
@@ -20,7 +20,7 @@ export interface ChatRequest {
 
 /** Validates a parsed JSON body; throws an ApiError (400) naming the first bad `param`. */
 export function parseChatRequest(json: unknown): ChatRequest {
-  checkCounts(json, { messages: MESSAGES, tools: TOOLS, logit_bias: LOGIT_BIAS, stop: STOPS });
+  checkCounts(json, { messages: MESSAGES, tools: TOOLS, logit_bias: LOGIT_BIAS, stop: STOPS, chat_template_kwargs: TEMPLATE_KWARGS });
   const parsed = chatRequestSchema.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error);
   const body = parsed.data;

@@ -5,8 +5,8 @@ import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } f
 import { Conversation } from "../request/conversation.ts";
 import { DEFAULT_TEMPERATURE } from "../engine/sampling.ts";
 import { sampling } from "../request/sampling.ts";
-import { checkToolCount, checkTools, grammarSchema } from "../request/tools.ts";
-import { checkCounts, INPUT_ITEMS, TOOLS } from "../request/counts.ts";
+import { checkTools, grammarSchema } from "../request/tools.ts";
+import { checkCount, checkCounts, INPUT_ITEMS, TOOLS } from "../request/counts.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";
 import { parseAt, validationError } from "../request/validation.ts";
 import {
@@ -137,7 +137,7 @@ function toTools(body: ResponsesRequestBody) {
   const ignoredTools: string[] = [];
   const add = (fn: FunctionToolBody, namespace: string | undefined, param: string) => {
     // The top-level count was checked before the schema read the body; a namespace's functions count too.
-    checkToolCount(tools.length + 1, "tools");
+    checkCount(tools.length + 1, "tools", TOOLS);
     const name: ApiFunctionName = namespace ? { name: fn.name, namespace } : { name: fn.name };
     functionNames.set(modelName(name), name);
     tools.push({

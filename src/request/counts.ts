@@ -25,6 +25,8 @@ export const MAX_STOPS = 16;
 export const MAX_PROMPTS = 64;
 /** Most inputs in one /v1/embeddings request (OpenAI's limit). */
 export const MAX_EMBEDDING_INPUTS = 2048;
+/** Most chat_template_kwargs arguments one request may pass. */
+export const MAX_TEMPLATE_KWARGS = 64;
 
 export const TOOLS: CountLimit = { max: MAX_TOOLS, noun: "tools", code: "too_many_tools" };
 export const MESSAGES: CountLimit = { max: MAX_MESSAGES, noun: "messages", code: "too_many_messages" };
@@ -33,14 +35,17 @@ export const LOGIT_BIAS: CountLimit = { max: MAX_LOGIT_BIAS, noun: "logit_bias e
 export const STOPS: CountLimit = { max: MAX_STOPS, noun: "stop strings", code: "too_many_stops" };
 export const PROMPTS: CountLimit = { max: MAX_PROMPTS, noun: "prompts", code: "too_many_prompts" };
 export const EMBEDDING_INPUTS: CountLimit = { max: MAX_EMBEDDING_INPUTS, noun: "inputs", code: "too_many_inputs" };
+export const TEMPLATE_KWARGS: CountLimit = { max: MAX_TEMPLATE_KWARGS, noun: "chat_template_kwargs arguments", code: "too_many_template_kwargs" };
 
 /** A 400 naming the field whose collection holds more than its limit; fields that are absent or not collections pass (the schema says what is wrong with them). */
 export function checkCounts(body: unknown, limits: Readonly<Record<string, CountLimit>>): void {
   if (typeof body !== "object" || body === null) return;
-  for (const [field, limit] of Object.entries(limits)) {
-    const count = countOf((body as Record<string, unknown>)[field]);
-    if (count > limit.max) throw invalidParam(field, `${count} ${limit.noun} is more than this server takes in one request (${limit.max}).`, limit.code);
-  }
+  for (const [field, limit] of Object.entries(limits)) checkCount(countOf((body as Record<string, unknown>)[field]), field, limit);
+}
+
+/** A 400 naming `param` where `count` is past its limit (a count made elsewhere: a namespace's functions, say). */
+export function checkCount(count: number, param: string, limit: CountLimit): void {
+  if (count > limit.max) throw invalidParam(param, `${count} ${limit.noun} is more than this server takes in one request (${limit.max}).`, limit.code);
 }
 
 /** An array's length or an object's key count; 0 for anything else. */

@@ -1,6 +1,5 @@
 // The rules on tools, tool choice and output format that every API shares, in the engine's terms.
 import type { GbnfJsonSchema } from "node-llama-cpp";
-import { MAX_TOOLS } from "./counts.ts";
 import { invalidParam } from "../api-error.ts";
 import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
 import type { OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
@@ -13,11 +12,6 @@ export function grammarSchema(schema: unknown, param: string): GbnfJsonSchema {
     if (!(error instanceof SchemaError)) throw error;
     throw invalidParam(param, `Unsupported schema: ${error.message}.`, "invalid_schema");
   }
-}
-
-/** A 400 naming `param` where a request offers more tools than MAX_TOOLS; checked before any is converted. */
-export function checkToolCount(count: number, param: string): void {
-  if (count > MAX_TOOLS) throw invalidParam(param, `${count} tools is more than this server takes in one request (${MAX_TOOLS}).`, "too_many_tools");
 }
 
 /** Where each of these sits in the API's request, for the errors. */

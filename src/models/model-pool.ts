@@ -115,7 +115,7 @@ export class ModelPool<E> {
 
   /** Every loaded model's engine. */
   engines(): E[] {
-    return [...this.models.values()].flatMap((model) => (model.state === "loaded" && model.engine ? [model.engine] : []));
+    return this.loadedModels().flatMap((model) => (model.engine ? [model.engine] : []));
   }
 
   /** Why its last load failed, if it did and has not loaded since. */
@@ -262,7 +262,7 @@ export class ModelPool<E> {
       const need = async () => (estimated ? bytes : ((estimated = true), (bytes = await this.loader.estimate(model.name, this.closing.signal))));
       // Where another model would make way for this one, the file is found first: a model that cannot
       // load unloads nothing.
-      if (this.options.memoryLimit !== null || this.loadedCount() > 0) await need();
+      if (this.options.memoryLimit !== null || this.loadedModels().length > 0) await need();
       if (!(await this.makeRoom(model, need))) {
         model.state = "unloaded";
         // A request that came while makeRoom returned found it still loading, and scheduled nothing.
@@ -303,7 +303,7 @@ export class ModelPool<E> {
     for (;;) {
       if (this.closing.signal.aborted) throw new PoolClosedError();
       if (model.waiters.size === 0 && !model.wanted) return false;
-      const loaded = [...this.models.values()].filter((other) => other.state === "loaded");
+      const loaded = this.loadedModels();
       const countFits = loaded.length < this.options.maxModels;
       const limit = this.options.memoryLimit;
       const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
@@ -326,8 +326,8 @@ export class ModelPool<E> {
     }
   }
 
-  private loadedCount(): number {
-    return [...this.models.values()].filter((model) => model.state === "loaded").length;
+  private loadedModels(): Array<Pooled<E>> {
+    return [...this.models.values()].filter((model) => model.state === "loaded");
   }
 
   private async unload(model: Pooled<E>, reason: UnloadReason): Promise<void> {

@@ -22,8 +22,9 @@ export function embeddingsRoutes(state: ServerState): Hono {
     try {
       let promptTokens = 0;
       const inputs: Array<readonly number[]> = [];
-      for (const [i, input] of request.inputs.entries()) {
-        if (release === null || c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+      // Not held (the client left, or the server stops, while it waited): nothing to measure or embed.
+      for (const [i, input] of release === null ? [] : request.inputs.entries()) {
+        if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
         const tokens = await embeddings.tokenize(input);
         const length = await embeddings.measure(tokens);
         if (length >= embeddings.contextSize) {

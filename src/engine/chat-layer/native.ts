@@ -80,6 +80,18 @@ export function acceptGrammarTokens(llama: Llama, state: LlamaGrammarEvaluationS
   return true;
 }
 
+/** The engine build's tokenizer (native/tokenize.cpp). */
+interface TokenizerBindings {
+  oserveTokenize(model: unknown, text: string, parseSpecial: boolean): Promise<Uint32Array>;
+}
+
+/** A model's tokenizer on libuv's thread pool, where the loaded addon has it (the engine build); null otherwise. */
+export function asyncTokenizer(model: LlamaModel): ((text: string, parseSpecial: boolean) => Promise<Uint32Array>) | null {
+  const found = (model.llama as unknown as { _bindings?: Partial<TokenizerBindings> })._bindings;
+  const tokenize = found?.oserveTokenize;
+  return tokenize ? (text, parseSpecial) => tokenize(addonModel(model), text, parseSpecial) : null;
+}
+
 /** The addon's chat layer, where the loaded addon has one. */
 function bindings(llama: Llama): ChatLayerBindings | null {
   const found = (llama as unknown as { _bindings?: Partial<ChatLayerBindings> })._bindings;

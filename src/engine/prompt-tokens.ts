@@ -3,7 +3,7 @@
 // thread pool where the engine build has its tokenizer there (native/tokenize.cpp): a prompt of a
 // million tokens takes seconds, which the event loop (every other request, /health) never waits out.
 import type { LlamaModel, Token } from "node-llama-cpp";
-import { addonModel } from "./chat-layer/native.ts";
+import { asyncTokenizer } from "./chat-layer/native.ts";
 
 export interface TokenizeOptions {
   /** Put the model's beginning token first, where its vocabulary adds one. */
@@ -12,17 +12,9 @@ export interface TokenizeOptions {
   parseSpecial: boolean;
 }
 
-type AsyncTokenize = (model: unknown, text: string, parseSpecial: boolean) => Promise<Uint32Array>;
-
-/** The engine build's tokenizer on the thread pool, or null (node-llama-cpp's prebuilt). */
-function asyncTokenizer(model: LlamaModel): AsyncTokenize | null {
-  const bindings = (model.llama as unknown as { _bindings?: { oserveTokenize?: AsyncTokenize } })._bindings;
-  return bindings?.oserveTokenize ?? null;
-}
-
 export async function promptTokens(model: LlamaModel, text: string, options: TokenizeOptions): Promise<Token[]> {
   const tokenize = asyncTokenizer(model);
-  const ids: ArrayLike<number> = text === "" ? [] : tokenize ? await tokenize(addonModel(model), text, options.parseSpecial) : model.tokenize(text, options.parseSpecial);
+  const ids: ArrayLike<number> = text === "" ? [] : tokenize ? await tokenize(text, options.parseSpecial) : model.tokenize(text, options.parseSpecial);
   const bos = model.tokens.bos;
   const first = options.addSpecial && model.tokens.shouldPrependBosToken && bos != null && ids[0] !== bos ? [bos] : [];
   // One array of the final length, filled once (a million tokens: no unshift that moves them all).
@@ -30,4 +22,16 @@ export async function promptTokens(model: LlamaModel, text: string, options: Tok
   for (let at = 0; at < first.length; at++) tokens[at] = first[at]!;
   for (let at = 0; at < ids.length; at++) tokens[first.length + at] = ids[at] as Token;
   return tokens;
+}
+
+/**
+ * A raw prompt's tokens for LlamaCompletion (which puts the beginning token first): special tokens'
+ * text read as them, as llama-server reads its prompts, off the event loop. node-llama-cpp's
+ * `tokenize(text, true, "trimLeadingSpace")`, used before, tokenized and detokenized the whole
+ * prompt on the event loop (1.9 s for 7 MB); its trimming of a tokenizer's added space gives the
+ * same tokens as this on every test model and on llama.cpp's SentencePiece vocabularies
+ * (test/engine/prompt-tokens.test.ts).
+ */
+export function rawPromptTokens(model: LlamaModel, text: string): Promise<Token[]> {
+  return promptTokens(model, text, { addSpecial: false, parseSpecial: true });
 }

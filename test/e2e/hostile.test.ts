@@ -92,6 +92,7 @@ describe("hostile requests", { timeout: 120_000 }, () => {
       ["/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], logit_bias: Object.fromEntries(many(20_000).map((i) => [String(i), 1])) }, /20000 logit_bias entries .*\(16384\)/],
       ["/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], stop: many(100).map(String) }, /100 stop strings .*\(16\)/],
       ["/v1/embeddings", { input: many(10_000).map(() => "hello") }, /10000 inputs .*\(2048\)/],
+      ["/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], chat_template_kwargs: Object.fromEntries(many(65).map((i) => [`k${i}`, i])) }, /65 chat_template_kwargs arguments .*\(64\)/],
       ["/v1/messages", { model: "x", max_tokens: 1, messages: many(20_000).map(() => ({ role: "user", content: "hi" })) }, /20000 messages/],
     ];
     for (const [path, body, message] of cases) {
@@ -109,6 +110,9 @@ describe("hostile requests", { timeout: 120_000 }, () => {
     const text = "word ".repeat(1_400_000);
     const long = await whileHealthy("/v1/chat/completions", { messages: [{ role: "user", content: text }] });
     assert.equal(long.status, 400);
+    const completion = await whileHealthy("/v1/completions", { prompt: text, max_tokens: 1 });
+    assert.equal(completion.status, 400);
+    assert.match(completion.json.error.message, /maximum context length/);
     const counted = await whileHealthy("/v1/messages/count_tokens", { model: "x", messages: [{ role: "user", content: text }] });
     assert.equal(counted.status, 200);
     assert.ok((counted.json as unknown as { input_tokens: number }).input_tokens > 1_400_000);

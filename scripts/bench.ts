@@ -17,7 +17,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadLlamaEngine } from "../src/engine/llama-load.ts";
 import type { Engine, GenerationRequest } from "../src/engine/types.ts";
-import { resolveConfig } from "../src/config.ts";
+import { DISK } from "../src/config/disk.ts";
+import { resolveConfig } from "../src/config/resolve.ts";
 import { parseChatRequest } from "../src/openai/chat-request.ts";
 import { capJitTier } from "../src/jit-tier.ts";
 import { createApp } from "../src/server.ts";
@@ -173,7 +174,7 @@ try {
   // Three sides, each idle while another runs: the server over a socket; the same hono app and
   // SSE pipeline called in this process (no socket, no second process); the engine alone.
   const engine = await loadLlamaEngine(engineOptions);
-  const state = new ServerState(resolveConfig({ model: values.model, "keepalive-interval": "10" }, {}));
+  const state = new ServerState(resolveConfig({ model: values.model, "keepalive-interval": "10" }, {}, DISK));
   state.serveLoaded([engine]);
   const app = createApp(state);
   const appRequest = (json: object) => Promise.resolve(app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(json) }));

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./config/errors.ts";
 import { importNodeLlamaCpp } from "./engine/node-llama-cpp.ts";
 
 /** Fails with one clear line unless `path` is a readable file that starts with the GGUF magic. */

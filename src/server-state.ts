@@ -1,4 +1,4 @@
-import type { Config } from "./config.ts";
+import type { Config } from "./config/types.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
 import { ModelPool, type ServedModels } from "./models/model-pool.ts";
@@ -42,7 +42,7 @@ export class ServerState {
 
   /** The default model's name: --default-model, else the first. */
   get defaultModel(): string {
-    return this.config.modelAlias;
+    return this.config.server.defaultModel;
   }
 
   /** Every model's name, the default first, then the others in the order given. */

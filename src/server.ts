@@ -35,9 +35,9 @@ export function createApp(state: ServerState): Hono {
   });
   app.use("*", accessLog(state));
   // Keyless, the server is this machine's alone: a foreign Host or a page's Origin is refused first.
-  if (state.config.apiKey === null) app.use("*", localOnly({ allowedHosts: state.config.allowedHosts, cors: state.config.corsOrigins }, (c, error) => errorResponse(c, error)));
-  if (state.config.corsOrigins.length > 0) {
-    const origins = state.config.corsOrigins;
+  if (state.config.server.apiKey === null) app.use("*", localOnly({ allowedHosts: state.config.server.allowedHosts, cors: state.config.server.corsOrigins }, (c, error) => errorResponse(c, error)));
+  if (state.config.server.corsOrigins.length > 0) {
+    const origins = state.config.server.corsOrigins;
     app.use(
       "*",
       cors({
@@ -50,17 +50,17 @@ export function createApp(state: ServerState): Hono {
   app.use(
     "*",
     bodyLimit({
-      maxSize: state.config.maxBodyBytes,
+      maxSize: state.config.server.maxBodyBytes,
       onError: (c) =>
         errorResponse(
           c,
-          new ApiError(413, `The request body is larger than this server's limit of ${state.config.maxBodyBytes} bytes (--max-body).`, {
+          new ApiError(413, `The request body is larger than this server's limit of ${state.config.server.maxBodyBytes} bytes (--max-body).`, {
             code: "request_too_large",
           }),
         ),
     }),
   );
-  if (state.config.apiKey !== null) app.use("*", requireKey(state.config.apiKey, (c, error) => errorResponse(c, error)));
+  if (state.config.server.apiKey !== null) app.use("*", requireKey(state.config.server.apiKey, (c, error) => errorResponse(c, error)));
   app.route("/", healthRoutes(state));
   app.route("/", metricsRoutes(state));
   app.route("/", modelRoutes(state));

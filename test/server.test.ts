@@ -1,7 +1,8 @@
 // The hono app in-process with a scripted engine: the failure paths a real model will not produce on cue.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { resolveConfig } from "../src/config.ts";
+import { DISK } from "../src/config/disk.ts";
+import { resolveConfig } from "../src/config/resolve.ts";
 import { FormatGrammarError } from "../src/engine/errors.ts";
 import type { Engine, PreparedGeneration } from "../src/engine/types.ts";
 import { createApp } from "../src/server.ts";
@@ -38,7 +39,7 @@ function named(engine: Engine, modelId: string): Engine {
 }
 
 function app(engine: Engine | null) {
-  const state = new ServerState(resolveConfig({ model: "scripted.gguf", "keepalive-interval": "60" }, {}));
+  const state = new ServerState(resolveConfig({ model: "scripted.gguf", "keepalive-interval": "60" }, {}, DISK));
   if (engine) state.serveLoaded([engine]);
   return createApp(state);
 }
@@ -113,7 +114,7 @@ describe("app with a scripted engine", () => {
 
 describe("several models, in-process", () => {
   const twoModels = (flags: Record<string, string> = {}) => {
-    const state = new ServerState(resolveConfig({ models: ["a=a.gguf", "b=b.gguf"], ...flags }, {}));
+    const state = new ServerState(resolveConfig({ models: ["a=a.gguf", "b=b.gguf"], ...flags }, {}, DISK));
     const engine = scriptedEngine([{ type: "text", text: "hi" }, { type: "finish", reason: { type: "end" } }, { type: "usage", usage: { promptTokens: 3, completionTokens: 1 } }]);
     state.serveLoaded([named(engine, "a"), named(engine, "b")]);
     return createApp(state);

@@ -13,7 +13,7 @@ import { Embedder } from "./embedder.ts";
 import type { EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { Grammars } from "./grammars.ts";
-import type { ChatTemplate } from "../config.ts";
+import type { ChatTemplate } from "./chat-templates.ts";
 import type { WeightBuffer } from "./weights.ts";
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
@@ -32,6 +32,8 @@ export interface LlamaEngineOptions {
   contextSize: number | null;
   /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
   maxTokens?: number | null;
+  /** Where maxTokens is null, the cap for the window the context got (oserve launch: an agent with no cap of its own). */
+  outputCap?: (contextSize: number) => number;
   /** With no contextSize: the least window to give, past the model's trained length if need be (an agent's own prompt must fit). */
   minContextSize?: number;
   /** null: the default for the native build that loads (engine/threads.ts). */
@@ -80,7 +82,7 @@ export class LlamaEngine implements Engine {
   /** node-llama-cpp's chat wrappers: the chat format where llama.cpp's chat layer does not serve the model. */
   private readonly wrappers: WrapperChat;
   /** The server's output cap (--max-tokens): requests that ask for none get it, none get more; null: no cap but the context's. */
-  maxTokens: number | null;
+  readonly maxTokens: number | null;
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -109,7 +111,7 @@ export class LlamaEngine implements Engine {
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
     this.samplingDefaults = { temperature: options.temperature ?? DEFAULT_TEMPERATURE };
     this.wrappers = new WrapperChat(lib, model, options.chatTemplate ?? "auto", this.reasoningDefaults, this.samplingDefaults, grammars, batchWindow);
-    this.maxTokens = options.maxTokens ?? null;
+    this.maxTokens = options.maxTokens ?? (options.outputCap ? Math.min(options.outputCap(context.contextSize), context.contextSize) : null);
     const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a

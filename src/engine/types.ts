@@ -122,8 +122,8 @@ export interface Engine {
   readonly modelId: string;
   /** Tokens one request can hold, prompt and output together. */
   readonly contextSize: number;
-  /** Output tokens for requests that ask for none, and the most any gets (--max-tokens); null: no cap but the context's. */
-  maxTokens: number | null;
+  /** Output tokens for requests that ask for none, and the most any gets (--max-tokens, set at load); null: no cap but the context's. */
+  readonly maxTokens: number | null;
   /** Renders and measures the prompt; throws (ContextOverflowError, QueueFullError, …) for a request that cannot run. */
   prepare(request: GenerationRequest): Promise<PreparedGeneration>;
   /** Measures a raw prompt; throws as `prepare` does, and InvalidInputError("suffix") where the model cannot infill. */

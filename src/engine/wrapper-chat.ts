@@ -5,7 +5,7 @@
 // wrapper's function calls and segments.
 import { randomBytes } from "node:crypto";
 import type { ChatHistoryItem, ChatModelFunctions, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, LlamaText, Token } from "node-llama-cpp";
-import type { ChatTemplate } from "../config.ts";
+import type { ChatTemplate } from "./chat-templates.ts";
 import type { BatchWindow } from "./batch-window.ts";
 import { toChatHistory } from "./chat-history.ts";
 import { generateDirect, type DirectTurn, type Produce } from "./direct-chat.ts";

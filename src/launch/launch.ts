@@ -3,40 +3,54 @@
 // exit code pass through, and the server stops when the agent exits.
 import { accessSync, constants as fs } from "node:fs";
 import { delimiter, join } from "node:path";
+import { startServer } from "../app/start.ts";
 import { runBeside } from "../child-command.ts";
-import { ConfigError, type Config } from "../config.ts";
-import { startServer } from "../start.ts";
+import { DISK } from "../config/disk.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { RawFlags } from "../config/flags.ts";
+import { resolveApiKey, resolveConfig, type ConfigIO } from "../config/resolve.ts";
+import { defaultModel } from "../config/types.ts";
 import { AGENT_MIN_WINDOW, AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
 
 type Env = Record<string, string | undefined>;
 
 const isAgent = (name: string): name is AgentName => (AGENTS as readonly string[]).includes(name);
 
-export async function launch(argv: string[], configFrom: (argv: string[], env: Env) => Config, env: Env = process.env): Promise<number> {
-  const [agent = "", ...rest] = argv;
+/** What `oserve launch` was asked for, its command line read (cli/launch.ts). */
+export interface LaunchRequest {
+  agent: string;
+  /** oserve's flags (for the server it starts, or only the key with `url`). */
+  flags: RawFlags;
+  /** An oserve already running (`--url`); null: start one. */
+  url: string | null;
+  /** What followed `--`: the agent's own arguments. */
+  agentArgs: string[];
+}
+
+/** Flags that still mean something with --url: the key, and a config file that may hold it. */
+const WITH_URL = new Set(["api-key", "api-key-file", "config"]);
+
+export async function launch({ agent, flags, url, agentArgs }: LaunchRequest, env: Env = process.env, io: ConfigIO = DISK): Promise<number> {
   if (!isAgent(agent)) {
     throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(" or ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
   }
-  const split = rest.indexOf("--");
-  const flags = split < 0 ? rest : rest.slice(0, split);
-  const agentArgs = split < 0 ? [] : rest.slice(split + 1);
-  const { url, others } = takeUrl(flags);
   const binary = findAgent(agent, env);
   return runBeside(async (onListening) => {
     if (url !== null) {
-      const target = await readTarget(url, apiKeyFrom(others, env));
+      const extra = Object.keys(flags).find((name) => !WITH_URL.has(name));
+      if (extra) throw new ConfigError(`with --url, oserve launch starts no server: '--${extra === "models" ? "model" : extra}' has nothing to apply to (only --api-key, --api-key-file and --config go with --url)`);
+      const target = await readTarget(serverUrl(url), resolveApiKey(flags, env, io) ?? "oserve");
       announce(agent, target);
       return { child: agentCommand(agent, binary, target, agentArgs, env), stop: async () => {} };
     }
     // A free loopback port unless told otherwise.
-    const config = configFrom(others, { OSERVE_PORT: "0", ...env });
+    const config = resolveConfig(flags, { OSERVE_PORT: "0", ...env }, io);
     // The agent's terminal is the user's: oserve's lines go to stderr, before the agent starts.
-    const started = await startServer(config, { onListening, announce: (line) => console.error(line) }, { minContextSize: AGENT_MIN_WINDOW[agent] });
-    const maxOutput = config.maxTokens ?? defaultOutputCap(started.contextSize);
-    // The server holds every answer to it too: Codex has no output cap of its own, and a model that
-    // does not stop would write to the window's end.
-    started.capOutput(maxOutput);
-    const target: LaunchTarget = { url: started.url, apiKey: config.apiKey ?? "oserve", model: config.modelAlias, window: started.contextSize, maxOutput };
+    // The server holds every answer to it too (where the model's --max-tokens sets no cap): Codex has
+    // no output cap of its own, and a model that does not stop would write to the window's end.
+    const started = await startServer(config, { onListening, announce: (line) => console.error(line) }, { minContextSize: AGENT_MIN_WINDOW[agent], outputCap: defaultOutputCap });
+    const maxOutput = started.maxTokens ?? defaultModel(config).settings.maxTokens ?? defaultOutputCap(started.contextSize);
+    const target: LaunchTarget = { url: started.url, apiKey: config.server.apiKey ?? "oserve", model: config.server.defaultModel, window: started.contextSize, maxOutput };
     announce(agent, target);
     return { child: agentCommand(agent, binary, target, agentArgs, env), stop: started.stop };
   });
@@ -49,27 +63,10 @@ function announce(agent: AgentName, target: LaunchTarget): void {
   if (warning) console.error(`oserve: ${warning}`);
 }
 
-/** `--url URL` (or `--url=URL`) out of the flags: an oserve already running. */
-function takeUrl(flags: string[]): { url: string | null; others: string[] } {
-  const others: string[] = [];
-  let url: string | null = null;
-  for (let i = 0; i < flags.length; i++) {
-    const flag = flags[i]!;
-    if (flag === "--url") url = flags[++i] ?? "";
-    else if (flag.startsWith("--url=")) url = flag.slice("--url=".length);
-    else others.push(flag);
-  }
-  if (url === null) return { url, others };
+/** `--url`'s address, without a trailing `/` or `/v1`. */
+function serverUrl(url: string): string {
   if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`--url must be an oserve's address, such as http://127.0.0.1:8080, not '${url}'`);
-  const extra = others.find((flag) => flag.startsWith("-") && !/^--api-key(=|$)/.test(flag));
-  if (extra) throw new ConfigError(`with --url, oserve launch starts no server: '${extra}' has nothing to apply to (only --api-key goes with --url)`);
-  return { url: url.replace(/\/+$/, "").replace(/\/v1$/, ""), others };
-}
-
-function apiKeyFrom(flags: string[], env: Env): string {
-  const at = flags.findIndex((flag) => flag === "--api-key" || flag.startsWith("--api-key="));
-  if (at < 0) return env.OSERVE_API_KEY || "oserve";
-  return flags[at]!.includes("=") ? flags[at]!.slice("--api-key=".length) : (flags[at + 1] ?? "");
+  return url.replace(/\/+$/, "").replace(/\/v1$/, "");
 }
 
 /** What a running oserve says of itself: its model, window and output cap, from /v1/models in Anthropic's shape. */

@@ -1,5 +1,5 @@
 // PURE: a whole generation's events as one `chat.completion`.
-import type { ReasoningFormat } from "../config.ts";
+import type { ReasoningFormat } from "./reasoning-format.ts";
 import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
 import { thoughtDelta } from "./reasoning-format.ts";
 import type { StreamIdentity } from "./chat-encoder.ts";

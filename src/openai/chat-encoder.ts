@@ -7,8 +7,7 @@ import { chatFinishReason, type ChatFinishReason } from "./finish-reason.ts";
 import type { ChatCompletionChunk, ChunkDelta } from "./types.ts";
 import { toChatUsage } from "./usage.ts";
 import type { TokenUsage } from "../engine/events.ts";
-import type { ReasoningFormat } from "../config.ts";
-import { thoughtDelta } from "./reasoning-format.ts";
+import { thoughtDelta, type ReasoningFormat } from "./reasoning-format.ts";
 
 /** Minted once per stream, before its first frame; every chunk of the stream carries it. */
 export interface StreamIdentity {

@@ -1,8 +1,11 @@
 // PURE: where chat completions put a thought (`--reasoning-format`): in `reasoning_content`, in
 // `content` between `<think>` tags as a client that shows raw thoughts expects, or nowhere.
-import type { ReasoningFormat } from "../config.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import type { ChunkDelta } from "./types.ts";
+
+/** Where chat completions put a thought: `reasoning_content` (separate), in `content` between `<think>` tags (inline), or nowhere (hidden). */
+export type ReasoningFormat = "separate" | "inline" | "hidden";
+export const REASONING_FORMATS = ["separate", "inline", "hidden"] as const;
 
 const OPEN = "<think>\n";
 const CLOSE = "\n</think>\n\n";

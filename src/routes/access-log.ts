@@ -32,7 +32,7 @@ export function accessLog(state: ServerState): MiddlewareHandler {
       state.metrics.requestEnded(route, status, record, durationMs, counted);
       const line = accessLine(
         { time: new Date().toISOString(), method: c.req.method, route: c.req.path, status, requestId: c.get("requestId") ?? "", record, durationMs },
-        state.config.logFormat,
+        state.config.server.logFormat,
       );
       process.stderr.write(`${line}\n`);
     });

@@ -25,7 +25,7 @@ export function chatRoutes(state: ServerState): Hono {
       model: model.id,
     };
     const generation = startGeneration(c, state, prepared);
-    const { reasoningFormat } = state.config;
+    const { reasoningFormat } = state.config.server;
     const headers = noticeHeaders(request);
     if (!request.stream) return generation.answer((events) => collectChat(identity, events, reasoningFormat), { errorBody: openAiErrorBody, headers });
     return generation.stream(chatEncoder(identity, { includeUsage: request.includeUsage, reasoningFormat }), { headers });

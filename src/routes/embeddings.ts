@@ -12,7 +12,7 @@ export function embeddingsRoutes(state: ServerState): Hono {
   const app = new Hono();
   app.post("/v1/embeddings", async (c) => {
     const body = await readJson(c.req.raw);
-    const model = useModel(c, state, body, state.config.embeddingModel);
+    const model = useModel(c, state, body, state.config.server.embeddingModel);
     const request = parseEmbeddingsRequest(body);
     const { embeddings } = await model.engine();
     checkDimensions(request.dimensions, embeddings.dimensions);

@@ -49,7 +49,7 @@ export function startChoices(c: Context, state: ServerState, prepared: readonly 
 }
 
 function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
-  const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.keepalive);
+  const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.server.keepalive);
   const record = recordOf(c);
   const abort = new AbortController();
   const clientSignal = c.req.raw.signal;
@@ -99,7 +99,7 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
         () => record.end(),
         () => record.end("error"),
       );
-      if (!state.config.keepaliveJson || policy.mode === "off") return body.then((value) => c.json(value, 200, options.headers));
+      if (!state.config.server.keepaliveJson || policy.mode === "off") return body.then((value) => c.json(value, 200, options.headers));
       return keptAlive(body, policy.intervalMs, {
         ...options,
         errorBody: (error) => options.errorBody(toApiError(error)),
@@ -115,7 +115,7 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
         finish();
         record.end();
       };
-      const frames = coalesce(streamFrames(encoder, policy, source, onKeepalive), state.config.flushIntervalMs);
+      const frames = coalesce(streamFrames(encoder, policy, source, onKeepalive), state.config.server.flushIntervalMs);
       return sseResponse(frames, { onCancel: clientGone, onEnd: end }, options.headers);
     },
   };

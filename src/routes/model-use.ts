@@ -85,7 +85,7 @@ export async function prepareOn(
   stream: boolean,
   prepare: (engine: Engine) => Promise<PreparedGeneration>,
 ): Promise<PreparedGeneration> {
-  if (use.warm || !(stream || state.config.keepaliveJson)) return use.track(await prepare(await use.engine()));
+  if (use.warm || !(stream || state.config.server.keepaliveJson)) return use.track(await prepare(await use.engine()));
   return use.track({
     promptTokens: 0,
     async *run(signal) {

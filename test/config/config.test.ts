@@ -2,27 +2,38 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CHAT_TEMPLATES, ConfigError, modelEntries, resolveConfig } from "../src/config.ts";
-import { defaultThreads } from "../src/engine/threads.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import { modelEntries } from "../../src/config/model-sources.ts";
+import { resolveConfig, type ConfigIO } from "../../src/config/resolve.ts";
+import type { RawFlags } from "../../src/config/flags.ts";
+import { defaultModel, type Config } from "../../src/config/types.ts";
+import { CHAT_TEMPLATES } from "../../src/engine/chat-templates.ts";
+import { defaultThreads } from "../../src/engine/threads.ts";
+import { files } from "../helpers/config-io.ts";
+
+/** Resolved over the given files (none by default). */
+const resolve = (flags: RawFlags, env: Record<string, string | undefined>, io: ConfigIO = files({})): Config => resolveConfig(flags, env, io);
+/** The default model's file. */
+const modelPath = (config: Config) => defaultModel(config).path;
 
 describe("resolveConfig", () => {
   test("defaults: loopback, 8080, chunk keepalive every 10 s, alias from the file name", () => {
-    const config = resolveConfig({ model: "/m/tiny.Q4.gguf" }, {});
-    assert.equal(config.host, "127.0.0.1");
-    assert.equal(config.port, 8080);
-    assert.deepEqual(config.keepalive, { mode: "chunk", intervalMs: 10_000 });
-    assert.equal(config.modelAlias, "tiny.Q4");
-    assert.equal(config.gpuLayers, "auto");
-    assert.equal(config.maxBodyBytes, 10 * 1024 * 1024);
-    assert.equal(config.threads, null, "the engine picks them for the build it loads");
+    const config = resolve({ model: "/m/tiny.Q4.gguf" }, {});
+    assert.equal(config.server.host, "127.0.0.1");
+    assert.equal(config.server.port, 8080);
+    assert.deepEqual(config.server.keepalive, { mode: "chunk", intervalMs: 10_000 });
+    assert.equal(config.server.defaultModel, "tiny.Q4");
+    assert.equal(config.models[0]!.settings.gpuLayers, "auto");
+    assert.equal(config.server.maxBodyBytes, 10 * 1024 * 1024);
+    assert.equal(config.models[0]!.settings.threads, null, "the engine picks them for the build it loads");
   });
 
   test("flags win over OSERVE_* variables, which win over defaults", () => {
     const env = { OSERVE_MODEL: "/env.gguf", OSERVE_PORT: "9000", OSERVE_KEEPALIVE: "comment", OSERVE_KEEPALIVE_INTERVAL: "0.05" };
-    const config = resolveConfig({ port: "0" }, env);
-    assert.equal(config.modelPath, "/env.gguf");
-    assert.equal(config.port, 0);
-    assert.deepEqual(config.keepalive, { mode: "comment", intervalMs: 50 });
+    const config = resolve({ port: "0" }, env);
+    assert.equal(modelPath(config), "/env.gguf");
+    assert.equal(config.server.port, 0);
+    assert.deepEqual(config.server.keepalive, { mode: "comment", intervalMs: 50 });
   });
 
   test("default threads: every core with persistent threads; with the prebuilt, the cores less one, never fewer than one", () => {
@@ -32,57 +43,57 @@ describe("resolveConfig", () => {
   });
 
   test("service flags: the key from a file (trimmed), CORS origins, log format, a models folder", () => {
-    const config = resolveConfig(
+    const config = resolve(
       { model: "m.gguf", "api-key-file": "/k", cors: "http://a.test, http://b.test", "log-format": "json", "download-dir": "/models" },
       {},
-      (path) => (path === "/k" ? "secret\n" : ""),
+      files({ "/k": "secret\n" }),
     );
-    assert.equal(config.apiKey, "secret");
-    assert.deepEqual(config.corsOrigins, ["http://a.test", "http://b.test"]);
-    assert.equal(config.logFormat, "json");
-    assert.equal(config.downloadDir, "/models");
-    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_API_KEY: "k2" }).apiKey, "k2");
-    assert.equal(resolveConfig({ model: "m.gguf" }, {}).apiKey, null);
-    assert.equal(resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).downloadDir, process.platform === "linux" ? "/c/oserve/models" : resolveConfig({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).downloadDir);
+    assert.equal(config.server.apiKey, "secret");
+    assert.deepEqual(config.server.corsOrigins, ["http://a.test", "http://b.test"]);
+    assert.equal(config.server.logFormat, "json");
+    assert.equal(config.server.downloadDir, "/models");
+    assert.equal(resolve({ model: "m.gguf" }, { OSERVE_API_KEY: "k2" }).server.apiKey, "k2");
+    assert.equal(resolve({ model: "m.gguf" }, {}).server.apiKey, null);
+    assert.equal(resolve({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).server.downloadDir, process.platform === "linux" ? "/c/oserve/models" : resolve({ model: "m.gguf" }, { XDG_CACHE_HOME: "/c" }).server.downloadDir);
   });
 
   test("a model given by URL is named by its file", () => {
-    assert.equal(resolveConfig({ model: "hf:org/repo/tiny-q4.gguf" }, {}).modelAlias, "tiny-q4");
-    assert.equal(resolveConfig({ model: "https://host/x/model.gguf?download=true" }, {}).modelAlias, "model");
+    assert.equal(resolve({ model: "hf:org/repo/tiny-q4.gguf" }, {}).server.defaultModel, "tiny-q4");
+    assert.equal(resolve({ model: "https://host/x/model.gguf?download=true" }, {}).server.defaultModel, "model");
   });
 
   test("the flush interval: 10 ms unless told, 0 allowed", () => {
-    assert.equal(resolveConfig({ model: "m.gguf" }, {}).flushIntervalMs, 10);
-    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_FLUSH_INTERVAL_MS: "0" }).flushIntervalMs, 0);
-    assert.equal(resolveConfig({ model: "m.gguf", "flush-interval-ms": "2.5" }, {}).flushIntervalMs, 2.5);
+    assert.equal(resolve({ model: "m.gguf" }, {}).server.flushIntervalMs, 10);
+    assert.equal(resolve({ model: "m.gguf" }, { OSERVE_FLUSH_INTERVAL_MS: "0" }).server.flushIntervalMs, 0);
+    assert.equal(resolve({ model: "m.gguf", "flush-interval-ms": "2.5" }, {}).server.flushIntervalMs, 2.5);
   });
 
   test("repacking: on unless told off, by flag or OSERVE_REPACK", () => {
-    assert.equal(resolveConfig({ model: "m.gguf" }, {}).repack, true);
-    assert.equal(resolveConfig({ model: "m.gguf", repack: "off" }, {}).repack, false);
-    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_REPACK: "off" }).repack, false);
+    assert.equal(resolve({ model: "m.gguf" }, {}).models[0]!.settings.repack, true);
+    assert.equal(resolve({ model: "m.gguf", repack: "off" }, {}).models[0]!.settings.repack, false);
+    assert.equal(resolve({ model: "m.gguf" }, { OSERVE_REPACK: "off" }).models[0]!.settings.repack, false);
   });
 
   test("reasoning: the thought apart in chat by default (llama-server's names too), effort and budget the model's own unless told", () => {
-    const defaults = resolveConfig({ model: "m.gguf" }, {});
-    assert.deepEqual([defaults.reasoningFormat, defaults.reasoningEffort, defaults.reasoningBudget], ["separate", null, null]);
-    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-format": "none" }, {}).reasoningFormat, "inline");
-    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-format": "deepseek" }, {}).reasoningFormat, "separate");
-    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_REASONING_FORMAT: "hidden" }).reasoningFormat, "hidden");
-    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-effort": "low", "reasoning-budget": "256" }, {}).reasoningEffort, "low");
-    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-budget": "256" }, {}).reasoningBudget, 256);
-    assert.equal(resolveConfig({ model: "m.gguf", "reasoning-budget": "0" }, {}).reasoningBudget, 0);
+    const defaults = resolve({ model: "m.gguf" }, {});
+    assert.deepEqual([defaults.server.reasoningFormat, defaults.models[0]!.settings.reasoningEffort, defaults.models[0]!.settings.reasoningBudget], ["separate", null, null]);
+    assert.equal(resolve({ model: "m.gguf", "reasoning-format": "none" }, {}).server.reasoningFormat, "inline");
+    assert.equal(resolve({ model: "m.gguf", "reasoning-format": "deepseek" }, {}).server.reasoningFormat, "separate");
+    assert.equal(resolve({ model: "m.gguf" }, { OSERVE_REASONING_FORMAT: "hidden" }).server.reasoningFormat, "hidden");
+    assert.equal(resolve({ model: "m.gguf", "reasoning-effort": "low", "reasoning-budget": "256" }, {}).models[0]!.settings.reasoningEffort, "low");
+    assert.equal(resolve({ model: "m.gguf", "reasoning-budget": "256" }, {}).models[0]!.settings.reasoningBudget, 256);
+    assert.equal(resolve({ model: "m.gguf", "reasoning-budget": "0" }, {}).models[0]!.settings.reasoningBudget, 0);
   });
 
   test("--temp: the temperature of requests that send none, 0.8 unless set (llama-server's --temp)", () => {
-    assert.equal(resolveConfig({ model: "m.gguf" }, {}).temperature, 0.8);
-    assert.equal(resolveConfig({ model: "m.gguf", temp: "0" }, {}).temperature, 0);
-    assert.equal(resolveConfig({ model: "m.gguf" }, { OSERVE_TEMP: "0.2" }).temperature, 0.2);
+    assert.equal(resolve({ model: "m.gguf" }, {}).models[0]!.settings.temperature, 0.8);
+    assert.equal(resolve({ model: "m.gguf", temp: "0" }, {}).models[0]!.settings.temperature, 0);
+    assert.equal(resolve({ model: "m.gguf" }, { OSERVE_TEMP: "0.2" }).models[0]!.settings.temperature, 0.2);
   });
 
   test("sizes take units", () => {
-    assert.equal(resolveConfig({ model: "m.gguf", "max-body": "512kb" }, {}).maxBodyBytes, 512 * 1024);
-    assert.equal(resolveConfig({ model: "m.gguf", "max-body": "1048576" }, {}).maxBodyBytes, 1048576);
+    assert.equal(resolve({ model: "m.gguf", "max-body": "512kb" }, {}).server.maxBodyBytes, 512 * 1024);
+    assert.equal(resolve({ model: "m.gguf", "max-body": "1048576" }, {}).server.maxBodyBytes, 1048576);
   });
 
   for (const [flags, pattern] of [
@@ -105,20 +116,20 @@ describe("resolveConfig", () => {
     [{ model: "m.gguf", "api-key-file": "/nonexistent/oserve-key" }, /--api-key-file \/nonexistent\/oserve-key: no such file/],
   ] as const) {
     test(`rejects ${JSON.stringify(flags)} with one clear line`, () => {
-      assert.throws(() => resolveConfig(flags, {}), (error: Error) => error instanceof ConfigError && pattern.test(error.message) && !error.message.includes("\n"));
+      assert.throws(() => resolve(flags, {}), (error: Error) => error instanceof ConfigError && pattern.test(error.message) && !error.message.includes("\n"));
     });
   }
 });
 
 describe("several models (--model given more than once)", () => {
   test("each --model is a model, named by its file or NAME=PATH; the first is the default", () => {
-    const config = resolveConfig({ models: ["/m/chat.gguf", "small=/m/tiny.gguf", "hf:org/repo/x.gguf"] }, {});
+    const config = resolve({ models: ["/m/chat.gguf", "small=/m/tiny.gguf", "hf:org/repo/x.gguf"] }, {});
     assert.deepEqual(config.models.map(({ alias, path }) => ({ alias, path })), [
       { alias: "chat", path: "/m/chat.gguf" },
       { alias: "small", path: "/m/tiny.gguf" },
       { alias: "x", path: "hf:org/repo/x.gguf" },
     ]);
-    assert.deepEqual([config.modelAlias, config.modelPath], ["chat", "/m/chat.gguf"]);
+    assert.deepEqual([config.server.defaultModel, modelPath(config)], ["chat", "/m/chat.gguf"]);
   });
 
   test("--model-alias names the first, unless it has a name of its own; a URL's query is never a name", () => {
@@ -135,60 +146,47 @@ describe("several models (--model given more than once)", () => {
   });
 
   test("one --model is the single-model config it always was; OSERVE_MODEL stands in for it", () => {
-    assert.deepEqual(resolveConfig({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models.map(({ alias, path }) => ({ alias, path })), [{ alias: "q", path: "/m/q.gguf" }]);
-    assert.deepEqual(resolveConfig({ model: "/m/q.gguf" }, {}).preload, ["q"], "loaded at startup, as ever");
+    assert.deepEqual(resolve({ models: [] }, { OSERVE_MODEL: "/m/q.gguf" }).models.map(({ alias, path }) => ({ alias, path })), [{ alias: "q", path: "/m/q.gguf" }]);
+    assert.deepEqual(resolve({ model: "/m/q.gguf" }, {}).server.preload, ["q"], "loaded at startup, as ever");
   });
 
   test("--default-model and --embedding-model pick models by name; a name no --model has is an error", () => {
-    const config = resolveConfig({ models: ["a=/m/a.gguf", "b=/m/b.gguf", "e=/m/e.gguf"], "default-model": "b", "embedding-model": "e" }, {});
-    assert.deepEqual([config.modelAlias, config.modelPath, config.embeddingModel], ["b", "/m/b.gguf", "e"]);
-    assert.equal(resolveConfig({ models: ["a=/m/a.gguf"] }, {}).embeddingModel, null);
-    assert.throws(() => resolveConfig({ models: ["a=/m/a.gguf"], "default-model": "z" }, {}), /--default-model z: no model has that name \(a\)/);
+    const config = resolve({ models: ["a=/m/a.gguf", "b=/m/b.gguf", "e=/m/e.gguf"], "default-model": "b", "embedding-model": "e" }, {});
+    assert.deepEqual([config.server.defaultModel, modelPath(config), config.server.embeddingModel], ["b", "/m/b.gguf", "e"]);
+    assert.equal(resolve({ models: ["a=/m/a.gguf"] }, {}).server.embeddingModel, null);
+    assert.throws(() => resolve({ models: ["a=/m/a.gguf"], "default-model": "z" }, {}), /--default-model z: no model has that name \(a\)/);
   });
 });
 
 describe("serving several models: a folder, a config file, loading and unloading", () => {
-  const files = (tree: Record<string, string | string[]>) => ({
-    readFile: (path: string) => {
-      const text = tree[path];
-      if (typeof text !== "string") throw Object.assign(new Error("no such file"), { code: "ENOENT" });
-      return text;
-    },
-    listDir: (path: string) => {
-      const names = tree[path];
-      if (!Array.isArray(names)) throw Object.assign(new Error("no such folder"), { code: "ENOENT" });
-      return names;
-    },
-  });
-
   test("--models-dir serves each GGUF by its file name: a split model once, no projector, after the --model flags", () => {
     const io = files({ "/ms": ["b.gguf", "a.Q4_K_M.gguf", "notes.txt", "mmproj-a.gguf", "big-00001-of-00002.gguf", "big-00002-of-00002.gguf", "my model.gguf"] });
-    const config = resolveConfig({ "models-dir": "/ms" }, {}, io);
+    const config = resolve({ "models-dir": "/ms" }, {}, io);
     assert.deepEqual(config.models.map((m) => [m.alias, m.path]), [
       ["a.Q4_K_M", "/ms/a.Q4_K_M.gguf"],
       ["b", "/ms/b.gguf"],
       ["big", "/ms/big-00001-of-00002.gguf"],
       ["my-model", "/ms/my model.gguf"],
     ]);
-    assert.equal(config.modelAlias, "a.Q4_K_M", "the first by name is the default where no --model is given");
-    const both = resolveConfig({ models: ["chat=/ms/b.gguf"], "models-dir": "/ms" }, {}, io);
+    assert.equal(config.server.defaultModel, "a.Q4_K_M", "the first by name is the default where no --model is given");
+    const both = resolve({ models: ["chat=/ms/b.gguf"], "models-dir": "/ms" }, {}, io);
     assert.deepEqual(both.models.map((m) => m.alias), ["chat", "a.Q4_K_M", "big", "my-model"], "a file a --model serves is not served twice");
-    assert.throws(() => resolveConfig({ "models-dir": "/none" }, {}, io), /--models-dir \/none: no such folder/);
-    assert.throws(() => resolveConfig({ "models-dir": "/e" }, {}, files({ "/e": ["x.txt"] })), /--models-dir \/e: no GGUF files there/);
+    assert.throws(() => resolve({ "models-dir": "/none" }, {}, io), /--models-dir \/none: no such folder/);
+    assert.throws(() => resolve({ "models-dir": "/e" }, {}, files({ "/e": ["x.txt"] })), /--models-dir \/e: no GGUF files there/);
   });
 
   test("--preload: the default model unless told; all, none or names; never more than --max-models", () => {
     const two = { models: ["a=/m/a.gguf", "b=/m/b.gguf"] };
-    assert.deepEqual(resolveConfig(two, {}).preload, ["a"]);
-    assert.deepEqual(resolveConfig({ ...two, preload: "all" }, {}).preload, ["a", "b"]);
-    assert.deepEqual(resolveConfig({ ...two, preload: "none" }, {}).preload, []);
-    assert.deepEqual(resolveConfig({ ...two, preload: "b" }, {}).preload, ["b"]);
-    assert.throws(() => resolveConfig({ ...two, preload: "c" }, {}), /--preload c: no model has that name \(a, b\)/);
-    assert.equal(resolveConfig(two, {}).maxModels, 2, "no cap but memory");
-    assert.throws(() => resolveConfig({ ...two, preload: "all", "max-models": "1" }, {}), /--preload names 2 models, but --max-models lets only 1/);
-    const limits = resolveConfig({ ...two, "max-models": "1", "idle-unload": "1.5", "memory-limit": "2g" }, {});
-    assert.deepEqual([limits.maxModels, limits.idleUnloadMs, limits.memoryLimit], [1, 1500, 2 * 1024 ** 3]);
-    assert.throws(() => resolveConfig({ ...two, "max-models": "0" }, {}), /--max-models must be a whole number from 1/);
+    assert.deepEqual(resolve(two, {}).server.preload, ["a"]);
+    assert.deepEqual(resolve({ ...two, preload: "all" }, {}).server.preload, ["a", "b"]);
+    assert.deepEqual(resolve({ ...two, preload: "none" }, {}).server.preload, []);
+    assert.deepEqual(resolve({ ...two, preload: "b" }, {}).server.preload, ["b"]);
+    assert.throws(() => resolve({ ...two, preload: "c" }, {}), /--preload c: no model has that name \(a, b\)/);
+    assert.equal(resolve(two, {}).server.maxModels, 2, "no cap but memory");
+    assert.throws(() => resolve({ ...two, preload: "all", "max-models": "1" }, {}), /--preload names 2 models, but --max-models lets only 1/);
+    const limits = resolve({ ...two, "max-models": "1", "idle-unload": "1.5", "memory-limit": "2g" }, {});
+    assert.deepEqual([limits.server.maxModels, limits.server.idleUnloadMs, limits.server.memoryLimit], [1, 1500, 2 * 1024 ** 3]);
+    assert.throws(() => resolve({ ...two, "max-models": "0" }, {}), /--max-models must be a whole number from 1/);
   });
 
   test("a TOML config file: flags by their long names, [models.NAME] tables with their own settings; flags and env win", () => {
@@ -207,27 +205,27 @@ describe("serving several models: a folder, a config file, loading and unloading
       'preload = true',
     ].join("\n");
     const io = files({ "/o.toml": toml });
-    const config = resolveConfig({ config: "/o.toml" }, {}, io);
+    const config = resolve({ config: "/o.toml" }, {}, io);
     assert.deepEqual(config.models.map((m) => [m.alias, m.settings.ctxSize, m.settings.parallel, m.settings.repack]), [
       ["chat", 16384, 2, false],
       ["embed", null, 4, false],
     ]);
-    assert.deepEqual([config.port, config.keepalive.mode, config.modelAlias, config.maxModels, config.preload], [9000, "comment", "chat", 2, ["chat", "embed"]]);
-    assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, { OSERVE_KEEPALIVE: "off" }, io).keepalive.mode, "off");
-    assert.equal(resolveConfig({ config: "/o.toml", port: "1" }, {}, io).port, 1);
-    assert.equal(resolveConfig({}, { OSERVE_CONFIG: "/o.toml" }, io).modelAlias, "chat");
+    assert.deepEqual([config.server.port, config.server.keepalive.mode, config.server.defaultModel, config.server.maxModels, config.server.preload], [9000, "comment", "chat", 2, ["chat", "embed"]]);
+    assert.equal(resolve({ config: "/o.toml", port: "1" }, { OSERVE_KEEPALIVE: "off" }, io).server.keepalive.mode, "off");
+    assert.equal(resolve({ config: "/o.toml", port: "1" }, {}, io).server.port, 1);
+    assert.equal(resolve({}, { OSERVE_CONFIG: "/o.toml" }, io).server.defaultModel, "chat");
     // An empty environment variable is no value: it does not turn the file's API key off.
     const keyed = files({ "/k.toml": 'model = "/m/q.gguf"\napi-key = "from-file"' });
-    assert.equal(resolveConfig({ config: "/k.toml" }, { OSERVE_API_KEY: "" }, keyed).apiKey, "from-file");
-    assert.equal(resolveConfig({ config: "/k.toml", "api-key": " " }, {}, keyed).apiKey, "from-file");
+    assert.equal(resolve({ config: "/k.toml" }, { OSERVE_API_KEY: "" }, keyed).server.apiKey, "from-file");
+    assert.equal(resolve({ config: "/k.toml", "api-key": " " }, {}, keyed).server.apiKey, "from-file");
     // One model with flags alone is the whole story; the file can say the same.
-    const single = resolveConfig({ config: "/s.toml" }, {}, files({ "/s.toml": 'model = "/m/q.gguf"\nctx-size = 2048' }));
-    assert.deepEqual([single.modelAlias, single.ctxSize, single.models[0]!.settings.ctxSize], ["q", 2048, 2048]);
+    const single = resolve({ config: "/s.toml" }, {}, files({ "/s.toml": 'model = "/m/q.gguf"\nctx-size = 2048' }));
+    assert.deepEqual([single.server.defaultModel, single.models[0]!.settings.ctxSize, single.models[0]!.settings.ctxSize], ["q", 2048, 2048]);
   });
 
   test("a config file's mistakes are one line each, with where", () => {
-    const bad = (toml: string) => () => resolveConfig({ config: "/b.toml" }, {}, files({ "/b.toml": toml }));
-    assert.throws(() => resolveConfig({ config: "/none.toml" }, {}, files({})), /--config \/none.toml: no such file/);
+    const bad = (toml: string) => () => resolve({ config: "/b.toml" }, {}, files({ "/b.toml": toml }));
+    assert.throws(() => resolve({ config: "/none.toml" }, {}, files({})), /--config \/none.toml: no such file/);
     assert.throws(bad("port = "), /--config \/b.toml: not valid TOML \(line 1, column \d+\)/);
     assert.throws(bad("portt = 1\nmodel = 'm.gguf'"), /unknown setting 'portt'/);
     assert.throws(bad("[models.a]\nctx-size = 10"), /\[models.a\]: the path is missing/);
@@ -236,19 +234,19 @@ describe("serving several models: a folder, a config file, loading and unloading
   });
 
   test("the README's config file example reads as it says", () => {
-    const readme = readFileSync(join(import.meta.dirname, "../README.md"), "utf8");
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
     const toml = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((match) => match[1]!).find((block) => block.includes("[models."));
     assert.ok(toml, "the README has a config file example");
-    const config = resolveConfig({ config: "/oserve.toml" }, {}, files({ "/oserve.toml": toml }));
+    const config = resolve({ config: "/oserve.toml" }, {}, files({ "/oserve.toml": toml }));
     assert.deepEqual(config.models.map((m) => [m.alias, m.settings.ctxSize, m.settings.parallel]), [["chat", 16384, 2], ["small", 4096, 4], ["embed", null, 4]]);
-    assert.deepEqual([config.modelAlias, config.maxModels, config.idleUnloadMs, config.preload], ["chat", 2, 900_000, ["chat", "embed"]]);
+    assert.deepEqual([config.server.defaultModel, config.server.maxModels, config.server.idleUnloadMs, config.server.preload], ["chat", 2, 900_000, ["chat", "embed"]]);
   });
 
   test("--chat-template: auto unless told, node-llama-cpp's wrapper names (the list it has), per model in the file", async () => {
     const { specializedChatWrapperTypeNames } = await import("node-llama-cpp");
     assert.deepEqual(CHAT_TEMPLATES.slice(2), [...specializedChatWrapperTypeNames], "the names node-llama-cpp resolves");
-    assert.equal(resolveConfig({ model: "m.gguf" }, {}).chatTemplate, "auto");
-    assert.equal(resolveConfig({ model: "m.gguf", "chat-template": "chatML" }, {}).models[0]!.settings.chatTemplate, "chatML");
-    assert.throws(() => resolveConfig({ model: "m.gguf", "chat-template": "chatml2" }, {}), /--chat-template must be one of auto, jinjaTemplate, general, .*, not 'chatml2'/);
+    assert.equal(resolve({ model: "m.gguf" }, {}).models[0]!.settings.chatTemplate, "auto");
+    assert.equal(resolve({ model: "m.gguf", "chat-template": "chatML" }, {}).models[0]!.settings.chatTemplate, "chatML");
+    assert.throws(() => resolve({ model: "m.gguf", "chat-template": "chatml2" }, {}), /--chat-template must be one of auto, jinjaTemplate, general, .*, not 'chatml2'/);
   });
 });

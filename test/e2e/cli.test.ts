@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { FLAGS } from "../../src/config.ts";
+import { FLAGS } from "../../src/config/flags.ts";
 import { VERSION } from "../../src/version.ts";
 import { serveModel } from "./model-server.ts";
 import { freePort, RANDOM, runCli, startServer, startServers, TINY_CHAT, until } from "./server.ts";
@@ -33,6 +33,15 @@ describe("oserve CLI", () => {
     for (const flag of Object.keys(FLAGS)) {
       assert.match(stdout, new RegExp(`--${flag}\\b`));
       assert.match(stdout, new RegExp(`OSERVE_${flag.toUpperCase().replaceAll("-", "_")}\\b`));
+    }
+  });
+
+  test("each command has its own --help, from the one flag table", async () => {
+    for (const command of ["run", "launch"]) {
+      const { code, stdout } = await oserve([command, "--help"]);
+      assert.equal(code, 0);
+      assert.match(stdout, new RegExp(`^Usage: oserve ${command} `, "m"));
+      for (const flag of Object.keys(FLAGS)) assert.match(stdout, new RegExp(`--${flag}\\b`));
     }
   });
 

@@ -3,7 +3,9 @@
 // agent (test/fixtures/fake-agent.mjs) talks to the server as Claude Code or Codex would; the real
 // agents run in scripts/agent-sessions.ts and scripts/agent-clients.sh (large installs).
 import assert from "node:assert/strict";
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { runCli, startServer, TINY_CHAT } from "./server.ts";
 
@@ -57,6 +59,20 @@ describe("oserve launch", () => {
     assert.match(stderr, /^oserve listening on http:\/\/127\.0\.0\.1:\d+/m, "the ready line on stderr: the terminal is the agent's");
   });
 
+  test("a model's own max-tokens (config file) is what the agent is told and what the server holds; what follows -- is the agent's, --help included", async () => {
+    const config = join(mkdtempSync(join(tmpdir(), "oserve-launch-")), "oserve.toml");
+    writeFileSync(config, `max-tokens = 2000\nthreads = 1\n[models.chat]\npath = ${JSON.stringify(TINY_CHAT)}\nmax-tokens = 300\n`);
+    const { code, stdout, stderr } = await runCli(["launch", "claude", "--config", config, "--", "--help", "-p", CAPITAL], {
+      env: { OSERVE_CLAUDE_BIN: FAKE, FAKE_AGENT: "claude" },
+    });
+    assert.equal(code, 0, stderr);
+    const agent = seen(stdout);
+    assert.deepEqual(agent.args, ["--help", "-p", CAPITAL], "--help after -- is the agent's, not oserve's");
+    assert.equal(agent.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS, "300", "the model's own cap, not the server-wide one");
+    assert.equal(agent.serverCap, 300);
+    assert.match(stderr, /^oserve: claude: window \d+ tokens, answers of at most 300, /m);
+  });
+
   test("--url: the agent goes to an oserve already running, with what its /v1/models says; that server keeps running", async () => {
     const server = await startServer(["--model", TINY_CHAT, "--max-tokens", "100", "--api-key", "k"]);
     try {
@@ -72,6 +88,12 @@ describe("oserve launch", () => {
       assert.match(stderr, /^oserve: codex: window 2048 tokens, answers of at most 100, compacts past 1843$/m);
       assert.doesNotMatch(stderr, /listening/, "no second server");
       assert.equal((await fetch(`${server.url}/health`)).status, 200);
+      // The key from a file, as a server takes it (it was refused before: --url took only --api-key).
+      const keyFile = join(mkdtempSync(join(tmpdir(), "oserve-launch-")), "key");
+      writeFileSync(keyFile, "k\n");
+      const fromFile = await runCli(["launch", "codex", "--url", server.url, "--api-key-file", keyFile, "--", "exec", CAPITAL], { env: { OSERVE_CODEX_BIN: FAKE, FAKE_AGENT: "codex" } });
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.equal(seen(fromFile.stdout).answer, CAPITAL_ANSWER);
       const wrongKey = await runCli(["launch", "codex", "--url", server.url, "--", "exec", CAPITAL], { env: { OSERVE_CODEX_BIN: FAKE } });
       assert.equal(wrongKey.code, 2);
       assert.match(wrongKey.stderr, /^oserve: --url http:\S+: GET \/v1\/models answered 401 \(give its key with --api-key\)$/m);
@@ -90,6 +112,6 @@ describe("oserve launch", () => {
     assert.match(unknown.stderr, /^oserve: oserve launch needs an agent: claude or codex/m);
     const mixed = await runCli(["launch", "codex", "--url", "http://127.0.0.1:1", "--model", TINY_CHAT], { env: { OSERVE_CODEX_BIN: FAKE } });
     assert.equal(mixed.code, 2);
-    assert.match(mixed.stderr, /only --api-key goes with --url/);
+    assert.match(mixed.stderr, /^oserve: with --url, oserve launch starts no server: '--model' has nothing to apply to \(only --api-key, --api-key-file and --config go with --url\)$/m);
   });
 });

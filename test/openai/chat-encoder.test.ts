@@ -6,7 +6,7 @@ import { chatEncoder, type StreamIdentity } from "../../src/openai/chat-encoder.
 import { encodeStream as encodeWith } from "../../src/stream/encoder.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import OpenAI from "openai";
-import { REASONING_FORMATS, type ReasoningFormat } from "../../src/config.ts";
+import { REASONING_FORMATS, type ReasoningFormat } from "../../src/openai/reasoning-format.ts";
 import { collectChat } from "../../src/openai/chat-collect.ts";
 import { engineRunArb, failingRunArb, fetchServing, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
 

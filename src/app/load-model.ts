@@ -1,0 +1,67 @@
+// One model of the config, found (or downloaded) and loaded with its own settings; or what it should take in memory.
+import { readFile, stat } from "node:fs/promises";
+import type { ModelEntry } from "../config/types.ts";
+import { estimateMemory, loadLlamaEngine } from "../engine/llama-load.ts";
+import type { LlamaEngine } from "../engine/llama.ts";
+import { resolveModel } from "../model-file.ts";
+import { progress } from "./startup-report.ts";
+
+export interface LoadOptions {
+  /** Where models given by URL are downloaded to. */
+  downloadDir: string;
+  /** Without --ctx-size, the least window to serve, past the model's trained length if need be (oserve launch: what the agent needs). */
+  minContextSize?: number;
+  /** Where a model's --max-tokens sets no cap, the cap for its window (oserve launch: an agent with no cap of its own); none: no cap but the context's. */
+  outputCap?: (contextSize: number) => number;
+}
+
+/** The window the memory check counts for a model with no --ctx-size (or its trained length, where shorter). */
+const MIN_AUTO_CONTEXT = 4096;
+
+/** What the model and its context should take, from node-llama-cpp's estimate; the file's size where it cannot tell (the load will say why). */
+export async function estimateModel(model: ModelEntry, options: LoadOptions, signal: AbortSignal): Promise<number> {
+  const modelPath = await resolveModel(model.path, options.downloadDir, signal);
+  const { settings } = model;
+  try {
+    // An unset window: the least node-llama-cpp's own sizing may settle for, not the most.
+    const contextSize = settings.ctxSize ?? options.minContextSize ?? MIN_AUTO_CONTEXT;
+    return await estimateMemory({ modelPath, contextSize, parallel: settings.parallel, gpuLayers: settings.gpuLayers, threads: settings.threads });
+  } catch {
+    return (await stat(modelPath)).size;
+  }
+}
+
+/** Finds (or downloads) one model and loads it with its settings. */
+export async function loadModel(model: ModelEntry, options: LoadOptions, signal: AbortSignal, chatWrapperAfterLoad: boolean): Promise<LlamaEngine> {
+  const modelPath = await resolveModel(model.path, options.downloadDir, signal);
+  const { settings } = model;
+  return loadLlamaEngine({
+    modelPath,
+    modelId: model.alias,
+    contextSize: settings.ctxSize,
+    ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
+    maxTokens: settings.maxTokens,
+    ...(options.outputCap ? { outputCap: options.outputCap } : {}),
+    threads: settings.threads,
+    gpuLayers: settings.gpuLayers,
+    repack: settings.repack,
+    parallel: settings.parallel,
+    maxQueue: settings.maxQueue,
+    reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
+    temperature: settings.temperature,
+    chatTemplate: settings.chatTemplate,
+    templateText: settings.chatTemplateFile === null ? null : await readTemplateFile(settings.chatTemplateFile),
+    chatWrapperAfterLoad,
+    onLoadProgress: progress(`loading ${model.alias}`),
+    signal,
+  });
+}
+
+/** A --chat-template-file's text; a clear error where it cannot be read. */
+async function readTemplateFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`--chat-template-file ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+}

@@ -1,11 +1,13 @@
-// Builds the hono app from the shared state, and serves it: @hono/node-server on Node, Bun.serve on Bun.
+// Builds the hono app from the shared state: the request scope, the access log, local-only, CORS,
+// the body limit and the key, then the routes; errors in each route family's shape.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
-import { accessLog } from "./routes/access-log.ts";
-import { requireKey } from "./routes/api-key.ts";
-import { localOnly } from "./routes/local-only.ts";
+import { accessLog } from "./http/access-log.ts";
+import { requireKey } from "./http/api-key.ts";
+import { localOnly } from "./http/local-only.ts";
+import { requestScope, type ServerEnv } from "./http/request-scope.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { anthropicErrorBody, anthropicStatus } from "./anthropic/errors.ts";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
@@ -24,15 +26,17 @@ import type { ServerState } from "./server-state.ts";
 /** Seconds a client is told to wait when the queue is full. */
 const RETRY_AFTER_SECONDS = 1;
 
-export function createApp(state: ServerState): Hono {
-  const app = new Hono();
+export function createApp(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   // Every response names its request: the client's own x-request-id, or a new one.
   app.use("*", requestId({ headerName: "x-request-id" }));
   // Anthropic's SDKs read `request-id` (their `_request_id`); OpenAI's read `x-request-id`.
   app.use("*", async (c, next) => {
-    c.header("request-id", c.get("requestId"));
+    c.header("request-id", c.var.requestId);
     await next();
   });
+  // The request's scope first (its signal taken before the body limit replaces the Request), then its access line.
+  app.use("*", requestScope(state.shutdown.signal));
   app.use("*", accessLog(state));
   // Keyless, the server is this machine's alone: a foreign Host or a page's Origin is refused first.
   if (state.config.server.apiKey === null) app.use("*", localOnly({ allowedHosts: state.config.server.allowedHosts, cors: state.config.server.corsOrigins }, (c, error) => errorResponse(c, error)));
@@ -95,51 +99,4 @@ function errorResponse(c: Context, error: ApiError): Response {
 function isAnthropicRoute(c: Context): boolean {
   const path = c.req.path;
   return path === "/v1/messages" || path.startsWith("/v1/messages/") || ((path === "/v1/models" || path.startsWith("/v1/models/")) && isAnthropic(c));
-}
-
-export interface RunningServer {
-  /** The bound port (the real one when asked for port 0). */
-  port: number;
-  /** Stops listening, lets responses in flight finish for up to `graceMs`, then drops what is left. */
-  close(graceMs?: number): Promise<void>;
-}
-
-const CLOSE_GRACE_MS = 2000;
-
-/** Listens on host:port with the runtime's own server. */
-export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
-  if (typeof Bun !== "undefined") {
-    // Bun's longest idle timeout, 255 s: a connection that sends and receives nothing for that long
-    // (an idle keep-alive socket, a client that stalls mid-request) is closed, as Node closes them
-    // (its headers and request timeouts). Its default of 10 s would cut streams whose keepalive
-    // interval is 10 s or more; 0 would keep such sockets forever.
-    const server = Bun.serve({ fetch: app.fetch, hostname: host, port, idleTimeout: 255 });
-    return {
-      port: server.port ?? port,
-      close: async (graceMs = CLOSE_GRACE_MS) => {
-        const timer = setTimeout(() => void server.stop(true), graceMs);
-        await server.stop(false);
-        clearTimeout(timer);
-      },
-    };
-  }
-  const { serve } = await import("@hono/node-server");
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
-      resolve({
-        port: info.port,
-        close: (graceMs = CLOSE_GRACE_MS) =>
-          new Promise<void>((done) => {
-            // close() ends idle keep-alive connections and waits for the busy ones; past the
-            // grace period those are dropped (their generations stop with their sockets).
-            const timer = setTimeout(() => "closeAllConnections" in server && server.closeAllConnections(), graceMs);
-            server.close(() => {
-              clearTimeout(timer);
-              done();
-            });
-          }),
-      }),
-    );
-    server.once("error", reject);
-  });
 }

@@ -82,9 +82,9 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
     (error: unknown) => ({ error }),
   );
   const listenStarted = performance.now();
-  let server: Awaited<ReturnType<typeof import("../server.ts").listen>>;
+  let server: Awaited<ReturnType<typeof import("../http/listen.ts").listen>>;
   try {
-    const [{ createApp, listen }, { ServerState }] = await Promise.all([import("../server.ts"), import("../server-state.ts")]);
+    const [{ createApp }, { listen }, { ServerState }] = await Promise.all([import("../server.ts"), import("../http/listen.ts"), import("../server-state.ts")]);
     state = new ServerState(config);
     for (const event of early.splice(0)) state.metrics.modelEvent(event);
     server = await listen(createApp(state), settings.host, settings.port);

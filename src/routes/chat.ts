@@ -11,9 +11,10 @@ import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
 import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
-export function chatRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function chatRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.post("/v1/chat/completions", async (c) => {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);

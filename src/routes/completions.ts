@@ -12,9 +12,10 @@ import type { ServerState } from "../server-state.ts";
 import { startChoices } from "./generation.ts";
 import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
-export function completionsRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function completionsRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.post("/v1/completions", async (c) => {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);

@@ -7,9 +7,10 @@ import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
-export function embeddingsRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function embeddingsRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.post("/v1/embeddings", async (c) => {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body, state.config.server.embeddingModel);
@@ -18,13 +19,13 @@ export function embeddingsRoutes(state: ServerState): Hono {
     checkDimensions(request.dimensions, embeddings.dimensions);
     // The embedding context evaluates one input at a time (it has a single sequence): requests take
     // it in turn, a full queue is a 429 before any work.
-    const release = await embeddings.hold(AbortSignal.any([c.req.raw.signal, state.shutdown.signal]));
+    const release = await embeddings.hold(c.var.scope.signal);
     try {
       let promptTokens = 0;
       const inputs: Array<readonly number[]> = [];
       // Not held (the client left, or the server stops, while it waited): nothing to measure or embed.
       for (const [i, input] of release === null ? [] : request.inputs.entries()) {
-        if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+        if (c.var.scope.signal.aborted) break;
         const tokens = await embeddings.tokenize(input);
         const length = await embeddings.measure(tokens);
         if (length >= embeddings.contextSize) {
@@ -36,11 +37,11 @@ export function embeddingsRoutes(state: ServerState): Hono {
       }
       const vectors: number[][] = [];
       for (const tokens of inputs) {
-        if (c.req.raw.signal.aborted || state.shutdown.signal.aborted) break;
+        if (c.var.scope.signal.aborted) break;
         vectors.push(await embeddings.embed(tokens));
       }
       // A client gone stops the work at the next input, and is logged and counted as such.
-      if (c.req.raw.signal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
+      if (c.var.scope.clientSignal.aborted) throw new ApiError(CLIENT_GONE_STATUS, "The client disconnected.");
       state.checkOpen(); // a shutdown begun meanwhile is a 503, not a partial list
       return c.json(embeddingList(model.id, vectors, request.encoding, promptTokens));
     } finally {

@@ -12,7 +12,8 @@ import type { StreamEncoder } from "../stream/encoder.ts";
 import { mergeTagged } from "../stream/merge.ts";
 import { KEEPALIVE_HEADER, keepalivePolicyFor } from "../request/keepalive-header.ts";
 import { jsonKeptAlive as keptAlive } from "../stream/json-keepalive.ts";
-import { recordOf, type RequestRecord } from "../telemetry/request-record.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
+import type { RequestRecord } from "../telemetry/request-record.ts";
 
 export interface AnswerOptions {
   /** The error in the route's API shape, for a failure after the headers went out. */
@@ -39,27 +40,27 @@ export interface Generation<E extends EngineEvent = EngineEvent> {
 }
 
 /** Starts `prepared` under one abort controller: the client leaving or the server stopping stops it. */
-export function startGeneration(c: Context, state: ServerState, prepared: PreparedGeneration): Generation {
+export function startGeneration(c: Context<ServerEnv>, state: ServerState, prepared: PreparedGeneration): Generation {
   return wire(c, state, (signal) => prepared.run(signal));
 }
 
 /** Starts several generations side by side, their events tagged with their index and merged as they come. */
-export function startChoices(c: Context, state: ServerState, prepared: readonly PreparedGeneration[]): Generation<ChoiceEvent> {
+export function startChoices(c: Context<ServerEnv>, state: ServerState, prepared: readonly PreparedGeneration[]): Generation<ChoiceEvent> {
   return wire(c, state, (signal) => mergeTagged(prepared.map((p) => p.run(signal)), (event, choice): ChoiceEvent => ({ ...event, choice })));
 }
 
-function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
+function wire<E extends EngineEvent>(c: Context<ServerEnv>, state: ServerState, run: (signal: AbortSignal) => AsyncGenerator<E>): Generation<E> {
   const policy = keepalivePolicyFor(c.req.header(KEEPALIVE_HEADER), state.config.server.keepalive);
-  const record = recordOf(c);
+  const scope = c.var.scope;
+  const { record, clientSignal } = scope;
   const abort = new AbortController();
-  const clientSignal = c.req.raw.signal;
   let over = false;
   const stop = (why: string) => {
     if (!over && !abort.signal.aborted) state.metrics.generationAborted();
     abort.abort(new Error(why));
   };
   const clientGone = () => {
-    record.end("client_gone");
+    scope.end("client_gone");
     stop("the client disconnected");
   };
   const serverStopping = () => stop("the server is shutting down");
@@ -75,7 +76,7 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
   // The client may have left, or the server begun to stop, while the prompt was being prepared.
   if (clientSignal.aborted) clientGone();
   if (state.shutdown.signal.aborted) serverStopping();
-  const events = observe(run(abort.signal), record);
+  const events = observe(run(abort.signal), record, () => scope.end("error"));
   /** Every event of the generation, the error event excluded: what a non-streamed answer is made of. */
   const gather = async (): Promise<E[]> => {
     const gathered: E[] = [];
@@ -93,11 +94,11 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
   };
   return {
     answer(build, options) {
-      record.continues();
+      scope.continues();
       const body = gather().then(build);
       body.then(
-        () => record.end(),
-        () => record.end("error"),
+        () => scope.end(),
+        () => scope.end("error"),
       );
       if (!state.config.server.keepaliveJson || policy.mode === "off") return body.then((value) => c.json(value, 200, options.headers));
       return keptAlive(body, policy.intervalMs, {
@@ -108,12 +109,12 @@ function wire<E extends EngineEvent>(c: Context, state: ServerState, run: (signa
       });
     },
     stream(encoder, options = {}) {
-      record.continues();
+      scope.continues();
       const source = options.onComplete ? tap(events, options.onComplete) : events;
       const onKeepalive = () => state.metrics.keepaliveSent(policy.mode);
       const end = () => {
         finish();
-        record.end();
+        scope.end();
       };
       const frames = coalesce(streamFrames(encoder, policy, source, onKeepalive), state.config.server.flushIntervalMs);
       return sseResponse(frames, { onCancel: clientGone, onEnd: end }, options.headers);
@@ -146,11 +147,11 @@ async function* tap<E extends EngineEvent>(events: AsyncIterable<E>, done: (even
 }
 
 /** Notes the first token, the usage and a failure on the request's record as the events pass. */
-async function* observe<E extends EngineEvent>(events: AsyncGenerator<E>, record: RequestRecord): AsyncGenerator<E> {
+async function* observe<E extends EngineEvent>(events: AsyncGenerator<E>, record: RequestRecord, failed: () => void): AsyncGenerator<E> {
   for await (const event of events) {
     if (event.type === "text" || event.type === "reasoning" || event.type === "tool_call") record.firstToken();
     else if (event.type === "usage") record.addUsage(event.usage);
-    else if (event.type === "error") record.end("error");
+    else if (event.type === "error") failed();
     yield event;
   }
 }

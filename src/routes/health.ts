@@ -4,11 +4,12 @@ import { Hono } from "hono";
 import type { EngineLoad } from "../engine/types.ts";
 import type { ServerState } from "../server-state.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
 const IDLE: EngineLoad = { slots: 0, slotsInUse: 0, queued: 0 };
 
-export function healthRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function healthRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.get("/health", (c) => {
     const pool = state.pool;
     const total = state.load();

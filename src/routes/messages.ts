@@ -13,11 +13,12 @@ import type { ServerState } from "../server-state.ts";
 import { startGeneration } from "./generation.ts";
 import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
 const PARAMS = { prompt: "messages", format: "tools" };
 
-export function messagesRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function messagesRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   // `?beta=true` (Claude Code) and the `anthropic-version` / `anthropic-beta` headers change nothing here.
   app.post("/v1/messages", async (c) => {
     const body = await readJson(c.req.raw);

@@ -8,7 +8,7 @@ import type { Engine, PreparedGeneration } from "../engine/types.ts";
 import type { Lease } from "../models/model-pool.ts";
 import { modelOf } from "../request/read-json.ts";
 import { shuttingDown, type ServerState } from "../server-state.ts";
-import { recordOf } from "../telemetry/request-record.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
 export interface ModelUse {
   /** The model's name: every response's `model`. */
@@ -21,14 +21,14 @@ export interface ModelUse {
   track(prepared: PreparedGeneration): PreparedGeneration;
 }
 
-export function useModel(c: Context, state: ServerState, body: unknown, fallback: string | null = null): ModelUse {
+export function useModel(c: Context<ServerEnv>, state: ServerState, body: unknown, fallback: string | null = null): ModelUse {
   const { name, pool } = state.route(modelOf(body), fallback);
-  const record = recordOf(c);
-  record.model = name;
+  const scope = c.var.scope;
+  scope.record.model = name;
   const now = pool.tryAcquire(name);
   let waited: Promise<Lease<Engine>> | null = null;
-  // Held until the response is over and every generation of it has stopped: a client that leaves
-  // ends the record at once, while its generation still winds down on the model's sequence.
+  // Held until the request's scope closes and every generation of it has stopped: a client that
+  // leaves closes the scope at once, while its generation still winds down on the model's sequence.
   let over = false;
   let running = 0;
   const releaseWhenDone = () => {
@@ -36,7 +36,7 @@ export function useModel(c: Context, state: ServerState, body: unknown, fallback
     now?.release();
     waited?.then((lease) => lease.release(), () => {});
   };
-  record.onOver(() => {
+  scope.defer(() => {
     over = true;
     releaseWhenDone();
   });
@@ -60,12 +60,12 @@ export function useModel(c: Context, state: ServerState, body: unknown, fallback
     engine() {
       if (now) return Promise.resolve(now.engine);
       // The wait ends when the client leaves, or when the server begins to stop.
-      waited ??= pool.acquire(name, AbortSignal.any([c.req.raw.signal, state.shutdown.signal]));
+      waited ??= pool.acquire(name, scope.signal);
       return waited.then(
         (lease) => lease.engine,
         (error: unknown) => {
           if (state.shutdown.signal.aborted) throw shuttingDown("The server shut down before the model had loaded.");
-          throw c.req.raw.signal.aborted ? new ApiError(CLIENT_GONE_STATUS, "The client disconnected.") : toApiError(error);
+          throw scope.clientSignal.aborted ? new ApiError(CLIENT_GONE_STATUS, "The client disconnected.") : toApiError(error);
         },
       );
     },

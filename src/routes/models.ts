@@ -6,9 +6,10 @@ import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 import { redactForClient } from "../request/redact.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
-export function modelRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function modelRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   // The default model first (what `oserve launch --url` and other clients that take the first one use), then the others in order.
   const names = () => state.modelNames();
   const loaded = (id: string) => state.pool?.loaded(id) ?? null;

@@ -16,11 +16,12 @@ import type { ServerState } from "../server-state.ts";
 import { refusedInStream, startGeneration } from "./generation.ts";
 import { prepareOn, useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
 const PARAMS = { prompt: "input", format: "text.format.schema" };
 
-export function responsesRoutes(state: ServerState, store = new ResponseStore()): Hono {
-  const app = new Hono();
+export function responsesRoutes(state: ServerState, store = new ResponseStore()): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.post("/v1/responses", async (c) => {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);

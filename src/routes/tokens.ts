@@ -7,6 +7,7 @@ import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";
 import { useModel } from "./model-use.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import type { ServerEnv } from "../http/request-scope.ts";
 
 /** A field of the body of the given type, or its default; a 400 naming it otherwise. */
 function field<T>(body: Record<string, unknown>, name: string, is: (value: unknown) => value is T, fallback: T | undefined, expected: string): T {
@@ -25,8 +26,8 @@ function object(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function tokenRoutes(state: ServerState): Hono {
-  const app = new Hono();
+export function tokenRoutes(state: ServerState): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
   app.post("/apply-template", async (c) => {
     const body = await readJson(c.req.raw);
     const model = useModel(c, state, body);

@@ -1,14 +1,15 @@
-// One access line on stderr per request once its response is over (streams included), and its metrics.
+// One access line on stderr per request once its response is over (streams included), and its
+// metrics: read from the request's scope, which it does not close.
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { CLIENT_GONE_STATUS } from "../api-error.ts";
 import type { ServerState } from "../server-state.ts";
 import { accessLine } from "../telemetry/access-log.ts";
-import { recordOf } from "../telemetry/request-record.ts";
+import type { ServerEnv } from "./request-scope.ts";
 
-export function accessLog(state: ServerState): MiddlewareHandler {
+export function accessLog(state: ServerState): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    const record = recordOf(c);
+    const scope = c.var.scope;
     // The route's pattern, not the raw path, so that metrics' labels stay few (matched before any handler runs).
     const pattern = routePath(c, -1);
     const route = pattern === "*" || pattern === "/*" ? "unmatched" : pattern;
@@ -20,18 +21,17 @@ export function accessLog(state: ServerState): MiddlewareHandler {
     } catch (error) {
       // hono's error handler answers thrown errors; anything that still gets here ends the request.
       if (counted) state.metrics.requestAbandoned(route);
-      record.over();
       throw error;
     }
     const status = c.res.status;
-    if (status === CLIENT_GONE_STATUS) record.end("client_gone");
-    else if (status >= 500) record.end("error");
-    void record.ended.then(() => {
-      record.over();
+    if (status === CLIENT_GONE_STATUS) scope.end("client_gone");
+    else if (status >= 500) scope.end("error");
+    void scope.ended.then(() => {
+      const { record } = scope;
       const durationMs = performance.now() - record.startedAt;
       state.metrics.requestEnded(route, status, record, durationMs, counted);
       const line = accessLine(
-        { time: new Date().toISOString(), method: c.req.method, route: c.req.path, status, requestId: c.get("requestId") ?? "", record, durationMs },
+        { time: new Date().toISOString(), method: c.req.method, route: c.req.path, status, requestId: c.var.requestId ?? "", record, durationMs },
         state.config.server.logFormat,
       );
       process.stderr.write(`${line}\n`);

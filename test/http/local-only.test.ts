@@ -1,7 +1,7 @@
-// Local by default (routes/local-only.ts): which Host and Origin headers a keyless server answers.
+// Local by default (http/local-only.ts): which Host and Origin headers a keyless server answers.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isAllowedOrigin, isLocalHost } from "../../src/routes/local-only.ts";
+import { isAllowedOrigin, isLocalHost } from "../../src/http/local-only.ts";
 
 describe("isLocalHost", { timeout: 10_000 }, () => {
   test("this machine's names and any address pass; another name only where --allowed-hosts names it", () => {

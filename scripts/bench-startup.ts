@@ -11,8 +11,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort, startServer, TINY_CHAT } from "../test/e2e/server.ts";
-import { postChat } from "../test/e2e/sse.ts";
+import { freePort, startServer, TINY_CHAT } from "../test/helpers/test-server.ts";
+import { postChat } from "../test/helpers/sse-frames.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({

@@ -19,14 +19,15 @@ import { loadLlamaEngine } from "../src/engine/llama-load.ts";
 import type { Engine, GenerationRequest } from "../src/engine/types.ts";
 import { DISK } from "../src/config/disk.ts";
 import { resolveConfig } from "../src/config/resolve.ts";
+import { servedEngines } from "../test/helpers/served-engines.ts";
 import { parseChatRequest } from "../src/openai/chat-request.ts";
 import { capJitTier } from "../src/jit-tier.ts";
 import { createApp } from "../src/server.ts";
 import { ServerState } from "../src/server-state.ts";
-import { RANDOM, startServer } from "../test/e2e/server.ts";
-import { postChat } from "../test/e2e/sse.ts";
+import { RANDOM, startServer } from "../test/helpers/test-server.ts";
+import { postChat } from "../test/helpers/sse-frames.ts";
 
-// The in-process sides run at the tier the server runs at (Node's JIT, in the README).
+// The in-process sides run at the tier the server runs at (docs/configuration.md, Node's JIT).
 capJitTier();
 
 const { values } = parseArgs({
@@ -175,7 +176,7 @@ try {
   // SSE pipeline called in this process (no socket, no second process); the engine alone.
   const engine = await loadLlamaEngine(engineOptions);
   const state = new ServerState(resolveConfig({ model: values.model, "keepalive-interval": "10" }, {}, DISK));
-  state.serveLoaded([engine]);
+  state.serve(await servedEngines([engine]));
   const app = createApp(state);
   const appRequest = (json: object) => Promise.resolve(app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(json) }));
   const peerURL = values.peer?.replace(/\/$/, "");

@@ -1,6 +1,6 @@
 // Usage: npm run build [-- --prebuilt-engine]
 // Compiles src/cli.ts with `bun build --compile` into dist/oserve, and installs node-llama-cpp with
-// only this platform's prebuilt binaries into dist/libexec/ beside it (see README: "One binary"),
+// only this platform's prebuilt binaries into dist/libexec/ beside it (see docs/release.md),
 // with the faster engine (scripts/build-engine.ts) as its local build, which the binary loads before
 // the prebuilt; --prebuilt-engine leaves it out (the binary then says so when it starts).
 // Also bundles dist/oserve.mjs, the same program as one JS file for `node` (used by bench-startup).

@@ -1,6 +1,6 @@
 // Usage: npm run check-bun [-- VERSION]   (default: the newest bun on the registry)
 // oserve pins Bun 1.3.2 because newer versions broke bare imports from node-llama-cpp inside a
-// compiled binary (README: "One binary"). This installs another Bun into a scratch folder, compiles
+// compiled binary (docs/release.md). This installs another Bun into a scratch folder, compiles
 // oserve with it beside the current dist/libexec, and starts it on the tiny test model, on the
 // engine build and on node-llama-cpp's prebuilt: "works" means the pin can move. Needs `npm run
 // build` first and the npm registry.
@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startServer, TINY_CHAT } from "../test/e2e/server.ts";
-import { postChat } from "../test/e2e/sse.ts";
+import { startServer, TINY_CHAT } from "../test/helpers/test-server.ts";
+import { postChat } from "../test/helpers/sse-frames.ts";
 import { compileArgs } from "./platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

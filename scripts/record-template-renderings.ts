@@ -3,7 +3,7 @@
 // ../shared/tools/build-peer.sh) renders every chat template of that release
 // (models/templates/*.jinja in node-llama-cpp's llama/gitRelease.bundle) for each conversation of
 // test/fixtures/templates/conversations.ts, through its POST /apply-template, into
-// test/fixtures/templates/renderings.json; test/engine/template-renderings.test.ts compares oserve's
+// test/fixtures/templates/renderings.json; test/e2e/engine/chat-layer.test.ts compares oserve's
 // chat layer with them without the peer. MODEL (default ../shared/models/oserve-tiny-chat.gguf)
 // gives the vocabulary (its beginning and end tokens). A template the peer refuses to start with,
 // or a conversation it refuses, is recorded as its error.

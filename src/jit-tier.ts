@@ -6,7 +6,7 @@
 // no tier compiles. TurboFan bought no steady-state speed here, and its compiles (some 250
 // functions over the first few thousand tokens, milliseconds each, on a background thread) took
 // CPU from the decode threads whenever they used every core, as they do by default: a fresh server
-// ran its first thousand tokens ~25% slower than later ones. Measured in the README (Benchmarks).
+// ran its first thousand tokens ~25% slower than later ones. Measured in docs/benchmarks.md.
 import { setFlagsFromString } from "node:v8";
 
 /** Caps V8 at its baseline tier, on Node only, unless the process was started with its own `--max-opt`. */

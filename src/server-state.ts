@@ -1,7 +1,7 @@
 import type { Config } from "./config/types.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./api-error.ts";
-import { ModelPool, type ServedModels } from "./models/model-pool.ts";
+import type { ServedModels } from "./models/model-pool.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";
 
@@ -21,22 +21,6 @@ export class ServerState {
 
   /** The models are served from here on (the preloaded ones loaded). */
   serve(pool: ServedModels<Engine>): void {
-    this.pool = pool;
-  }
-
-  /** Serves engines already loaded, each under its model id, the first the default unless --default-model names another: for tests and the benchmark. */
-  serveLoaded(engines: readonly Engine[]): void {
-    const byName = new Map(engines.map((engine) => [engine.modelId, engine]));
-    const pool = new ModelPool<Engine>(
-      [...byName.keys()],
-      {
-        load: async (name) => byName.get(name)!,
-        estimate: async () => 0,
-        unload: async () => {},
-      },
-      { maxModels: engines.length, memoryLimit: null, availableMemory: () => Infinity, idleUnloadMs: null },
-    );
-    for (const [name, engine] of byName) pool.adopt(name, engine);
     this.pool = pool;
   }
 

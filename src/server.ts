@@ -1,6 +1,6 @@
 // Builds the hono app from the shared state: the request scope, the access log, local-only, CORS,
 // the body limit and the key, then the routes; errors in each route family's shape.
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
@@ -9,22 +9,18 @@ import { requireKey } from "./http/api-key.ts";
 import { localOnly } from "./http/local-only.ts";
 import { requestScope, type ServerEnv } from "./http/request-scope.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
-import { anthropicErrorBody, anthropicStatus } from "./anthropic/errors.ts";
-import { ApiError, CLIENT_GONE_STATUS, toApiError } from "./api-error.ts";
-import { openAiErrorBody } from "./openai/errors.ts";
+import { ApiError, toApiError } from "./api-error.ts";
 import { OMITTED_CONTENT_HEADER } from "./request/omitted-content.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { completionsRoutes } from "./routes/completions.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messagesRoutes } from "./routes/messages.ts";
-import { isAnthropic, modelRoutes } from "./routes/models.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { errorResponse } from "./http/error-response.ts";
 import { responsesRoutes } from "./routes/responses.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import type { ServerState } from "./server-state.ts";
-
-/** Seconds a client is told to wait when the queue is full. */
-const RETRY_AFTER_SECONDS = 1;
 
 export function createApp(state: ServerState): Hono<ServerEnv> {
   const app = new Hono<ServerEnv>();
@@ -84,19 +80,4 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     return errorResponse(c, apiError);
   });
   return app;
-}
-
-/** An error in the shape of the route's API family: Anthropic's under /v1/messages, else OpenAI's. */
-function errorResponse(c: Context, error: ApiError): Response {
-  if (error.status === 429) c.header("retry-after", String(RETRY_AFTER_SECONDS));
-  // Nobody is left to read it; any status will do, and 499 keeps it out of the failure log.
-  if (error.status === CLIENT_GONE_STATUS) return c.body(null, 499 as never);
-  if (isAnthropicRoute(c)) return c.json(anthropicErrorBody(error), anthropicStatus(error) as 400);
-  return c.json(openAiErrorBody(error), error.status as 400);
-}
-
-/** /v1/messages, and /v1/models asked by an Anthropic client. */
-function isAnthropicRoute(c: Context): boolean {
-  const path = c.req.path;
-  return path === "/v1/messages" || path.startsWith("/v1/messages/") || ((path === "/v1/models" || path.startsWith("/v1/models/")) && isAnthropic(c));
 }

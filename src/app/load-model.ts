@@ -4,6 +4,7 @@ import type { ModelEntry } from "../config/types.ts";
 import { estimateMemory, loadLlamaEngine } from "../engine/llama-load.ts";
 import type { LlamaEngine } from "../engine/llama.ts";
 import { resolveModel } from "../model-file.ts";
+import { startupMark } from "../telemetry/startup-trace.ts";
 import { progress } from "./startup-report.ts";
 
 export interface LoadOptions {
@@ -53,6 +54,7 @@ export async function loadModel(model: ModelEntry, options: LoadOptions, signal:
     templateText: settings.chatTemplateFile === null ? null : await readTemplateFile(settings.chatTemplateFile),
     chatWrapperAfterLoad,
     onLoadProgress: progress(`loading ${model.alias}`),
+    mark: startupMark,
     signal,
   });
 }

@@ -10,9 +10,10 @@ import { describeWeights, isRepacked } from "../engine/weights.ts";
 import { capJitTier } from "../jit-tier.ts";
 import { checkGgufFile, isModelUri } from "../model-file.ts";
 import { availableMemory } from "../models/memory.ts";
-import { ModelPool, type PoolEvent } from "../models/model-pool.ts";
+import { ModelPool } from "../models/model-pool.ts";
+import type { PoolEvent } from "../models/pool-types.ts";
 import type { ServerState } from "../server-state.ts";
-import { describeStartup, startupMark, traceStartupWanted } from "../startup-trace.ts";
+import { describeStartup, startupMark, traceStartupWanted } from "../telemetry/startup-trace.ts";
 import { estimateModel, loadModel, type LoadOptions } from "./load-model.ts";
 import { describeContext, describeLimits, describePoolEvent, startupLoadError } from "./startup-report.ts";
 
@@ -50,7 +51,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   if (first !== undefined) {
     const { gpuLayers, threads } = entry(first).settings;
     // A failure here is the load's to report (below), in its own words.
-    await prepareLlama({ gpuLayers, threads }).catch(() => {});
+    await prepareLlama({ gpuLayers, threads, mark: startupMark }).catch(() => {});
   }
   let state: ServerState | undefined;
   /** The pool's events before the server state (and its metrics) exists. */

@@ -4,7 +4,8 @@ import { ConfigError } from "../config/errors.ts";
 import type { Config, ModelSettings } from "../config/types.ts";
 import type { LlamaEngine } from "../engine/llama.ts";
 import { LoadFailedError } from "../models/errors.ts";
-import type { ModelPool, PoolEvent, UnloadReason } from "../models/model-pool.ts";
+import type { ModelPool } from "../models/model-pool.ts";
+import type { PoolEvent, UnloadReason } from "../models/pool-types.ts";
 
 /** A preloaded model that failed: one line naming its --model, in llama.cpp's words where it has them. */
 export function startupLoadError(error: unknown, config: Config): unknown {

@@ -3,9 +3,8 @@
 // the chat wrapper's checks, and which chat layer serves it.
 import { availableParallelism } from "node:os";
 import type { Llama, LlamaContext, LlamaLogLevel, LlamaModel } from "node-llama-cpp";
-import { startupMark } from "../startup-trace.ts";
 import { BatchWindow } from "./batch-window.ts";
-import { ChatLayer } from "./chat-layer/native.ts";
+import { ChatLayer, queuedDecodes } from "./chat-layer/native.ts";
 import { NativeChat } from "./chat-layer/native-turn.ts";
 import { engineBuild } from "./engine-build.ts";
 import { errorMessage } from "./errors.ts";
@@ -95,11 +94,11 @@ export async function estimateMemory(options: Pick<LlamaEngineOptions, "modelPat
  * node-llama-cpp imported and its Llama (the native binding) made, for loads with these options: what
  * a load does first, here to be started before anything else at startup.
  */
-export async function prepareLlama(options: Pick<LlamaEngineOptions, "gpuLayers" | "threads">): Promise<void> {
+export async function prepareLlama(options: Pick<LlamaEngineOptions, "gpuLayers" | "threads" | "mark">): Promise<void> {
   const lib = await importNodeLlamaCpp();
-  startupMark("import node-llama-cpp");
+  options.mark?.("import node-llama-cpp");
   await sharedLlama(lib, options);
-  startupMark("getLlama");
+  options.mark?.("getLlama");
 }
 
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
@@ -134,10 +133,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   }
   const { model } = loaded;
   for (const [level, line] of heldBack) quiet.logger(level, line);
-  startupMark("load model", loadStarted);
+  options.mark?.("load model", loadStarted);
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
-  const batchWindow = new BatchWindow(() => (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null);
+  const batchWindow = new BatchWindow(() => queuedDecodes(context));
   try {
     options.signal?.throwIfAborted();
     context = await model.createContext({
@@ -152,7 +151,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     await model.dispose();
     throw error;
   }
-  startupMark("create context");
+  options.mark?.("create context");
   // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
   // them (patch 12), so that the streams of other models go on while this one loads; part of the

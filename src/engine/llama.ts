@@ -58,6 +58,8 @@ export interface LlamaEngineOptions {
   chatTemplate?: ChatTemplate;
   /** A Jinja template to use in place of the GGUF's own (--chat-template-file); null: the GGUF's. */
   templateText?: string | null;
+  /** Told as each phase of the load ends (its name; `since`: a phase that ran beside others began then): the startup trace. */
+  mark?: (phase: string, since?: number) => void;
   /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */
   chatWrapperAfterLoad?: boolean;
 }

@@ -30,7 +30,7 @@ export async function promptTokens(model: LlamaModel, text: string, options: Tok
  * `tokenize(text, true, "trimLeadingSpace")`, used before, tokenized and detokenized the whole
  * prompt on the event loop (1.9 s for 7 MB); its trimming of a tokenizer's added space gives the
  * same tokens as this on every test model and on llama.cpp's SentencePiece vocabularies
- * (test/engine/prompt-tokens.test.ts).
+ * (test/e2e/engine/prompt-tokens.test.ts).
  */
 export function rawPromptTokens(model: LlamaModel, text: string): Promise<Token[]> {
   return promptTokens(model, text, { addSpecial: false, parseSpecial: true });

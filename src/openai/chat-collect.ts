@@ -2,7 +2,7 @@
 import type { ReasoningFormat } from "./reasoning-format.ts";
 import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
 import { thoughtDelta } from "./reasoning-format.ts";
-import type { StreamIdentity } from "./chat-encoder.ts";
+import type { StreamIdentity } from "./types.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import type { ChatCompletion, ToolCall } from "./types.ts";
 import { toChatUsage } from "./usage.ts";

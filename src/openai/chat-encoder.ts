@@ -8,13 +8,7 @@ import type { ChatCompletionChunk, ChunkDelta } from "./types.ts";
 import { toChatUsage } from "./usage.ts";
 import type { TokenUsage } from "../engine/events.ts";
 import { thoughtDelta, type ReasoningFormat } from "./reasoning-format.ts";
-
-/** Minted once per stream, before its first frame; every chunk of the stream carries it. */
-export interface StreamIdentity {
-  id: string;
-  created: number;
-  model: string;
-}
+import type { StreamIdentity } from "./types.ts";
 
 export interface ChatEncoderOptions {
   /** `stream_options.include_usage`: a last chunk with `choices: []` and `usage`. */

@@ -2,7 +2,7 @@
 import type { ChoiceEvent, TokenUsage } from "../engine/events.ts";
 import type { Encoded, StreamEncoder } from "../stream/encoder.ts";
 import { sseFrame } from "../stream/sse.ts";
-import type { StreamIdentity } from "./chat-encoder.ts";
+import type { StreamIdentity } from "./types.ts";
 import { serverErrorBody } from "./errors.ts";
 import { chatFinishReason, type ChatFinishReason } from "./finish-reason.ts";
 import type { Usage } from "./types.ts";

@@ -61,3 +61,10 @@ export interface ModelList {
   /** `max_model_len` (vLLM's name): the tokens one request may hold, prompt and output; null while the model loads. */
   data: Array<{ id: string; object: "model"; created: number; owned_by: string; max_model_len: number | null }>;
 }
+
+/** Minted once per stream, before its first frame; every chunk of the stream carries it. */
+export interface StreamIdentity {
+  id: string;
+  created: number;
+  model: string;
+}

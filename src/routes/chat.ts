@@ -1,7 +1,8 @@
 // POST /v1/chat/completions: request → schema → engine events → encoder → response.
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { chatEncoder, type StreamIdentity } from "../openai/chat-encoder.ts";
+import { chatEncoder } from "../openai/chat-encoder.ts";
+import type { StreamIdentity } from "../openai/types.ts";
 import { collectChat } from "../openai/chat-collect.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
 import { openAiErrorBody } from "../openai/errors.ts";

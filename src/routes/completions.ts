@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { toApiError } from "../api-error.ts";
 import type { Engine } from "../engine/types.ts";
-import type { StreamIdentity } from "../openai/chat-encoder.ts";
+import type { StreamIdentity } from "../openai/types.ts";
 import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";
 import { parseCompletionsRequest } from "../openai/completions-request.ts";
 import { openAiErrorBody } from "../openai/errors.ts";

@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
 import type { Engine, PreparedGeneration } from "../engine/types.ts";
-import type { Lease } from "../models/model-pool.ts";
+import type { Lease } from "../models/pool-types.ts";
 import { modelOf } from "../request/read-json.ts";
 import { shuttingDown, type ServerState } from "../server-state.ts";
 import type { ServerEnv } from "../http/request-scope.ts";

@@ -1,6 +1,7 @@
 // GET /v1/models and /v1/models/:id: every model served (the default first), in OpenAI's list shape, or in Anthropic's
 // when the request carries `anthropic-version` (as Anthropic's SDKs send on every request).
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
+import { isAnthropic } from "../http/error-response.ts";
 import { ApiError } from "../api-error.ts";
 import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
@@ -58,9 +59,4 @@ export function modelRoutes(state: ServerState): Hono<ServerEnv> {
   app.all("/v1/models/*", methodNotAllowed("GET"));
   app.all("/v1/models", methodNotAllowed("GET"));
   return app;
-}
-
-/** Anthropic's clients send `anthropic-version` on every request; OpenAI's never do. */
-export function isAnthropic(c: Context): boolean {
-  return c.req.header("anthropic-version") !== undefined;
 }

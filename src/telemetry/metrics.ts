@@ -2,7 +2,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineLoad } from "../engine/types.ts";
-import type { PoolEvent } from "../models/model-pool.ts";
+import type { PoolEvent } from "../models/pool-types.ts";
 import type { KeepaliveMode } from "../stream/keepalive-policy.ts";
 import type { Outcome, RequestRecord } from "./request-record.ts";
 

@@ -7,7 +7,7 @@ import { collectMessage } from "../../src/anthropic/messages-collect.ts";
 import { messagesEncoder, type MessageIdentity, type MessagesEncoderOptions } from "../../src/anthropic/messages-encoder.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
+import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../helpers/engine-run-arbs.ts";
 
 const identity: MessageIdentity = { id: "msg_abc", model: "m", inputTokens: 42 };
 /** A seal that shows what it sealed, so that a stream and its collected message can be compared. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { assertRejects } from "../api-errors.ts";
+import { assertRejects } from "../helpers/assert-rejects.ts";
 import { parseCountTokensRequest, parseMessagesRequest } from "../../src/anthropic/messages-request.ts";
 import { ThoughtSeal } from "../../src/thought-seal.ts";
 

@@ -9,9 +9,9 @@ import { generateText, stepCountIs, streamText, tool as aiTool } from "ai";
 import OpenAI from "openai";
 import { z } from "zod";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
-import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
-import { keepaliveHeaders } from "./sse.ts";
-import { OSLO_ANSWER, OSLO_WEATHER } from "./tools.ts";
+import { startServer, TINY_CHAT, type TestServer } from "../helpers/test-server.ts";
+import { keepaliveHeaders } from "../helpers/sse-frames.ts";
+import { OSLO_ANSWER, OSLO_WEATHER } from "../helpers/tiny-chat-tools.ts";
 
 const CAPITAL = "What is the capital of France?";
 const CAPITAL_ANSWER = "The capital of France is Paris.";

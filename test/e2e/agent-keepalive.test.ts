@@ -5,9 +5,9 @@ import { after, before, describe, test } from "node:test";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, health, holdSlot, metric, RANDOM, startServer, until, waitForIdle, type TestServer } from "./server.ts";
-import { bounded, GET_WEATHER } from "./tools.ts";
-import { keepaliveHeaders, postJson, readFrames, type RawFrame } from "./sse.ts";
+import { drain, expectAborted, health, holdSlot, metric, RANDOM, startServer, until, waitForIdle, type TestServer } from "../helpers/test-server.ts";
+import { bounded, GET_WEATHER } from "../helpers/tiny-chat-tools.ts";
+import { keepaliveHeaders, postJson, readFrames, type RawFrame } from "../helpers/sse-frames.ts";
 
 const PROMPT = "Tell me a long story.";
 const CONTENT_EVENTS = new Set(["response.output_item.added", "content_block_start"]);

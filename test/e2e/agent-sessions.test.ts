@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { RANDOM, startServer, type TestServer } from "./server.ts";
+import { RANDOM, startServer, type TestServer } from "../helpers/test-server.ts";
 
 const CAP = 5;
 const WINDOW = 256;

@@ -4,10 +4,10 @@ import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
-import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
-import { keepaliveHeaders, postChat, readFrames } from "./sse.ts";
-import { accumulateStrict } from "./strict-accumulator.ts";
-import { GET_TIME, GET_WEATHER } from "./tools.ts";
+import { startServer, TINY_CHAT, type TestServer } from "../helpers/test-server.ts";
+import { keepaliveHeaders, postChat, readFrames } from "../helpers/sse-frames.ts";
+import { accumulateStrict } from "../helpers/strict-accumulator.ts";
+import { GET_TIME, GET_WEATHER } from "../helpers/tiny-chat-tools.ts";
 
 const QUESTION = [{ role: "user" as const, content: "What is the capital of France?" }];
 const ANSWER = "The capital of France is Paris.";

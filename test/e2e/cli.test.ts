@@ -9,8 +9,8 @@ import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { FLAGS } from "../../src/config/flags.ts";
 import { VERSION } from "../../src/version.ts";
-import { serveModel } from "./model-server.ts";
-import { freePort, RANDOM, runCli, startServer, startServers, TINY_CHAT, until } from "./server.ts";
+import { serveModel } from "../helpers/local-model-hub.ts";
+import { freePort, RANDOM, runCli, startServer, startServers, TINY_CHAT, until } from "../helpers/test-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 

@@ -4,8 +4,8 @@ import { after, before, describe, test } from "node:test";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import OpenAI from "openai";
 import { KEEPALIVE_MODES } from "../../src/stream/keepalive-policy.ts";
-import { health, holdSlot, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "./server.ts";
-import { dataChunks, keepaliveHeaders, postJson, type RawFrame, readFrames } from "./sse.ts";
+import { health, holdSlot, RANDOM, startServers, TINY_CHAT, until, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, keepaliveHeaders, postJson, type RawFrame, readFrames } from "../helpers/sse-frames.ts";
 
 /** The trained model's chat template by hand: a raw prompt it answers as in chat. */
 const templated = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;

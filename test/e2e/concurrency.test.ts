@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { drain, expectAborted, health, RANDOM, startServers, TINY_CHAT, until, waitForIdle, type TestServer } from "./server.ts";
-import { dataChunks, postChat, readFrames } from "./sse.ts";
+import { drain, expectAborted, health, RANDOM, startServers, TINY_CHAT, until, waitForIdle, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, postChat, readFrames } from "../helpers/sse-frames.ts";
 
 const streamedText = async (server: TestServer, messages: object[], maxTokens?: number) => {
   const frames = await readFrames(await postChat(server.baseURL, { messages, temperature: 0, stream: true, max_tokens: maxTokens }));

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Ajv } from "ajv";
 import OpenAI from "openai";
-import { RANDOM, startServers, TINY_CHAT, type TestServer } from "./server.ts";
-import { postChat } from "./sse.ts";
-import { ADD, bounded, GET_TIME, GET_WEATHER, SEARCH_DOCS } from "./tools.ts";
+import { RANDOM, startServers, TINY_CHAT, type TestServer } from "../helpers/test-server.ts";
+import { postChat } from "../helpers/sse-frames.ts";
+import { ADD, bounded, GET_TIME, GET_WEATHER, SEARCH_DOCS } from "../helpers/tiny-chat-tools.ts";
 
 const PROMPTS = [
   "Hello",

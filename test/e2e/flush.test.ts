@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { RANDOM, startServer, type TestServer } from "./server.ts";
-import { dataChunks, postChat, readFrames } from "./sse.ts";
+import { RANDOM, startServer, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, postChat, readFrames } from "../helpers/sse-frames.ts";
 
 const INTERVAL_MS = 100;
 const REQUEST = { model: "m", messages: [{ role: "user" as const, content: "Count to a hundred." }], max_tokens: 128, temperature: 0 };

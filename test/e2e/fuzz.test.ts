@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { metric, RANDOM, startServer, type TestServer } from "./server.ts";
+import { metric, RANDOM, startServer, type TestServer } from "../helpers/test-server.ts";
 
 /** mulberry32: a small PRNG, so that a failure replays from its seed. */
 function random(seed: number): () => number {

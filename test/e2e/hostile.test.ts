@@ -2,7 +2,7 @@
 // shape, and /health keeps answering while it is read.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
+import { metric, RANDOM, startServer, until, type TestServer } from "../helpers/test-server.ts";
 
 describe("hostile requests", { timeout: 120_000 }, () => {
   let server: TestServer;

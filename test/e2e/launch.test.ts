@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { runCli, startServer, TINY_CHAT } from "./server.ts";
+import { runCli, startServer, TINY_CHAT } from "../helpers/test-server.ts";
 
 const FAKE = resolve(import.meta.dirname, "../fixtures/fake-agent.mjs");
 const CAPITAL = "What is the capital of France?";

@@ -1,8 +1,8 @@
 // Keepalive timing, queueing and disconnects: the random-weight model, asserting on shapes only.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { expectAborted, health, holdSlot, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "./server.ts";
-import { dataChunks, keepaliveHeaders, postChat, postJson, type RawFrame, readFrames } from "./sse.ts";
+import { expectAborted, health, holdSlot, RANDOM, startServers, until, untilFirstContent, waitForIdle, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, keepaliveHeaders, postChat, postJson, type RawFrame, readFrames } from "../helpers/sse-frames.ts";
 
 const PROMPT = [{ role: "user", content: "Tell me a long story." }];
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { RANDOM, startServers, type TestServer } from "./server.ts";
+import { RANDOM, startServers, type TestServer } from "../helpers/test-server.ts";
 
 interface Answer {
   status: number;

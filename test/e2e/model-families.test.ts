@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { startServer, TINY_CODER, type TestServer } from "./server.ts";
-import { GET_WEATHER } from "./tools.ts";
+import { startServer, TINY_CODER, type TestServer } from "../helpers/test-server.ts";
+import { GET_WEATHER } from "../helpers/tiny-chat-tools.ts";
 
 const CITIES = ["Paris", "Oslo", "Tokyo", "Berlin"];
 const ANTHROPIC_TOOL = { name: "get_weather", description: "Get the current weather in a city", input_schema: GET_WEATHER.function.parameters as Anthropic.Tool.InputSchema };

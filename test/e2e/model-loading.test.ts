@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { holdSlot, metric, MODELS_DIR, RANDOM, startServer, TINY_CHAT, until, type TestServer } from "./server.ts";
-import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "./sse.ts";
-import { accumulateStrict } from "./strict-accumulator.ts";
-import { needsEngineBuild } from "../engine/needs-engine-build.ts";
+import { holdSlot, metric, MODELS_DIR, RANDOM, startServer, TINY_CHAT, until, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames, type RawFrame } from "../helpers/sse-frames.ts";
+import { accumulateStrict } from "../helpers/strict-accumulator.ts";
+import { needsEngineBuild } from "../helpers/needs-engine-build.ts";
 
 const CAPITAL = "What is the capital of France?";
 const CAPITAL_ANSWER = "The capital of France is Paris.";

@@ -8,8 +8,8 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { health, metric, RANDOM, startServer, TINY_CHAT, TINY_THINK, until, type TestServer } from "./server.ts";
-import { dataChunks, postChat, readFrames } from "./sse.ts";
+import { health, metric, RANDOM, startServer, TINY_CHAT, TINY_THINK, until, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, postChat, readFrames } from "../helpers/sse-frames.ts";
 
 const CAPITAL = "What is the capital of France?";
 const CAPITAL_ANSWER = "The capital of France is Paris.";

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { freePort, holdSlot, metric, RANDOM, startServer, TINY_CHAT, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
-import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames } from "./sse.ts";
+import { freePort, holdSlot, metric, RANDOM, startServer, TINY_CHAT, TINY_HARMONY, TINY_THINK, until, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, keepaliveHeaders, postChat, postJson, readFrames } from "../helpers/sse-frames.ts";
 
 const NGINX = ["/usr/sbin/nginx", "nginx"].find((bin) => spawnSync(bin, ["-v"]).status === 0);
 

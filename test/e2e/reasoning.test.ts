@@ -6,8 +6,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { KEEPALIVE_HEADER } from "../../src/request/keepalive-header.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { metric, startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "./server.ts";
-import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER_TEXT } from "./tools.ts";
+import { metric, startServers, TINY_HARMONY, TINY_THINK, until, type TestServer } from "../helpers/test-server.ts";
+import { GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER_TEXT } from "../helpers/tiny-chat-tools.ts";
 
 const CAPITAL = "What is the capital of France?";
 const CAPITAL_THOUGHT = "The user asks for the capital of France. It is Paris.";

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startServer, TINY_CHAT } from "./server.ts";
-import { dataChunks, postChat, readFrames } from "./sse.ts";
+import { startServer, TINY_CHAT } from "../helpers/test-server.ts";
+import { dataChunks, postChat, readFrames } from "../helpers/sse-frames.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = resolve(ROOT, "node_modules/.bin");

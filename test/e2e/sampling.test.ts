@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { metric, RANDOM, startServer, until, type TestServer } from "./server.ts";
-import { postJson } from "./sse.ts";
+import { metric, RANDOM, startServer, until, type TestServer } from "../helpers/test-server.ts";
+import { postJson } from "../helpers/sse-frames.ts";
 
 const PROMPT = "Once upon a time";
 

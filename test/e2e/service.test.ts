@@ -10,9 +10,9 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 // @ts-expect-error: the package ships no types; it returns the metric families as plain objects.
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { drain, expectAborted, RANDOM, runCli, startServer, TINY_CHAT, until, untilFirstContent, type TestServer } from "./server.ts";
-import { readFrames } from "./sse.ts";
-import { serveModel } from "./model-server.ts";
+import { drain, expectAborted, RANDOM, runCli, startServer, TINY_CHAT, until, untilFirstContent, type TestServer } from "../helpers/test-server.ts";
+import { readFrames } from "../helpers/sse-frames.ts";
+import { serveModel } from "../helpers/local-model-hub.ts";
 
 const KEY = "sk-local-test-key";
 const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { setImmediate as turn } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { needsEngineBuild } from "../engine/needs-engine-build.ts";
-import { RANDOM, startServer, type TestServer } from "./server.ts";
+import { needsEngineBuild } from "../helpers/needs-engine-build.ts";
+import { RANDOM, startServer, type TestServer } from "../helpers/test-server.ts";
 
 const TOKENS = 128;
 

@@ -8,9 +8,9 @@ import type { AIMessageChunk } from "@langchain/core/messages";
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import OpenAI from "openai";
 import { z } from "zod";
-import { startServer, TINY_CHAT, type TestServer } from "./server.ts";
-import { dataChunks, postChat, readFrames } from "./sse.ts";
-import { ADD, GET_TIME, GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER, SEARCH_DOCS } from "./tools.ts";
+import { startServer, TINY_CHAT, type TestServer } from "../helpers/test-server.ts";
+import { dataChunks, postChat, readFrames } from "../helpers/sse-frames.ts";
+import { ADD, GET_TIME, GET_WEATHER, OSLO_ANSWER, OSLO_WEATHER, SEARCH_DOCS } from "../helpers/tiny-chat-tools.ts";
 
 describe("tool calling with the trained chat model", () => {
   let server: TestServer;

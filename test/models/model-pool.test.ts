@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LoadFailedError, NoRoomError, PoolClosedError } from "../../src/models/errors.ts";
-import { ModelPool, type PoolEvent, type PoolOptions } from "../../src/models/model-pool.ts";
+import { ModelPool } from "../../src/models/model-pool.ts";
+import type { PoolEvent, PoolOptions } from "../../src/models/pool-types.ts";
 
 interface Fake {
   name: string;

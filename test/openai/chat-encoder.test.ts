@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { StreamEvent } from "../../src/engine/events.ts";
-import { chatEncoder, type StreamIdentity } from "../../src/openai/chat-encoder.ts";
+import { chatEncoder } from "../../src/openai/chat-encoder.ts";
+import type { StreamIdentity } from "../../src/openai/types.ts";
 import { encodeStream as encodeWith } from "../../src/stream/encoder.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 import OpenAI from "openai";
 import { REASONING_FORMATS, type ReasoningFormat } from "../../src/openai/reasoning-format.ts";
 import { collectChat } from "../../src/openai/chat-collect.ts";
-import { engineRunArb, failingRunArb, fetchServing, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
+import { engineRunArb, failingRunArb, fetchServing, ticksEverywhere, withTicksArb } from "../helpers/engine-run-arbs.ts";
 
 interface EncoderOptions {
   keepalive: KeepaliveMode;

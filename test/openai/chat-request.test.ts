@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { assertRejects } from "../api-errors.ts";
+import { assertRejects } from "../helpers/assert-rejects.ts";
 import { parseChatRequest } from "../../src/openai/chat-request.ts";
 
 const user = { role: "user", content: "Hello" };

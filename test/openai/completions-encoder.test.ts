@@ -4,7 +4,7 @@ import fc from "fast-check";
 import type { ChoiceEvent, EngineEvent, TickEvent } from "../../src/engine/events.ts";
 import { collectCompletion, completionsEncoder } from "../../src/openai/completions-encoder.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
-import { engineRunArb, modeArb } from "../engine-runs.ts";
+import { engineRunArb, modeArb } from "../helpers/engine-run-arbs.ts";
 
 const identity = { id: "cmpl-abc", created: 1_700_000_000, model: "m" };
 

@@ -8,7 +8,7 @@ import { responsesEncoder, type ResponsesEncoderOptions } from "../../src/openai
 import type { ResponseEcho } from "../../src/openai/responses-types.ts";
 import { encodeStream } from "../../src/stream/encoder.ts";
 import type { KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
-import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../engine-runs.ts";
+import { engineRunArb, failingRunArb, fetchServing, modeArb, namedEvents, ticksEverywhere, withTicksArb } from "../helpers/engine-run-arbs.ts";
 
 const echo: ResponseEcho = {
   id: "resp_abc",

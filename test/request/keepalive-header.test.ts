@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { keepalivePolicyFor } from "../../src/request/keepalive-header.ts";
-import { assertRejects } from "../api-errors.ts";
+import { assertRejects } from "../helpers/assert-rejects.ts";
 
 const server = { mode: "chunk", intervalMs: 10_000 } as const;
 

@@ -1,7 +1,7 @@
 // The seam to llama.cpp's chat layer in the engine build's addon (native/chat-layer.cpp), declared
 // once and typed: node-llama-cpp's prebuilt has none of it, and then the model's chat wrapper is
 // node-llama-cpp's (the startup line says which layer runs).
-import type { Llama, LlamaGrammarEvaluationState, LlamaModel, Token } from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaGrammarEvaluationState, LlamaModel, Token } from "node-llama-cpp";
 import type { ChatInputs } from "./inputs.ts";
 import type { MessageDiff } from "./diff-events.ts";
 
@@ -56,6 +56,11 @@ interface AddonModel {
 
 export function addonModel(model: LlamaModel): AddonModel {
   return (model as unknown as { _model: AddonModel })._model;
+}
+
+/** Sequences in node-llama-cpp's decode queue now (a private set it keeps to itself); null where it has none. */
+export function queuedDecodes(context: LlamaContext | undefined): number | null {
+  return (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null;
 }
 
 /** node-llama-cpp's addon calls that move a grammar's state by a token, as its sampler does after sampling one. */

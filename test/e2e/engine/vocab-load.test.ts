@@ -13,9 +13,9 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, test } from "node:test";
-import { RANDOM, TINY_CHAT, TINY_HARMONY, TINY_THINK } from "../e2e/server.ts";
+import { RANDOM, TINY_CHAT, TINY_HARMONY, TINY_THINK } from "../../helpers/test-server.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 
 interface Vocabulary {
   buildType: string;

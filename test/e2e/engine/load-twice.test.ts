@@ -4,9 +4,9 @@
 // llama.cpp's logs away from JS for good: printed raw on the console, and no weights line.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadLlamaEngine } from "../../src/engine/llama-load.ts";
-import { RANDOM } from "../e2e/server.ts";
-import { needsEngineBuild } from "./needs-engine-build.ts";
+import { loadLlamaEngine } from "../../../src/engine/llama-load.ts";
+import { RANDOM } from "../../helpers/test-server.ts";
+import { needsEngineBuild } from "../../helpers/needs-engine-build.ts";
 
 const options = { modelPath: RANDOM, modelId: "random", contextSize: 256, gpuLayers: 0, parallel: 1, maxQueue: 1, repack: true } as const;
 

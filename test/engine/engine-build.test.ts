@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { describeEngine, ENGINE_MARKER, engineBuild } from "../src/engine/engine-build.ts";
-import { patchNodeLlamaCpp } from "../scripts/patch-node-llama-cpp.ts";
+import { describeEngine, ENGINE_MARKER, engineBuild } from "../../src/engine/engine-build.ts";
+import { patchNodeLlamaCpp } from "../../scripts/patch-node-llama-cpp.ts";
 
 describe("engineBuild", () => {
   test("tells oserve's build from the prebuilt and from someone else's local build", () => {
@@ -26,7 +26,7 @@ describe("engineBuild", () => {
 });
 
 describe("patches/node-llama-cpp", () => {
-  const installed = resolve(import.meta.dirname, "../node_modules/node-llama-cpp");
+  const installed = resolve(import.meta.dirname, "../../node_modules/node-llama-cpp");
 
   test("npm's postinstall applied every patch to the installed node-llama-cpp (a second run changes nothing)", () => {
     const lines = patchNodeLlamaCpp(installed);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Token } from "node-llama-cpp";
-import { Detokenizer, LeadingThought, partialStopLength, StopStrings } from "../src/engine/text-stream.ts";
+import { Detokenizer, LeadingThought, partialStopLength, StopStrings } from "../../src/engine/text-stream.ts";
 
 describe("Detokenizer", () => {
   // A byte-fallback vocabulary: each token one byte of UTF-8.

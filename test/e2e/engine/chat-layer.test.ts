@@ -8,21 +8,21 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Llama, LlamaModel } from "node-llama-cpp";
-import { chatInputs } from "../../src/engine/chat-layer/inputs.ts";
-import { ChatLayer } from "../../src/engine/chat-layer/native.ts";
-import { NativeChat } from "../../src/engine/chat-layer/native-turn.ts";
-import { DiffEvents } from "../../src/engine/chat-layer/diff-events.ts";
-import { ParserSink } from "../../src/engine/chat-layer/parser-sink.ts";
-import type { EventQueue } from "../../src/engine/event-queue.ts";
-import { engineBuild } from "../../src/engine/engine-build.ts";
-import type { EngineEvent } from "../../src/engine/events.ts";
-import { importNodeLlamaCpp, type NodeLlamaCppModule } from "../../src/engine/node-llama-cpp.ts";
-import { CONVERSATIONS, TOOLS } from "../fixtures/templates/conversations.ts";
-import { releaseTemplates } from "../fixtures/templates/release-templates.ts";
-import { TINY_CHAT } from "../e2e/server.ts";
-import { needsEngineBuild } from "./needs-engine-build.ts";
+import { chatInputs } from "../../../src/engine/chat-layer/inputs.ts";
+import { ChatLayer } from "../../../src/engine/chat-layer/native.ts";
+import { NativeChat } from "../../../src/engine/chat-layer/native-turn.ts";
+import { DiffEvents } from "../../../src/engine/chat-layer/diff-events.ts";
+import { ParserSink } from "../../../src/engine/chat-layer/parser-sink.ts";
+import type { EventQueue } from "../../../src/engine/event-queue.ts";
+import { engineBuild } from "../../../src/engine/engine-build.ts";
+import type { EngineEvent } from "../../../src/engine/events.ts";
+import { importNodeLlamaCpp, type NodeLlamaCppModule } from "../../../src/engine/node-llama-cpp.ts";
+import { CONVERSATIONS, TOOLS } from "../../fixtures/templates/conversations.ts";
+import { releaseTemplates } from "../../fixtures/templates/release-templates.ts";
+import { TINY_CHAT } from "../../helpers/test-server.ts";
+import { needsEngineBuild } from "../../helpers/needs-engine-build.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 const FIXTURES = resolve(ROOT, "test/fixtures/templates/renderings.json");
 
 interface Recorded {

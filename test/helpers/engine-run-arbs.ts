@@ -1,7 +1,7 @@
 // Arbitrary engine runs for property tests of every protocol's encoder.
 import fc from "fast-check";
-import type { EngineEvent, FinishReason, StreamEvent } from "../src/engine/events.ts";
-import { KEEPALIVE_MODES, type KeepaliveMode } from "../src/stream/keepalive-policy.ts";
+import type { EngineEvent, FinishReason, StreamEvent } from "../../src/engine/events.ts";
+import { KEEPALIVE_MODES, type KeepaliveMode } from "../../src/stream/keepalive-policy.ts";
 
 export const finishReasonArb: fc.Arbitrary<FinishReason> = fc.constantFrom<FinishReason>(
   { type: "end" },

@@ -12,9 +12,9 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, test } from "node:test";
 import { getLlama, GgufInsights, LlamaLogLevel } from "node-llama-cpp";
-import { TINY_CHAT } from "../e2e/server.ts";
+import { TINY_CHAT } from "../../helpers/test-server.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 
 describe("patch 14: no resource simulation without a GPU", { timeout: 60_000 }, () => {
   test("a model and its context load on the CPU without node-llama-cpp simulating either in llama.cpp", async () => {

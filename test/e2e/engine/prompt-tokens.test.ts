@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Llama, LlamaModel } from "node-llama-cpp";
-import { engineBuild } from "../../src/engine/engine-build.ts";
-import { importNodeLlamaCpp } from "../../src/engine/node-llama-cpp.ts";
-import { rawPromptTokens } from "../../src/engine/prompt-tokens.ts";
-import { RANDOM, TINY_CHAT, TINY_CODER, TINY_HARMONY, TINY_THINK } from "../e2e/server.ts";
-import { releaseVocabularies } from "../fixtures/templates/release-templates.ts";
-import { needsEngineBuild } from "./needs-engine-build.ts";
+import { engineBuild } from "../../../src/engine/engine-build.ts";
+import { importNodeLlamaCpp } from "../../../src/engine/node-llama-cpp.ts";
+import { rawPromptTokens } from "../../../src/engine/prompt-tokens.ts";
+import { RANDOM, TINY_CHAT, TINY_CODER, TINY_HARMONY, TINY_THINK } from "../../helpers/test-server.ts";
+import { releaseVocabularies } from "../../fixtures/templates/release-templates.ts";
+import { needsEngineBuild } from "../../helpers/needs-engine-build.ts";
 
 const TEXTS = [
   "a",

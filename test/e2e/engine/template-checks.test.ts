@@ -5,9 +5,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { loadLlamaEngine } from "../../src/engine/llama-load.ts";
-import { cacheDir, TemplateChecks } from "../../src/engine/template-checks.ts";
-import { TINY_CHAT } from "../e2e/server.ts";
+import { loadLlamaEngine } from "../../../src/engine/llama-load.ts";
+import { cacheDir, TemplateChecks } from "../../../src/engine/template-checks.ts";
+import { TINY_CHAT } from "../../helpers/test-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "oserve-template-checks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BatchWindow, decide } from "../src/engine/batch-window.ts";
+import { BatchWindow, decide } from "../../src/engine/batch-window.ts";
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

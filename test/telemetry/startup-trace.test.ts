@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeStartup, startupMark, traceStartupWanted } from "../src/startup-trace.ts";
+import { describeStartup, startupMark, traceStartupWanted } from "../../src/telemetry/startup-trace.ts";
 
 test("the startup line gives each phase its own time and the total since the process began", () => {
   startupMark("first");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { capJitTier } from "../src/jit-tier.ts";
+import { capJitTier } from "../../src/jit-tier.ts";
 
 describe("capJitTier", () => {
   test("leaves Bun, and a Node started with its own --max-opt, alone", () => {

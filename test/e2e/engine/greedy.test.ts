@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from "node-llama-cpp";
-import { engineBuild, type EngineBuild } from "../../src/engine/engine-build.ts";
-import { RANDOM, TINY_CHAT } from "../e2e/server.ts";
-import { needsEngineBuild } from "./needs-engine-build.ts";
+import { engineBuild, type EngineBuild } from "../../../src/engine/engine-build.ts";
+import { RANDOM, TINY_CHAT } from "../../helpers/test-server.ts";
+import { needsEngineBuild } from "../../helpers/needs-engine-build.ts";
 
 /** Up to `limit` tokens at temperature 0 after `prompt`, through the fast path or (with confidence) the chain. */
 async function greedyTokens(model: LlamaModel, context: LlamaContext, prompt: Token[], limit: number, confidence: boolean): Promise<Token[]> {

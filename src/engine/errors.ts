@@ -4,12 +4,14 @@
  */
 export class ContextOverflowError extends Error {
   constructor(
+    /** The prompt's tokens; with `atLeast`, those of its beginning alone (the rest was never tokenized). */
     readonly promptTokens: number,
     readonly contextSize: number,
+    readonly atLeast = false,
   ) {
     super(
       `This model's maximum context length is ${contextSize} tokens per request (prompt and output together), ` +
-        `but the prompt is ${promptTokens} tokens long. Shorten the messages or start oserve with a larger --ctx-size.`,
+        `but the prompt is ${atLeast ? "more than " : ""}${promptTokens} tokens long. Shorten the messages or start oserve with a larger --ctx-size.`,
     );
     this.name = "ContextOverflowError";
   }

@@ -154,7 +154,10 @@ export class LlamaEngine implements Engine {
       throw new InvalidInputError("suffix", "This model has no fill-in-the-middle tokens, so it cannot complete text before a suffix.");
     }
     this.slots.checkCapacity();
-    const text: RawPrompt = { prompt: await rawPromptTokens(this.model, request.prompt), suffix: request.suffix === null ? null : await rawPromptTokens(this.model, request.suffix) };
+    const text: RawPrompt = {
+      prompt: await rawPromptTokens(this.model, request.prompt, this.contextSize),
+      suffix: request.suffix === null ? null : await rawPromptTokens(this.model, request.suffix, this.contextSize),
+    };
     const prompt = this.completionTokens(text);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens ?? this.maxTokens ?? COMPLETION_DEFAULT_MAX_TOKENS);
     this.slots.checkCapacity();
@@ -217,7 +220,7 @@ export class LlamaEngine implements Engine {
 
   /** A chat turn through llama.cpp's chat layer, decoded on the batched path (chat-layer/native-turn.ts). */
   private async prepareNative(native: NativeChat, request: GenerationRequest): Promise<PreparedGeneration> {
-    const rendered = await this.renderNative(native, request);
+    const rendered = await this.renderNative(native, request, true);
     const maxTokens = this.answerBudget(rendered.prompt.length, request.maxTokens);
     // A required call and an output format: llama.cpp's grammar (json_schema_to_grammar for a format, as llama-server).
     const grammar =
@@ -251,8 +254,9 @@ export class LlamaEngine implements Engine {
   }
 
   /** The request through the model's template, off the event loop; what the template or llama.cpp's schema conversion refuses is the client's 400. */
-  private renderNative(native: NativeChat, request: GenerationRequest): Promise<RenderedTurn> {
-    return native.render(request, this.reasoningDefaults).catch((error: unknown) => {
+  /** The request rendered and tokenized; for a generation (`fit`), a prompt far past the context is refused by its beginning. */
+  private renderNative(native: NativeChat, request: GenerationRequest, fit = false): Promise<RenderedTurn> {
+    return native.render(request, this.reasoningDefaults, fit ? this.contextSize : undefined).catch((error: unknown) => {
       throw renderError(request, error);
     });
   }
@@ -360,6 +364,7 @@ export class LlamaEngine implements Engine {
 
 /** What the template or llama.cpp's schema conversion refuses is the client's 400. */
 function renderError(request: GenerationRequest, error: unknown): Error {
+  if (error instanceof ContextOverflowError) return error;
   if (request.format.type !== "text") return new FormatGrammarError(errorMessage(error));
   return new InvalidInputError("messages", `The model's chat template cannot render this conversation: ${errorMessage(error)}`);
 }

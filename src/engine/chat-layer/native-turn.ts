@@ -52,7 +52,7 @@ export class NativeChat {
    * The request as the model's template renders it, in tokens (special tokens read as such, as
    * llama-server does); rendered and tokenized off the event loop.
    */
-  async render(request: GenerationRequest, defaults: ReasoningDefaults): Promise<RenderedTurn> {
+  async render(request: GenerationRequest, defaults: ReasoningDefaults, contextSize?: number): Promise<RenderedTurn> {
     let inputs = chatInputs(request, defaults);
     for (let tries = 0; ; tries++) {
       let params: ChatParams;
@@ -62,7 +62,7 @@ export class NativeChat {
         inputs = this.retry(inputs, error, tries);
         continue;
       }
-      return this.rendered(request, params);
+      return this.rendered(request, params, contextSize);
     }
   }
 
@@ -73,8 +73,8 @@ export class NativeChat {
     return adapted;
   }
 
-  private async rendered(request: GenerationRequest, params: ChatParams): Promise<RenderedTurn> {
-    const prompt = await promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true });
+  private async rendered(request: GenerationRequest, params: ChatParams, contextSize: number | undefined): Promise<RenderedTurn> {
+    const prompt = await promptTokens(this.model, params.prompt, { addSpecial: true, parseSpecial: true, ...(contextSize === undefined ? {} : { contextSize }) });
     const tools = request.tools.length > 0 && request.toolChoice.type !== "none";
     const grammar = params.grammar !== "" && !params.grammar_lazy ? callAtOnce(params.grammar, params.generation_prompt) : null;
     const lazyGrammar = params.grammar !== "" && params.grammar_lazy && tools ? params.grammar : null;

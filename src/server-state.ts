@@ -1,6 +1,6 @@
 import type { Config } from "./config/types.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "./errors/api-error.ts";
 import type { ServedModels } from "./models/model-pool.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";

@@ -9,7 +9,7 @@ import { requireKey } from "./http/api-key.ts";
 import { localOnly } from "./http/local-only.ts";
 import { requestScope, type ServerEnv } from "./http/request-scope.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
-import { ApiError, toApiError } from "./api-error.ts";
+import { ApiError, toApiError } from "./errors/api-error.ts";
 import { OMITTED_CONTENT_HEADER } from "./request/omitted-content.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { completionsRoutes } from "./routes/completions.ts";

@@ -1,5 +1,5 @@
 // Errors in the shape Anthropic's clients parse: {"type": "error", "error": {type, message}}.
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 import type { ContextOverflowError } from "../engine/errors.ts";
 
 export type AnthropicErrorType =

@@ -1,6 +1,6 @@
 // The request body of POST /v1/messages (and /v1/messages/count_tokens): validated once here, in the engine's terms.
 import type { z } from "zod";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import type { GenerationRequest, ReasoningRequest, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { Conversation } from "../request/conversation.ts";
 import { OmittedContent, omittedKind } from "../request/omitted-content.ts";

@@ -2,7 +2,7 @@
 // metrics: read from the request's scope, which it does not close.
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { CLIENT_GONE_STATUS } from "../api-error.ts";
+import { CLIENT_GONE_STATUS } from "../errors/api-error.ts";
 import type { ServerState } from "../server-state.ts";
 import { accessLine } from "../telemetry/access-log.ts";
 import type { ServerEnv } from "./request-scope.ts";

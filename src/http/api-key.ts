@@ -1,7 +1,7 @@
 // --api-key: every route but /health (and CORS preflights) needs the key; compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 const OPEN_PATHS = new Set(["/health"]);
 

@@ -2,7 +2,7 @@
 // asked by an Anthropic client), else OpenAI's; a 429 says when to retry.
 import type { Context } from "hono";
 import { anthropicErrorBody, anthropicStatus } from "../anthropic/errors.ts";
-import { CLIENT_GONE_STATUS, type ApiError } from "../api-error.ts";
+import { CLIENT_GONE_STATUS, type ApiError } from "../errors/api-error.ts";
 import { openAiErrorBody } from "../openai/errors.ts";
 
 /** Seconds a client is told to wait when the queue is full. */

@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { isIP } from "node:net";
 import type { Context, MiddlewareHandler } from "hono";
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 /** Names of this machine a Host may carry besides IP addresses: loopback names and the machine's own. */
 const LOCAL_SUFFIXES = [".localhost", ".local", ".internal"];

@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import type { GenerationRequest, Message, OutputFormat, ReasoningEffort, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody, type contentPart } from "./chat-schema.ts";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import { includeUsage, toSampling, toStops } from "./sampling-schema.ts";
 import { checkTools, grammarSchema } from "../request/tools.ts";
 import { checkCounts, LOGIT_BIAS, MESSAGES, STOPS, TEMPLATE_KWARGS, TOOLS } from "../request/counts.ts";

@@ -1,6 +1,6 @@
 // The request body of POST /v1/completions (OpenAI's legacy completions): raw prompts, no chat template.
 import { z } from "zod";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import type { CompletionRequest } from "../engine/types.ts";
 import { includeUsage, samplingFields, toSampling, toStops } from "./sampling-schema.ts";
 import { validationError } from "../request/validation.ts";

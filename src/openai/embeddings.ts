@@ -1,6 +1,6 @@
 // POST /v1/embeddings in OpenAI's terms: the request schema, and the answer from the vectors (pure).
 import { z } from "zod";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import { validationError } from "../request/validation.ts";
 import { checkCounts, EMBEDDING_INPUTS, MAX_EMBEDDING_INPUTS } from "../request/counts.ts";
 

@@ -1,5 +1,5 @@
 // Errors in the shape OpenAI's clients parse: {"error": {message, type, param, code}}.
-import type { ApiError, ErrorType } from "../api-error.ts";
+import type { ApiError, ErrorType } from "../errors/api-error.ts";
 
 export interface ErrorBody {
   error: { message: string; type: ErrorType; param: string | null; code: string | null };

@@ -1,6 +1,6 @@
 // The request body of POST /v1/responses: validated once here, in the engine's terms.
 import type { z } from "zod";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import type { GenerationRequest, Message, OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 import { Conversation } from "../request/conversation.ts";
 import { DEFAULT_TEMPERATURE } from "../engine/sampling.ts";

@@ -1,6 +1,6 @@
 // Builds the engine's conversation from any API's turns, and holds the one rule they share: the
 // tool calls of an assistant turn are answered, each by its own result, before anything else.
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import type { Message, ToolCallRecord } from "../engine/types.ts";
 
 export class Conversation {

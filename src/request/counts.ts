@@ -2,7 +2,7 @@
 // schema's work is some microseconds an item (zod checks every entry before it checks how many
 // there are): 100,000 messages or 200,000 logit_bias entries held the event loop for most of a
 // second before the 400. Past these counts the answer is a 400 at once. PURE.
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 
 /** How many of one collection (an array's items, an object's keys) a request may hold. */
 export interface CountLimit {

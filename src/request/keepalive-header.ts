@@ -1,6 +1,6 @@
 // The per-request keepalive: `x-oserve-keepalive: chunk|comment|off[; interval=S]` overrides the
 // server's mode and interval for one request (a header, so that strict upstream schemas never see it).
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode, type KeepalivePolicy } from "../stream/keepalive-policy.ts";
 
 export const KEEPALIVE_HEADER = "x-oserve-keepalive";

@@ -1,6 +1,6 @@
 // The rules on tools, tool choice and output format that every API shares, in the engine's terms.
 import type { GbnfJsonSchema } from "node-llama-cpp";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import { SchemaError, toGrammarSchema } from "../engine/json-schema.ts";
 import type { OutputFormat, ToolChoice, ToolSpec } from "../engine/types.ts";
 

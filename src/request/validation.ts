@@ -1,6 +1,6 @@
 // Turns a schema failure into the 400 that names the offending parameter.
 import type { z } from "zod";
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 /** `["messages", 0, "role"]` → `messages[0].role`, as OpenAI writes `param`. */
 export function formatParam(path: ReadonlyArray<PropertyKey>): string {

@@ -1,7 +1,7 @@
 // POST /v1/completions: raw prompts (one choice each, generated side by side through the slot pool).
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { toApiError } from "../api-error.ts";
+import { toApiError } from "../errors/api-error.ts";
 import type { Engine } from "../engine/types.ts";
 import type { StreamIdentity } from "../openai/types.ts";
 import { collectCompletion, completionsEncoder } from "../openai/completions-encoder.ts";

@@ -1,7 +1,7 @@
 // POST /v1/embeddings: each input measured first (a 400 names any that does not fit), then embedded in
 // turn, until the client leaves.
 import { Hono } from "hono";
-import { ApiError, CLIENT_GONE_STATUS, invalidParam } from "../api-error.ts";
+import { ApiError, CLIENT_GONE_STATUS, invalidParam } from "../errors/api-error.ts";
 import { checkDimensions, embeddingList, parseEmbeddingsRequest } from "../openai/embeddings.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";

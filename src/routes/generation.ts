@@ -1,7 +1,7 @@
 // What every generating route does the same way: wire the request's abort (client gone, server
 // stopping) to its generations, then answer whole (gathered events) or streamed (an encoder).
 import type { Context } from "hono";
-import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
+import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../errors/api-error.ts";
 import type { ChoiceEvent, EngineEvent } from "../engine/events.ts";
 import type { ContextOverflowError } from "../engine/errors.ts";
 import type { PreparedGeneration } from "../engine/types.ts";

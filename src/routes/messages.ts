@@ -1,7 +1,7 @@
 // POST /v1/messages (Anthropic's Messages API) and POST /v1/messages/count_tokens.
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { toApiError } from "../api-error.ts";
+import { toApiError } from "../errors/api-error.ts";
 import { anthropicErrorBody, promptTooLong } from "../anthropic/errors.ts";
 import { ContextOverflowError } from "../engine/errors.ts";
 import { collectMessage } from "../anthropic/messages-collect.ts";

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 /** A handler for every other method on a route that takes only `allowed`: 405 with `Allow`. */
 export function methodNotAllowed(allowed: string) {

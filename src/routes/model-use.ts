@@ -3,7 +3,7 @@
 // loaded loads first; where the answer can carry keepalives (a stream, or --keepalive-json), the wait
 // happens inside the answer, so that its first byte goes out at once.
 import type { Context } from "hono";
-import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../api-error.ts";
+import { ApiError, CLIENT_GONE_STATUS, toApiError } from "../errors/api-error.ts";
 import type { Engine, PreparedGeneration } from "../engine/types.ts";
 import type { Lease } from "../models/pool-types.ts";
 import { modelOf } from "../request/read-json.ts";

@@ -2,11 +2,11 @@
 // when the request carries `anthropic-version` (as Anthropic's SDKs send on every request).
 import { Hono } from "hono";
 import { isAnthropic } from "../http/error-response.ts";
-import { ApiError } from "../api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
 import type { ModelList } from "../openai/types.ts";
 import type { ServerState } from "../server-state.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
-import { redactForClient } from "../request/redact.ts";
+import { redactForClient } from "../errors/redact.ts";
 import type { ServerEnv } from "../http/request-scope.ts";
 
 export function modelRoutes(state: ServerState): Hono<ServerEnv> {

@@ -1,7 +1,7 @@
 // POST /v1/responses (OpenAI's Responses API), and GET/DELETE of the responses kept for chaining.
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { ApiError, toApiError } from "../api-error.ts";
+import { ApiError, toApiError } from "../errors/api-error.ts";
 import { ContextOverflowError } from "../engine/errors.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import { openAiErrorBody } from "../openai/errors.ts";

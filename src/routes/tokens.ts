@@ -1,7 +1,7 @@
 // What the model sees, with llama-server's request and response shapes: POST /apply-template (a
 // chat request's prompt as the model's chat format renders it), POST /tokenize, POST /detokenize.
 import { Hono } from "hono";
-import { invalidParam } from "../api-error.ts";
+import { invalidParam } from "../errors/api-error.ts";
 import { parseChatRequest } from "../openai/chat-request.ts";
 import { readJson } from "../request/read-json.ts";
 import type { ServerState } from "../server-state.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { anthropicErrorBody, anthropicStatus } from "../../src/anthropic/errors.ts";
-import { ApiError } from "../../src/api-error.ts";
+import { ApiError } from "../../src/errors/api-error.ts";
 
 describe("anthropicErrorBody", () => {
   const cases: Array<[ApiError, number, string]> = [

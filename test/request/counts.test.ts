@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ApiError } from "../../src/api-error.ts";
+import { ApiError } from "../../src/errors/api-error.ts";
 import { checkCounts, MAX_MESSAGES, MESSAGES, LOGIT_BIAS, MAX_LOGIT_BIAS } from "../../src/request/counts.ts";
 
 describe("checkCounts", () => {

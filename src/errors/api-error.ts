@@ -1,9 +1,9 @@
 // An error meant for the client, in no protocol's shape yet: each route family renders it its way
 // (OpenAI's `{"error": {…}}`, Anthropic's `{"type": "error", "error": {…}}`).
-import { ContextOverflowError, FormatGrammarError, InvalidInputError, QueueFullError } from "./engine/errors.ts";
-import { SchemaError } from "./engine/json-schema.ts";
-import { LoadFailedError, NoRoomError, PoolClosedError } from "./models/errors.ts";
-import { redactForClient } from "./request/redact.ts";
+import { ContextOverflowError, FormatGrammarError, InvalidInputError, QueueFullError } from "../engine/errors.ts";
+import { SchemaError } from "../engine/json-schema.ts";
+import { LoadFailedError, NoRoomError, PoolClosedError } from "../models/errors.ts";
+import { redactForClient } from "./redact.ts";
 
 /** The kind of failure, in OpenAI's words (its error `type`); other protocols map from these. */
 export type ErrorType =

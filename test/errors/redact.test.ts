@@ -1,7 +1,7 @@
 // An error's text as a client may read it (request/redact.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { redactForClient } from "../../src/request/redact.ts";
+import { redactForClient } from "../../src/errors/redact.ts";
 
 describe("redactForClient", { timeout: 10_000 }, () => {
   test("paths become their file name, URLs their origin; the reason stays", () => {

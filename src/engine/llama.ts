@@ -2,7 +2,7 @@
 // model's chat format (llama.cpp's chat layer, else node-llama-cpp's wrappers: engine/wrapper-chat.ts),
 // measured against the context, and run on a sequence of its own, its output turned into events.
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import type { EngineEvent, GenerationOutcome } from "./events.ts";
+import type { EngineEvent } from "./events.ts";
 import { ContextOverflowError, errorMessage, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import type { BatchWindow } from "./batch-window.ts";
 import { decodeTurn, type DecodeTurn, type Produce } from "./direct-chat.ts";
@@ -13,63 +13,16 @@ import { Embedder } from "./embedder.ts";
 import type { EngineBuild } from "./engine-build.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { Grammars } from "./grammars.ts";
-import type { ChatTemplate } from "./chat-templates.ts";
 import type { WeightBuffer } from "./weights.ts";
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
-import { DEFAULT_TEMPERATURE, generationOptions, samplingOptions, type SamplingDefaults } from "./sampling.ts";
+import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
-import { finishReason } from "./stop-metadata.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
+import type { LlamaEngineOptions } from "./llama-options.ts";
+import { completionTokens, runCompletion, type RawPrompt } from "./raw-completion.ts";
 import { COMPLETION_DEFAULT_MAX_TOKENS, type CompletionRequest, type Engine, type EngineLoad, type GenerationRequest, type PreparedGeneration } from "./types.ts";
-
-export interface LlamaEngineOptions {
-  modelPath: string;
-  /** Name reported to clients. */
-  modelId: string;
-  /** Tokens per sequence; null: the model's training context, or the largest that fits in memory. */
-  contextSize: number | null;
-  /** Output tokens for requests that ask for none, and the most any request gets; null: no cap but the context's. */
-  maxTokens?: number | null;
-  /** Where maxTokens is null, the cap for the window the context got (oserve launch: an agent with no cap of its own). */
-  outputCap?: (contextSize: number) => number;
-  /** With no contextSize: the least window to give, past the model's trained length if need be (an agent's own prompt must fit). */
-  minContextSize?: number;
-  /** null: the default for the native build that loads (engine/threads.ts). */
-  threads: number | null;
-  /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
-  gpuLayers: number | "auto";
-  /** Sequences decoded side by side in one context. */
-  parallel: number;
-  /** Requests that may wait for a free sequence. */
-  maxQueue: number;
-  /** Let llama.cpp repack weights for this CPU at load (AMX and its other faster layouts); false is llama-server's --no-repack. */
-  repack: boolean;
-  /** The server's reasoning effort and thought budget, for requests that name neither; none: the model's own. */
-  reasoning?: ReasoningDefaults;
-  /** Sampling temperature for requests that send none (--temp); unset: DEFAULT_TEMPERATURE. */
-  temperature?: number;
-  /** Called with 0..1 while the model loads. */
-  onLoadProgress?: (progress: number) => void;
-  /** Aborts the load (the server stopping). */
-  signal?: AbortSignal;
-  /** The chat format (--chat-template); "auto": the model's own template through llama.cpp's chat layer where the addon has it, else node-llama-cpp's choice. */
-  chatTemplate?: ChatTemplate;
-  /** A Jinja template to use in place of the GGUF's own (--chat-template-file); null: the GGUF's. */
-  templateText?: string | null;
-  /** Told as each phase of the load ends (its name; `since`: a phase that ran beside others began then): the startup trace. */
-  mark?: (phase: string, since?: number) => void;
-  /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */
-  chatWrapperAfterLoad?: boolean;
-}
-
-/** A raw completion's text as tokens, tokenized once when it is prepared. */
-interface RawPrompt {
-  prompt: Token[];
-  /** With a suffix, the model fills in the middle. */
-  suffix: Token[] | null;
-}
 
 export class LlamaEngine implements Engine {
   readonly modelId: string;
@@ -158,12 +111,12 @@ export class LlamaEngine implements Engine {
       prompt: await rawPromptTokens(this.model, request.prompt, this.contextSize),
       suffix: request.suffix === null ? null : await rawPromptTokens(this.model, request.suffix, this.contextSize),
     };
-    const prompt = this.completionTokens(text);
+    const prompt = completionTokens(this.model, text);
     const maxTokens = this.answerBudget(prompt.length, request.maxTokens ?? this.maxTokens ?? COMPLETION_DEFAULT_MAX_TOKENS);
     this.slots.checkCapacity();
     return {
       promptTokens: prompt.length,
-      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => this.complete(request, text, maxTokens, sequence, events, stop)),
+      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => runCompletion({ lib: this.lib, model: this.model, samplingDefaults: this.samplingDefaults }, request, text, maxTokens, sequence, events, stop)),
     };
   }
 
@@ -282,16 +235,6 @@ export class LlamaEngine implements Engine {
     return Math.min(asked ?? this.maxTokens ?? room, this.maxTokens ?? room, room);
   }
 
-  /** What LlamaCompletion evaluates for a prompt (and suffix): to count it and to pick the sequence that holds most of it. */
-  private completionTokens({ prompt, suffix }: RawPrompt): Token[] {
-    const bos = this.model.tokens.shouldPrependBosToken && this.model.tokens.bos != null ? [this.model.tokens.bos] : [];
-    // concat, not spread: a prompt of a million tokens is copied at once, not iterated (70 ms on the event loop).
-    if (suffix === null) return bos.concat(prompt);
-    // Infill: prefix token, the prompt, suffix token, the suffix, middle token (about what node-llama-cpp sends).
-    const { prefix, suffix: suffixToken, middle } = this.model.tokens.infill;
-    return bos.concat([prefix!], prompt, [suffixToken!], suffix, [middle!]);
-  }
-
   /**
    * The part every generation shares: wait for the sequence that holds most of the prompt, run
    * `produce` on it, and turn its end into events (finish and usage, or an error when cut short).
@@ -335,28 +278,6 @@ export class LlamaEngine implements Engine {
       signal.removeEventListener("abort", onAbort);
       await generation;
       this.slots.release(sequence);
-    }
-  }
-
-  /** A raw completion through LlamaCompletion: no chat template; with a suffix, fill-in-the-middle. */
-  private async complete(
-    request: CompletionRequest,
-    text: RawPrompt,
-    maxTokens: number,
-    sequence: LlamaContextSequence,
-    events: EventQueue<EngineEvent>,
-    stop: AbortSignal,
-  ): Promise<GenerationOutcome> {
-    const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
-    const options = { ...generationOptions(request.sampling, () => this.lib.TokenBias.for(this.model), this.samplingDefaults, request.stop, stop), maxTokens, onTextChunk: (text: string) => events.push({ type: "text", text }) };
-    try {
-      const { metadata } =
-        text.suffix === null
-          ? await completion.generateCompletionWithMeta(text.prompt, options)
-          : await completion.generateInfillCompletionWithMeta(text.prompt, text.suffix, options);
-      return { finish: finishReason(metadata, 0, request.stop), reasoningTokens: 0 };
-    } finally {
-      completion.dispose();
     }
   }
 

@@ -1,6 +1,7 @@
 // PURE: the events of one generation as Anthropic Messages stream events (named SSE events). The
 // state holds the message as it stands, so the non-streamed answer is the same fold.
 import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
+import type { ItemStreamState } from "../stream/item-state.ts";
 import type { Encoded, StreamEncoder } from "../stream/encoder.ts";
 import { sseFrame } from "../stream/sse.ts";
 import type { ContentBlock, Message, MessageUsage, StopReason } from "./messages-types.ts";
@@ -29,16 +30,9 @@ export interface MessagesEncoderOptions {
   sealThought: (thought: string) => string;
 }
 
-export interface MessagesState {
+/** The content blocks so far; `closed` once `message_stop` (or an error) went out. */
+export interface MessagesState extends ItemStreamState {
   readonly blocks: readonly OpenBlock[];
-  /** Index of the block still being written, if any. */
-  readonly open: number | null;
-  /** Engine tool-call index → block index. */
-  readonly calls: readonly number[];
-  readonly finish: FinishReason | null;
-  readonly usage: TokenUsage | null;
-  /** `message_stop` (or an error) went out. */
-  readonly closed: boolean;
 }
 
 type Payload = Record<string, unknown>;

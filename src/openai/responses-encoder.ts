@@ -1,6 +1,7 @@
 // PURE: the events of one generation as Responses API stream events (named SSE events, each with a
 // `sequence_number`). The state holds the response as it stands, so a keepalive can repeat it.
 import type { EngineEvent, FinishReason, TokenUsage } from "../engine/events.ts";
+import type { ItemStreamState } from "../stream/item-state.ts";
 import type { Encoded, StreamEncoder } from "../stream/encoder.ts";
 import { sseFrame } from "../stream/sse.ts";
 import type { ApiFunctionName } from "./responses-request.ts";
@@ -24,19 +25,12 @@ export interface ResponsesEncoderOptions {
   sealThought: ((thought: string) => string) | null;
 }
 
-export interface ResponsesState {
+/** The output so far; `closed` once the terminal event went out. */
+export interface ResponsesState extends ItemStreamState {
   /** The next event's sequence_number: they count from 0 without gaps. */
   readonly seq: number;
   /** The output as it stands. */
   readonly output: readonly OutputItem[];
-  /** Index of the output item still being written, if any. */
-  readonly open: number | null;
-  /** Engine tool-call index → output index. */
-  readonly calls: readonly number[];
-  readonly finish: FinishReason | null;
-  readonly usage: TokenUsage | null;
-  /** The terminal event went out. */
-  readonly closed: boolean;
 }
 
 type Payload = Record<string, unknown>;

@@ -23,7 +23,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ENGINE_MARKER } from "../src/engine/engine-build.ts";
 import { parsePatch } from "diff";
-import { applyPatches, patchNodeLlamaCpp } from "./patch-node-llama-cpp.ts";
+import { applyPatches, patchNames, patchNodeLlamaCpp } from "./patch-node-llama-cpp.ts";
+import { LLAMA_CPP_PATCHES_OPTION } from "../src/engine/patches.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 /**
@@ -202,7 +203,7 @@ try {
   const metadata = JSON.parse(readFileSync(metadataFile, "utf8"));
   const { getPlatformInfo } = await import(pathToFileURL(join(packageDir, "dist/bindings/utils/getPlatformInfo.js")).href);
   metadata.buildOptions.platformInfo = await getPlatformInfo();
-  metadata.buildOptions.customCmakeOptions = { ...metadata.buildOptions.customCmakeOptions, ...ENGINE_MARKER };
+  metadata.buildOptions.customCmakeOptions = { ...metadata.buildOptions.customCmakeOptions, ...ENGINE_MARKER, [LLAMA_CPP_PATCHES_OPTION]: patchNames(LLAMA_CPP_PATCHES).join(",") };
   writeFileSync(metadataFile, JSON.stringify(metadata));
   writeFileSync(join(folder, "buildDone.status"), "");
   console.log(`engine: installed into ${folder}`);

@@ -18,8 +18,8 @@ import { BUNDLE_FILE } from "../src/engine/node-llama-cpp.ts";
 
 const BUNDLE = `dist/${BUNDLE_FILE}`;
 
-/** Bundles the node-llama-cpp in `packageDir`; writes only when the bundle changes. Returns a line saying what it did. */
-export async function bundleNodeLlamaCpp(packageDir: string): Promise<string> {
+/** Bundles the node-llama-cpp in `packageDir` (with every one of `patches` applied, whose names it exports); writes only when the bundle changes. Returns a line saying what it did. */
+export async function bundleNodeLlamaCpp(packageDir: string, patches: readonly string[] = []): Promise<string> {
   const outfile = join(packageDir, BUNDLE);
   const result = await build({
     entryPoints: [join(packageDir, "dist/index.js")],
@@ -33,6 +33,8 @@ export async function bundleNodeLlamaCpp(packageDir: string): Promise<string> {
     external: ["@node-llama-cpp/*", "@reflink/*", "electron", "*.node"],
     // CommonJS dependencies bundled into an ES module still call require() (node's built-ins).
     banner: { js: 'import { createRequire as __oserveRequire } from "node:module"; const require = __oserveRequire(import.meta.url);' },
+    // The patches it carries, by name: oserve says at startup which of its own are missing (src/engine/patches.ts).
+    footer: { js: `export const oservePatches = ${JSON.stringify(patches)};` },
     plugins: [moduleUrls(join(packageDir, "dist"))],
     logLevel: "silent",
   });

@@ -58,7 +58,7 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
  */
 export function applyPatches(folder: string, root: string): string[] {
   const lines: string[] = [];
-  for (const name of readdirSync(folder).filter((file) => file.endsWith(".patch")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }))) {
+  for (const name of patchNames(folder).map((patch) => `${patch}.patch`)) {
     for (const filePatch of parsePatch(readFileSync(join(folder, name), "utf8"))) {
       const relative = filePatch.newFileName!.replace(/^b\//, "");
       const file = join(root, relative);
@@ -77,6 +77,14 @@ export function applyPatches(folder: string, root: string): string[] {
   return lines;
 }
 
+/** The patches in `folder` by file name without `.patch`, in the order they apply. */
+export function patchNames(folder: string): string[] {
+  return readdirSync(folder)
+    .filter((file) => file.endsWith(".patch"))
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
+    .map((file) => file.replace(/\.patch$/, ""));
+}
+
 /**
  * Patches, printing a line for each file, then bundles the patched JavaScript (what oserve imports:
  * scripts/bundle-node-llama-cpp.ts); exits the process with 1 on a patch that neither applies nor is applied.
@@ -84,7 +92,7 @@ export function applyPatches(folder: string, root: string): string[] {
 export async function patchOrExit(packageDir: string): Promise<void> {
   try {
     for (const line of patchNodeLlamaCpp(packageDir)) console.log(`node-llama-cpp: ${line}`);
-    console.log(`node-llama-cpp: ${await bundleNodeLlamaCpp(packageDir)}`);
+    console.log(`node-llama-cpp: ${await bundleNodeLlamaCpp(packageDir, patchNames(PATCHES))}`);
   } catch (error) {
     console.error(`patch-node-llama-cpp: ${(error as Error).message}`);
     process.exit(1);

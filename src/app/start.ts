@@ -4,6 +4,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import { modelNamed, type Config } from "../config/types.ts";
 import { describeEngine } from "../engine/engine-build.ts";
+import { describeMissingPatches } from "../engine/patches.ts";
 import { prepareLlama } from "../engine/llama-load.ts";
 import type { LlamaEngine } from "../engine/llama.ts";
 import { describeWeights, isRepacked } from "../engine/weights.ts";
@@ -137,6 +138,8 @@ function reportStartup(config: Config, pool: ModelPool<LlamaEngine>): void {
   const engines = settings.preload.map((name) => pool.loaded(name)!);
   const engine = pool.loaded(settings.defaultModel) ?? engines[0] ?? null;
   if (engine) console.error(`oserve: ${describeEngine(engine.build, engine.gpu)}, ${engine.threads} ${engine.threads === 1 ? "thread" : "threads"}`);
+  const missing = engine ? describeMissingPatches(engine.missingPatches) : null;
+  if (missing) console.error(`oserve: ${missing}`);
   for (const loaded of engines) {
     // One model: the lines as they always were; several: each named.
     const named = config.models.length > 1 ? `${loaded.modelId}: ` : "";

@@ -10,6 +10,7 @@ import { engineBuild } from "./engine-build.ts";
 import { errorMessage } from "./errors.ts";
 import { Grammars } from "./grammars.ts";
 import { LlamaEngine } from "./llama.ts";
+import { missingPatches } from "./patches.ts";
 import type { LlamaEngineOptions } from "./llama-options.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import { cacheDir, TemplateChecks, type CheckStore } from "./template-checks.ts";
@@ -177,7 +178,9 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   }
   const chatLayer = openChatLayer(llama, model, options);
   const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer, chatLayer.markers) : null;
-  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note);
+  // The bundle of patched node-llama-cpp names the patches it carries; the engine build's metadata, llama.cpp's.
+  const patches = missingPatches((lib as { oservePatches?: readonly string[] }).oservePatches, llama.cmakeOptions, build === "persistent-threads");
+  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;

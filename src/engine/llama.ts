@@ -20,6 +20,7 @@ import type { ReasoningDefaults } from "./reasoning.ts";
 import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
+import type { MissingPatches } from "./patches.ts";
 import type { LlamaEngineOptions } from "./llama-options.ts";
 import { completionTokens, runCompletion, type RawPrompt } from "./raw-completion.ts";
 import { COMPLETION_DEFAULT_MAX_TOKENS, type CompletionRequest, type Engine, type EngineLoad, type GenerationRequest, type PreparedGeneration } from "./types.ts";
@@ -60,6 +61,8 @@ export class LlamaEngine implements Engine {
     private readonly nativeChat: NativeChat | null = null,
     /** Which chat layer runs, and why: for the startup line. */
     readonly chatLayerNote: string = "node-llama-cpp's chat wrappers",
+    /** What the loaded engine lacks of oserve's patches (engine/patches.ts): for a startup warning. */
+    readonly missingPatches: MissingPatches = { nodeLlamaCpp: [], llamaCpp: [] },
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;

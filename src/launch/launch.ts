@@ -1,4 +1,4 @@
-// `oserve launch claude|codex [oserve flags] [-- agent args]`: starts oserve on a free port (or
+// `oserve launch claude|codex|opencode [oserve flags] [-- agent args]`: starts oserve on a free port (or
 // reads one already running, `--url`), then the agent, configured for it; the agent's stdio and
 // exit code pass through, and the server stops when the agent exits.
 import { accessSync, constants as fs } from "node:fs";
@@ -10,7 +10,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { RawFlags } from "../config/flags.ts";
 import { resolveApiKey, resolveConfig, type ConfigIO } from "../config/resolve.ts";
 import { defaultModel } from "../config/types.ts";
-import { AGENT_MIN_WINDOW, AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
+import { AGENT_MIN_WINDOW, AGENT_TITLE, AGENTS, agentCommand, BINARY, compactionThreshold, defaultOutputCap, INSTALL, windowWarning, type AgentName, type LaunchTarget } from "./agents.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -32,7 +32,7 @@ const WITH_URL = new Set(["api-key", "api-key-file", "config"]);
 
 export async function launch({ agent, flags, url, agentArgs }: LaunchRequest, env: Env = process.env, io: ConfigIO = DISK): Promise<number> {
   if (!isAgent(agent)) {
-    throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(" or ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
+    throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(", ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
   }
   const binary = findAgent(agent, env);
   return runBeside(async (onListening) => {
@@ -104,5 +104,5 @@ function findAgent(agent: AgentName, env: Env): string {
       }
     }
   }
-  throw new ConfigError(`${agent === "claude" ? "Claude Code" : "Codex CLI"} is not installed here (no '${name}' on PATH; ${override} may name it): ${INSTALL[agent]}`);
+  throw new ConfigError(`${AGENT_TITLE[agent]} is not installed here (no '${name}' on PATH; ${override} may name it): ${INSTALL[agent]}`);
 }

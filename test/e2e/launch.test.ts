@@ -59,6 +59,25 @@ describe("oserve launch", () => {
     assert.match(stderr, /^oserve listening on http:\/\/127\.0\.0\.1:\d+/m, "the ready line on stderr: the terminal is the agent's");
   });
 
+  test("opencode: one provider whose only model is the one served, its window and output cap in limit, the key by reference, nothing fetched from the internet", async () => {
+    const { code, stdout, stderr } = await runCli(["launch", "opencode", "--model", TINY_CHAT, "--threads", "1", "--api-key", "secret", "--", "run", CAPITAL], {
+      env: { OSERVE_OPENCODE_BIN: FAKE, FAKE_AGENT: "opencode" },
+    });
+    assert.equal(code, 0, stderr);
+    const agent = seen(stdout);
+    assert.equal(agent.answer, CAPITAL_ANSWER);
+    assert.deepEqual(agent.args, ["run", CAPITAL]);
+    const provider = (agent.settings.provider as Record<string, { options: { apiKey: string }; models: Record<string, { limit: { context: number; output: number } }> }>).oserve!;
+    assert.deepEqual(provider.models["oserve-tiny-chat"]!.limit, { context: 32768, output: 4096 });
+    assert.equal(provider.options.apiKey, "{env:OSERVE_LAUNCH_API_KEY}", "the key stays out of the config text");
+    assert.equal(agent.env.OSERVE_LAUNCH_API_KEY, "secret");
+    assert.deepEqual(agent.settings.enabled_providers, ["oserve"]);
+    assert.equal(agent.env.OPENCODE_DISABLE_MODELS_FETCH, "1");
+    assert.equal(agent.env.OPENCODE_DISABLE_AUTOUPDATE, "1");
+    assert.equal(agent.serverCap, 4096);
+    assert.match(stderr, /^oserve: opencode: window 32768 tokens, answers of at most 4096, compacts past 28672$/m);
+  });
+
   test("a model's own max-tokens (config file) is what the agent is told and what the server holds; what follows -- is the agent's, --help included", async () => {
     const config = join(mkdtempSync(join(tmpdir(), "oserve-launch-")), "oserve.toml");
     writeFileSync(config, `max-tokens = 2000\nthreads = 1\n[models.chat]\npath = ${JSON.stringify(TINY_CHAT)}\nmax-tokens = 300\n`);
@@ -109,7 +128,7 @@ describe("oserve launch", () => {
     assert.doesNotMatch(missing.stderr, /listening/);
     const unknown = await runCli(["launch", "cursor"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^oserve: oserve launch needs an agent: claude or codex/m);
+    assert.match(unknown.stderr, /^oserve: oserve launch needs an agent: claude, codex, opencode/m);
     const mixed = await runCli(["launch", "codex", "--url", "http://127.0.0.1:1", "--model", TINY_CHAT], { env: { OSERVE_CODEX_BIN: FAKE } });
     assert.equal(mixed.code, 2);
     assert.match(mixed.stderr, /^oserve: with --url, oserve launch starts no server: '--model' has nothing to apply to \(only --api-key, --api-key-file and --config go with --url\)$/m);

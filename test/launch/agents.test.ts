@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AGENT_MIN_WINDOW, agentCommand, CODEX_KEY_ENV, compactionThreshold, defaultOutputCap, windowWarning, type LaunchTarget } from "../../src/launch/agents.ts";
+import { AGENT_MIN_WINDOW, agentCommand, LAUNCH_KEY_ENV, compactionThreshold, defaultOutputCap, windowWarning, type LaunchTarget } from "../../src/launch/agents.ts";
 
 const target: LaunchTarget = { url: "http://127.0.0.1:4321", apiKey: "secret", model: "qwen3-coder", window: 16384, maxOutput: 4096 };
 
@@ -39,11 +39,27 @@ describe("agentCommand", () => {
     assert.equal(settings.get("model_provider"), '"oserve-launch"');
     assert.equal(settings.get("model_providers.oserve-launch.base_url"), '"http://127.0.0.1:4321/v1"');
     assert.equal(settings.get("model_providers.oserve-launch.wire_api"), '"responses"');
-    assert.equal(settings.get("model_providers.oserve-launch.env_key"), `"${CODEX_KEY_ENV}"`);
+    assert.equal(settings.get("model_providers.oserve-launch.env_key"), `"${LAUNCH_KEY_ENV}"`);
     assert.equal(settings.get("model"), '"qwen3-coder"');
     assert.equal(settings.get("model_context_window"), "16384");
-    assert.equal(env[CODEX_KEY_ENV], "secret");
+    assert.equal(env[LAUNCH_KEY_ENV], "secret");
     assert.equal(env.HOME, "/home/u");
+  });
+
+  test("OpenCode: its whole config inline over the user's, one provider with the served model's window and output cap, the key by reference; offline switches the user may override", () => {
+    const { command, args, env } = agentCommand("opencode", "/bin/opencode", target, ["run", "Hi"], { PATH: "/bin", OPENCODE_DISABLE_AUTOUPDATE: "0", OPENCODE_CONFIG_CONTENT: "{}" });
+    assert.equal(command, "/bin/opencode");
+    assert.deepEqual(args, ["run", "Hi"]);
+    const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
+    assert.equal(config.model, "oserve/qwen3-coder");
+    assert.equal(config.small_model, "oserve/qwen3-coder");
+    assert.deepEqual(config.provider.oserve.options, { baseURL: `${target.url}/v1`, apiKey: `{env:${LAUNCH_KEY_ENV}}` });
+    assert.deepEqual(config.provider.oserve.models["qwen3-coder"].limit, { context: 16384, output: 4096 });
+    assert.deepEqual(config.enabled_providers, ["oserve"]);
+    assert.equal(env[LAUNCH_KEY_ENV], "secret");
+    assert.equal(env.OPENCODE_DISABLE_MODELS_FETCH, "1");
+    assert.equal(env.OPENCODE_DISABLE_AUTOUPDATE, "0", "a switch the user set stays theirs");
+    assert.equal(compactionThreshold("opencode", target), 16384 - 4096);
   });
 
   test("where each agent compacts, and a warning where its own prompt leaves it no room", () => {
@@ -54,7 +70,9 @@ describe("agentCommand", () => {
     assert.equal(windowWarning("claude", { window: AGENT_MIN_WINDOW.claude, maxOutput: defaultOutputCap(AGENT_MIN_WINDOW.claude) }), null, "launch's own defaults leave room");
     assert.equal(windowWarning("codex", { window: AGENT_MIN_WINDOW.codex, maxOutput: defaultOutputCap(AGENT_MIN_WINDOW.codex) }), null);
     assert.equal(windowWarning("codex", { window: 16384, maxOutput: 4096 }), null);
-    assert.match(windowWarning("codex", { window: 8192, maxOutput: 2048 }) ?? "", /Codex compacts/);
+    assert.match(windowWarning("codex", { window: 8192, maxOutput: 2048 }) ?? "", /Codex CLI compacts/);
+    assert.equal(windowWarning("opencode", { window: AGENT_MIN_WINDOW.opencode, maxOutput: defaultOutputCap(AGENT_MIN_WINDOW.opencode) }), null);
+    assert.match(windowWarning("opencode", { window: 8192, maxOutput: 2048 }) ?? "", /OpenCode compacts .*\(--ctx-size or a smaller --max-tokens\)/);
   });
 
   test("the default output cap is a quarter of the window, between 256 and 4096", () => {

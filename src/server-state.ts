@@ -38,10 +38,21 @@ export class ServerState {
   /** Slots and queue summed over every loaded model (null until the preloaded ones have loaded): the gauges' and /health's. */
   load(): EngineLoad | null {
     if (!this.pool) return null;
-    return this.pool.engines().reduce((sum, engine) => {
+    const sum: EngineLoad = { slots: 0, slotsInUse: 0, queued: 0 };
+    for (const engine of this.pool.engines()) {
       const load = engine.load();
-      return { slots: sum.slots + load.slots, slotsInUse: sum.slotsInUse + load.slotsInUse, queued: sum.queued + load.queued };
-    }, { slots: 0, slotsInUse: 0, queued: 0 });
+      sum.slots += load.slots;
+      sum.slotsInUse += load.slotsInUse;
+      sum.queued += load.queued;
+      if (load.promptCache) {
+        const cache = (sum.promptCache ??= { entries: 0, bytes: 0, restores: 0, restoredTokens: 0 });
+        cache.entries += load.promptCache.entries;
+        cache.bytes += load.promptCache.bytes;
+        cache.restores += load.promptCache.restores;
+        cache.restoredTokens += load.promptCache.restoredTokens;
+      }
+    }
+    return sum;
   }
 
   /** Each model's state, for /metrics. */

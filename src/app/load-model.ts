@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import type { ModelEntry } from "../config/types.ts";
 import { estimateMemory, loadLlamaEngine } from "../engine/llama-load.ts";
 import type { LlamaEngine } from "../engine/llama.ts";
+import type { PromptCacheOptions } from "../engine/prompt-cache.ts";
 import { resolveModel } from "../model-file.ts";
 import { startupMark } from "../telemetry/startup-trace.ts";
 import { progress } from "./startup-report.ts";
@@ -12,6 +13,8 @@ export interface LoadOptions {
   downloadDir: string;
   /** Without --ctx-size, the least window to serve, past the model's trained length if need be (oserve launch: what the agent needs). */
   minContextSize?: number;
+  /** Prompts kept beyond the sequences (--cache-ram, --cache-dir), every model's under one budget; none: not kept. */
+  promptCache?: PromptCacheOptions;
   /** Where a model's --max-tokens sets no cap, the cap for its window (oserve launch: an agent with no cap of its own); none: no cap but the context's. */
   outputCap?: (contextSize: number) => number;
 }
@@ -43,6 +46,7 @@ export async function loadModel(model: ModelEntry, options: LoadOptions, signal:
     ...(options.minContextSize ? { minContextSize: options.minContextSize } : {}),
     maxTokens: settings.maxTokens,
     ...(options.outputCap ? { outputCap: options.outputCap } : {}),
+    ...(options.promptCache ? { promptCache: options.promptCache } : {}),
     threads: settings.threads,
     gpuLayers: settings.gpuLayers,
     repack: settings.repack,

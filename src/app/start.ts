@@ -1,6 +1,7 @@
 // Starts a server from a Config, in this order: find the models, start the preloaded ones loading,
 // import the routes and listen meanwhile, then serve once they are loaded and report; the others load
 // on first use.
+import { rmSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { modelNamed, type Config } from "../config/types.ts";
 import { describeEngine } from "../engine/engine-build.ts";
@@ -16,6 +17,8 @@ import type { PoolEvent } from "../models/pool-types.ts";
 import type { ServerState } from "../server-state.ts";
 import { describeStartup, startupMark, traceStartupWanted } from "../telemetry/startup-trace.ts";
 import { estimateModel, loadModel, type LoadOptions } from "./load-model.ts";
+import { cacheBudget, memoryCacheRoot } from "./prompt-cache-dir.ts";
+import { PromptCacheBudget, type PromptCacheOptions } from "../engine/prompt-cache.ts";
 import { describeContext, describeLimits, describePoolEvent, startupLoadError } from "./startup-report.ts";
 
 export interface Started {
@@ -36,7 +39,7 @@ export interface StartHooks {
   announce(line: string): void;
 }
 
-export type StartOptions = Omit<LoadOptions, "downloadDir">;
+export type StartOptions = Omit<LoadOptions, "downloadDir" | "promptCache">;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -44,7 +47,8 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   const { server: settings } = config;
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const entry = (name: string) => modelNamed(config, name);
-  const loadOptions: LoadOptions = { ...options, downloadDir: settings.downloadDir };
+  const promptCache = promptCacheOptions(settings.promptCacheBytes, settings.cacheDir);
+  const loadOptions: LoadOptions = { ...options, downloadDir: settings.downloadDir, ...(promptCache ? { promptCache } : {}) };
   // The first preloaded model's load goes first: node-llama-cpp imported and its binding made, then
   // the load, whose weights and vocabulary llama.cpp reads on a thread of its own while this thread
   // imports the server's routes and listens (/health says 503 until the models are loaded).
@@ -101,6 +105,8 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
     serving.shutdown.abort();
     await server.close();
     await pool.close();
+    // Each model's cache folder went with its engine; a process's own root goes too.
+    if (promptCache && !promptCache.persistent) rmSync(promptCache.root, { recursive: true, force: true });
   };
   hooks.onListening(stop);
   if (!LOOPBACK.test(settings.host) && settings.apiKey === null) {
@@ -151,6 +157,13 @@ function reportStartup(config: Config, pool: ModelPool<LlamaEngine>): void {
   }
   const later = config.models.filter((model) => !settings.preload.includes(model.alias)).map((model) => model.alias);
   if (later.length > 0) console.error(`oserve: ${later.join(", ")}: loaded on first use${describeLimits(config)}`);
+}
+
+/** Where kept prompts go and how much they may take: --cache-dir, else memory; null where --cache-ram is 0. */
+function promptCacheOptions(bytes: number, cacheDir: string | null): PromptCacheOptions | null {
+  if (bytes === 0) return null;
+  const root = cacheDir ?? memoryCacheRoot();
+  return { root, persistent: cacheDir !== null, budget: new PromptCacheBudget(cacheDir === null ? cacheBudget(root, bytes) : bytes) };
 }
 
 /** Written whole or not at all: a script polling for the file never reads half of it. */

@@ -37,6 +37,8 @@ export const FLAGS = {
   "model-alias": { description: "Model name reported to clients (default: file name without extension)", default: undefined },
   parallel: { description: "Requests decoded at once, each in its own sequence", default: "4", main: { value: "N", summary: "requests decoded at once (default `4`)" }, perModel: true, see: "configuration.md#parallel-requests" },
   "max-queue": { description: "Requests that may wait for a free slot before 429", default: "64", perModel: true },
+  "cache-ram": { description: "MiB of memory for prompts kept beyond the sequences (llama-server's --cache-ram): a long prompt a sequence gives up to another is kept, and loaded back for a later prompt that shares more with it than any sequence does; 0: off", default: "4096", see: "configuration.md#prompts-kept-beyond-the-sequences" },
+  "cache-dir": { description: "Keep those prompts in this folder instead, across restarts (llama-server's slot save/restore): each sequence's prompt is written at shutdown, and a resumed conversation pays only its new tokens; --cache-ram is then its size on disk", default: undefined, see: "configuration.md#prompts-kept-beyond-the-sequences" },
   "max-body": { description: "Largest request body, e.g. 10mb, 512kb, 1048576", default: "10mb", see: "security.md" },
   "api-key": { description: "Require this key (Authorization: Bearer KEY) on every route but /health", default: undefined, main: { value: "KEY", summary: "require this key on every route but `/health`" }, see: "service.md" },
   "api-key-file": { description: "Read the API key from this file (keeps it out of ps)", default: undefined },

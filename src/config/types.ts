@@ -67,6 +67,10 @@ export interface ServerSettings {
   flushIntervalMs: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
+  /** Bytes of prompts kept beyond the sequences (--cache-ram); 0: none kept. */
+  promptCacheBytes: number;
+  /** A folder where kept prompts outlive the process (--cache-dir); null: memory (a folder of the process's own). */
+  cacheDir: string | null;
   /** Every route but /health needs it (`Authorization: Bearer KEY`, or `x-api-key` on Anthropic routes); null: open. */
   apiKey: string | null;
   /** Origins allowed by CORS (`*` for any); empty: CORS off. */

@@ -1,6 +1,7 @@
 // What a model's engine is loaded with (engine/llama-load.ts): its file, window, threads, sequences,
 // defaults and chat format.
 import type { ChatTemplate } from "./chat-templates.ts";
+import type { PromptCacheOptions } from "./prompt-cache.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
 
 export interface LlamaEngineOptions {
@@ -39,6 +40,8 @@ export interface LlamaEngineOptions {
   templateText?: string | null;
   /** Told as each phase of the load ends (its name; `since`: a phase that ran beside others began then): the startup trace. */
   mark?: (phase: string, since?: number) => void;
+  /** Prompts kept beyond the sequences (--cache-ram, --cache-dir); none: a sequence's prompt is lost when another takes it. */
+  promptCache?: PromptCacheOptions;
   /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */
   chatWrapperAfterLoad?: boolean;
 }

@@ -2,7 +2,6 @@
 // model's chat format (llama.cpp's chat layer, else node-llama-cpp's wrappers: engine/wrapper-chat.ts),
 // measured against the context, and run on a sequence of its own, its output turned into events.
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import type { EngineEvent } from "./events.ts";
 import { ContextOverflowError, errorMessage, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import type { BatchWindow } from "./batch-window.ts";
 import { decodeTurn, type DecodeTurn, type Produce } from "./direct-chat.ts";
@@ -11,16 +10,16 @@ import { ParserSink } from "./chat-layer/parser-sink.ts";
 import { promptTokens, rawPromptTokens, type TokenizeOptions } from "./prompt-tokens.ts";
 import { Embedder } from "./embedder.ts";
 import type { EngineBuild } from "./engine-build.ts";
-import { EventQueue } from "./event-queue.ts";
 import type { Grammars } from "./grammars.ts";
 import type { WeightBuffer } from "./weights.ts";
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
-import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
 import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
 import type { MissingPatches } from "./patches.ts";
+import { modelCacheDir, PromptCache } from "./prompt-cache.ts";
+import { runOnSequence, type Sequencing } from "./run-on-sequence.ts";
 import type { LlamaEngineOptions } from "./llama-options.ts";
 import { completionTokens, runCompletion, type RawPrompt } from "./raw-completion.ts";
 import { COMPLETION_DEFAULT_MAX_TOKENS, type CompletionRequest, type Engine, type EngineLoad, type GenerationRequest, type PreparedGeneration } from "./types.ts";
@@ -39,6 +38,11 @@ export class LlamaEngine implements Engine {
   private readonly wrappers: WrapperChat;
   /** The server's output cap (--max-tokens): requests that ask for none get it, none get more; null: no cap but the context's. */
   readonly maxTokens: number | null;
+  /** Prompts kept beyond the sequences; null: none. */
+  readonly promptCache: PromptCache | null;
+  /** What a generation takes its sequence from. */
+  private readonly sequencing: Sequencing<LlamaContextSequence>;
+  private readonly sequences: readonly LlamaContextSequence[];
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
@@ -75,7 +79,11 @@ export class LlamaEngine implements Engine {
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
     const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
+    this.sequences = sequences;
     this.slots = new SlotPool(sequences, options.maxQueue);
+    const cache = options.promptCache;
+    this.promptCache = cache ? new PromptCache({ ...cache, dir: modelCacheDir(cache, options.modelId, options.modelPath, model.llama.llamaCppRelease.release) }) : null;
+    this.sequencing = { slots: this.slots, promptCache: this.promptCache };
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue });
   }
 
@@ -101,7 +109,7 @@ export class LlamaEngine implements Engine {
     if (this.nativeChat) return this.prepareNative(this.nativeChat, request);
     const { prompt, produce } = await this.wrappers.prepare(request, (promptTokens) => this.answerBudget(promptTokens, request.maxTokens));
     this.slots.checkCapacity();
-    return { promptTokens: prompt.length, run: (signal) => this.generate(prompt, signal, produce) };
+    return { promptTokens: prompt.length, run: (signal) => runOnSequence(this.sequencing, prompt, signal, produce) };
   }
 
   async prepareCompletion(request: CompletionRequest): Promise<PreparedGeneration> {
@@ -119,7 +127,7 @@ export class LlamaEngine implements Engine {
     this.slots.checkCapacity();
     return {
       promptTokens: prompt.length,
-      run: (signal) => this.generate(prompt, signal, (sequence, events, stop) => runCompletion({ lib: this.lib, model: this.model, samplingDefaults: this.samplingDefaults }, request, text, maxTokens, sequence, events, stop)),
+      run: (signal) => runOnSequence(this.sequencing, prompt, signal, (sequence, events, stop) => runCompletion({ lib: this.lib, model: this.model, samplingDefaults: this.samplingDefaults }, request, text, maxTokens, sequence, events, stop)),
     };
   }
 
@@ -159,11 +167,19 @@ export class LlamaEngine implements Engine {
   }
 
   load(): EngineLoad {
-    return { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
+    const load: EngineLoad = { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
+    if (this.promptCache) {
+      const { entries, bytes, restores, restoredTokens } = this.promptCache.summary();
+      load.promptCache = { entries, bytes, restores, restoredTokens };
+    }
+    return load;
   }
 
   async close(): Promise<void> {
     this.unloading.abort();
+    // Kept where the next start finds them (--cache-dir): each sequence's prompt, a resumed session's prefill.
+    if (this.promptCache?.persistent) for (const sequence of this.sequences) await this.promptCache.save(sequence);
+    this.promptCache?.close();
     await this.embeddings.close();
     await this.context.dispose();
     await this.model.dispose();
@@ -206,7 +222,7 @@ export class LlamaEngine implements Engine {
       }
       return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
     };
-    return { promptTokens: rendered.prompt.length, run: (signal) => this.generate(rendered.prompt, signal, produce) };
+    return { promptTokens: rendered.prompt.length, run: (signal) => runOnSequence(this.sequencing, rendered.prompt, signal, produce) };
   }
 
   /** The request through the model's template, off the event loop; what the template or llama.cpp's schema conversion refuses is the client's 400. */
@@ -236,52 +252,6 @@ export class LlamaEngine implements Engine {
     const room = this.contextSize - promptTokens;
     if (room <= 0) throw new ContextOverflowError(promptTokens, this.contextSize);
     return Math.min(asked ?? this.maxTokens ?? room, this.maxTokens ?? room, room);
-  }
-
-  /**
-   * The part every generation shares: wait for the sequence that holds most of the prompt, run
-   * `produce` on it, and turn its end into events (finish and usage, or an error when cut short).
-   */
-  private async *generate(
-    prompt: Token[],
-    signal: AbortSignal,
-    produce: Produce,
-  ): AsyncGenerator<EngineEvent> {
-    const sequence = await this.slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, prompt));
-    if (!sequence) return;
-    const cachedTokens = sharedPrefix(sequence.contextTokens, prompt);
-    // Our own controller, so that a consumer that stops iterating also stops the generation.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const outputBefore = sequence.tokenMeter.usedOutputTokens;
-    const events = new EventQueue<EngineEvent>();
-    const generation = produce(sequence, events, stop.signal)
-      .then(
-        ({ finish, reasoningTokens }) => {
-          if (stop.signal.aborted) {
-            // Cut short from outside: a finish reason would pass the partial answer off as whole.
-            events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
-            return;
-          }
-          events.push({ type: "finish", reason: finish });
-          const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) } });
-        },
-        (error: unknown) => {
-          const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
-          events.push({ type: "error", message: reason });
-        },
-      )
-      .finally(() => events.end());
-    try {
-      yield* events;
-    } finally {
-      stop.abort();
-      signal.removeEventListener("abort", onAbort);
-      await generation;
-      this.slots.release(sequence);
-    }
   }
 
 }

@@ -150,4 +150,6 @@ export interface EngineLoad {
   slots: number;
   slotsInUse: number;
   queued: number;
+  /** Prompts kept beyond the sequences (--cache-ram, --cache-dir): how many, their bytes, and how often one was loaded back. */
+  promptCache?: { entries: number; bytes: number; restores: number; restoredTokens: number };
 }

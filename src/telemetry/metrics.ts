@@ -50,6 +50,11 @@ export class Metrics {
     new Gauge({ name: "oserve_slots", help: "Sequences (parallel slots)", registers: [this.registry], collect() { this.set(load()?.slots ?? 0); } });
     new Gauge({ name: "oserve_slots_in_use", help: "Sequences generating now", registers: [this.registry], collect() { this.set(load()?.slotsInUse ?? 0); } });
     new Gauge({ name: "oserve_queue_depth", help: "Requests waiting for a sequence", registers: [this.registry], collect() { this.set(load()?.queued ?? 0); } });
+    const cache = () => load()?.promptCache;
+    new Gauge({ name: "oserve_prompt_cache_entries", help: "Prompts kept beyond the sequences (--cache-ram, --cache-dir)", registers: [this.registry], collect() { this.set(cache()?.entries ?? 0); } });
+    new Gauge({ name: "oserve_prompt_cache_bytes", help: "Bytes of the prompts kept beyond the sequences", registers: [this.registry], collect() { this.set(cache()?.bytes ?? 0); } });
+    new Gauge({ name: "oserve_prompt_cache_restores", help: "Times a kept prompt was loaded back into a sequence, since the start", registers: [this.registry], collect() { this.set(cache()?.restores ?? 0); } });
+    new Gauge({ name: "oserve_prompt_cache_restored_tokens", help: "Prompt tokens loaded back from kept prompts instead of evaluated, since the start", registers: [this.registry], collect() { this.set(cache()?.restoredTokens ?? 0); } });
   }
 
   /** A request has begun; requestEnded ends it. `route` is the route pattern, never the raw path. */

@@ -1,0 +1,66 @@
+// The part every generation shares: wait for the sequence that holds most of the prompt (a kept
+// prompt loaded into it where one holds more), run the turn on it, and turn its end into events
+// (finish and usage, or an error when cut short); the sequence goes back to the pool after.
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import type { Produce } from "./direct-chat.ts";
+import { errorMessage } from "./errors.ts";
+import type { EngineEvent } from "./events.ts";
+import { EventQueue } from "./event-queue.ts";
+import type { PromptCache } from "./prompt-cache.ts";
+import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
+import type { SlotPool } from "./slots.ts";
+
+/** Where a generation's sequence comes from. */
+export interface Sequencing<S> {
+  slots: SlotPool<S>;
+  promptCache: PromptCache | null;
+}
+
+/** `produce` run on the sequence that holds most of `prompt`, its output and end as events. */
+export async function* runOnSequence(
+  { slots, promptCache }: Sequencing<LlamaContextSequence>,
+  prompt: Token[],
+  signal: AbortSignal,
+  produce: Produce,
+): AsyncGenerator<EngineEvent> {
+  const sequence = await slots.acquire(signal, (candidate) => reuseScore(candidate.contextTokens, prompt));
+  if (!sequence) return;
+  if (promptCache) {
+    // What the sequence held is kept before the prompt overwrites it; a kept prompt that shares more is loaded.
+    await promptCache.keepBeforeReuse(sequence, prompt);
+    await promptCache.restoreInto(sequence, prompt);
+  }
+  const cachedTokens = sharedPrefix(sequence.contextTokens, prompt);
+  // Our own controller, so that a consumer that stops iterating also stops the generation.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  const outputBefore = sequence.tokenMeter.usedOutputTokens;
+  const events = new EventQueue<EngineEvent>();
+  const generation = produce(sequence, events, stop.signal)
+    .then(
+      ({ finish, reasoningTokens }) => {
+        if (stop.signal.aborted) {
+          // Cut short from outside: a finish reason would pass the partial answer off as whole.
+          events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
+          return;
+        }
+        events.push({ type: "finish", reason: finish });
+        const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
+        events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) } });
+      },
+      (error: unknown) => {
+        const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
+        events.push({ type: "error", message: reason });
+      },
+    )
+    .finally(() => events.end());
+  try {
+    yield* events;
+  } finally {
+    stop.abort();
+    signal.removeEventListener("abort", onAbort);
+    await generation;
+    slots.release(sequence);
+  }
+}

@@ -2,6 +2,7 @@
 // to it (or stop the server while none runs yet), and the server stops once it exits. What
 // `oserve run` and `oserve launch` share.
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { constants as os } from "node:os";
 
 export interface ChildCommand {
@@ -9,6 +10,8 @@ export interface ChildCommand {
   args: string[];
   /** The whole environment the command gets. */
   env: Record<string, string | undefined>;
+  /** Files written before it starts (an agent's config), by absolute path. */
+  files?: ReadonlyArray<{ path: string; text: string }>;
 }
 
 /** Exit code for a signal, as shells give it: 128 + its number. */
@@ -28,7 +31,8 @@ export async function runBeside(start: (onListening: (stop: () => Promise<void>)
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
   const started = await start((stop) => (stopServer = stop));
-  const { command, args, env } = started.child;
+  const { command, args, env, files = [] } = started.child;
+  for (const file of files) writeFileSync(file.path, file.text, { mode: 0o600 });
   child = spawn(command, args, { stdio: "inherit", env });
   const code = await new Promise<number>((resolve) => {
     child!.once("error", (error) => {

@@ -76,11 +76,18 @@ export function windowWarning(agent: AgentName, target: Pick<LaunchTarget, "wind
 }
 
 /**
- * The command that runs `agent` against `target`, with `args` after oserve's own settings.
+ * The command that runs `agent` against `target`, with `args` after oserve's own settings; files it
+ * needs go in `scratch`, a folder of the launch's own.
  * `env` is the caller's environment: the connection (URL, key, model) is always oserve's; the
  * tuning knobs (output cap, compaction window) keep a value the user set.
  */
-export function agentCommand(agent: AgentName, binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>): ChildCommand {
-  const command = { claude: claudeCommand, codex: codexCommand, opencode: opencodeCommand }[agent];
-  return command(binary, target, args, env);
+export function agentCommand(agent: AgentName, binary: string, target: LaunchTarget, args: readonly string[], env: Record<string, string | undefined>, scratch = "/tmp"): ChildCommand {
+  switch (agent) {
+    case "claude":
+      return claudeCommand(binary, target, args, env);
+    case "codex":
+      return codexCommand(binary, target, args, env, scratch);
+    case "opencode":
+      return opencodeCommand(binary, target, args, env);
+  }
 }

@@ -1,7 +1,8 @@
 // `oserve launch claude|codex|opencode [oserve flags] [-- agent args]`: starts oserve on a free port (or
 // reads one already running, `--url`), then the agent, configured for it; the agent's stdio and
 // exit code pass through, and the server stops when the agent exits.
-import { accessSync, constants as fs } from "node:fs";
+import { accessSync, constants as fs, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { startServer } from "../app/start.ts";
 import { runBeside } from "../child-command.ts";
@@ -35,13 +36,23 @@ export async function launch({ agent, flags, url, agentArgs }: LaunchRequest, en
     throw new ConfigError(`oserve launch needs an agent: ${AGENTS.join(", ")} (e.g. oserve launch claude --model m.gguf -- -p "Hello"), not '${agent}'`);
   }
   const binary = findAgent(agent, env);
+  // The agent's files (Codex's model catalog), gone once it exits.
+  const scratch = mkdtempSync(join(tmpdir(), "oserve-launch-"));
+  try {
+    return await launchBeside(agent, binary, { flags, url, agentArgs }, env, io, scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function launchBeside(agent: AgentName, binary: string, { flags, url, agentArgs }: Omit<LaunchRequest, "agent">, env: Env, io: ConfigIO, scratch: string): Promise<number> {
   return runBeside(async (onListening) => {
     if (url !== null) {
       const extra = Object.keys(flags).find((name) => !WITH_URL.has(name));
       if (extra) throw new ConfigError(`with --url, oserve launch starts no server: '--${extra === "models" ? "model" : extra}' has nothing to apply to (only --api-key, --api-key-file and --config go with --url)`);
       const target = await readTarget(serverUrl(url), resolveApiKey(flags, env, io) ?? "oserve");
       announce(agent, target);
-      return { child: agentCommand(agent, binary, target, agentArgs, env), stop: async () => {} };
+      return { child: agentCommand(agent, binary, target, agentArgs, env, scratch), stop: async () => {} };
     }
     // A free loopback port unless told otherwise.
     const config = resolveConfig(flags, { OSERVE_PORT: "0", ...env }, io);
@@ -52,7 +63,7 @@ export async function launch({ agent, flags, url, agentArgs }: LaunchRequest, en
     const maxOutput = started.maxTokens ?? defaultModel(config).settings.maxTokens ?? defaultOutputCap(started.contextSize);
     const target: LaunchTarget = { url: started.url, apiKey: config.server.apiKey ?? "oserve", model: config.server.defaultModel, window: started.contextSize, maxOutput };
     announce(agent, target);
-    return { child: agentCommand(agent, binary, target, agentArgs, env), stop: started.stop };
+    return { child: agentCommand(agent, binary, target, agentArgs, env, scratch), stop: started.stop };
   });
 }
 

@@ -220,7 +220,11 @@ function toConversation(body: ResponsesRequestBody, previous: readonly Message[]
       conversation.toolCall({ id: call.call_id, name, arguments: call.arguments }, param);
     } else if (item.type === "function_call_output") {
       const output = parseAt(functionCallOutputItem, item, at);
-      conversation.toolResult(output.call_id, flatten(output.output, `${param}.output`), `${param}.call_id`);
+      const text = flatten(output.output, `${param}.output`);
+      if (output.call_id !== undefined) conversation.toolResult(output.call_id, text, `${param}.call_id`);
+      // No call answered: the harness's own note under a tool's name, read as context from the user's side.
+      else if (output.name !== undefined) conversation.user(`${output.namespace ? `${output.namespace}.` : ""}${output.name}: ${text}`, param);
+      else throw invalidParam(`${param}.call_id`, "A function_call_output needs the call_id of the call it answers.", "missing_required_parameter");
     } else if (item.type === "reasoning") {
       const thought = thoughtOf(parseAt(reasoningItem, item, at), openThought);
       if (thought !== "") conversation.reasoning(thought, param);

@@ -21,9 +21,15 @@ export const functionCallItem = z.looseObject({
   namespace: z.string().nullish(),
   arguments: z.string(),
 });
+/**
+ * A call's result, by its call_id; or, without one, an output the client's harness adds under a
+ * tool's name (Codex 0.171.0 sends its goal's objective so: `name`, `namespace`, no `call_id`).
+ */
 export const functionCallOutputItem = z.looseObject({
   type: z.literal("function_call_output"),
-  call_id: z.string().min(1),
+  call_id: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  namespace: z.string().nullish(),
   output: content,
 });
 /** A thought the client sends back: its text, or the sealed `encrypted_content` this server gave it. */

@@ -46,6 +46,20 @@ describe("agentCommand", () => {
     assert.equal(env.HOME, "/home/u");
   });
 
+  test("Codex: a model catalog of the served model alone, with its window and Codex's own base instructions, written beside the launch", () => {
+    const { args, files } = agentCommand("codex", "codex", target, [], {}, "/scratch");
+    assert.ok(args.includes(`model_catalog_json="/scratch/codex-models.json"`), args.join(" "));
+    assert.equal(files?.length, 1);
+    const catalog = JSON.parse(files![0]!.text);
+    assert.equal(files![0]!.path, "/scratch/codex-models.json");
+    assert.equal(catalog.models.length, 1);
+    const [entry] = catalog.models;
+    assert.deepEqual([entry.slug, entry.display_name, entry.context_window], ["qwen3-coder", "qwen3-coder", 16384]);
+    assert.match(entry.base_instructions, /^You are a coding agent running in the Codex CLI/);
+    assert.equal(entry.apply_patch_tool_type, null, "no custom-type apply_patch tool: the Responses API here takes functions");
+    for (const field of ["supported_reasoning_levels", "shell_type", "visibility", "supported_in_api", "priority", "support_verbosity", "truncation_policy", "experimental_supported_tools"]) assert.ok(field in entry, field);
+  });
+
   test("OpenCode: its whole config inline over the user's, one provider with the served model's window and output cap, the key by reference; offline switches the user may override", () => {
     const { command, args, env } = agentCommand("opencode", "/bin/opencode", target, ["run", "Hi"], { PATH: "/bin", OPENCODE_DISABLE_AUTOUPDATE: "0", OPENCODE_CONFIG_CONTENT: "{}" });
     assert.equal(command, "/bin/opencode");

@@ -137,6 +137,19 @@ describe("parseResponsesRequest", () => {
     assert.deepEqual(request.identifiedItems, [{ role: "user", content: "Hi", id: "msg_in" }]);
   });
 
+  test("an output with no call_id but a tool's name (Codex 0.171.0's goal objective) is the harness's note, read as the user's; with neither, a 400", () => {
+    const request = parse({
+      input: [
+        { role: "user", content: "Plan it." },
+        { type: "function_call", call_id: "c1", name: "create_goal", arguments: "{}" },
+        { type: "function_call_output", call_id: "c1", output: "ok" },
+        { type: "function_call_output", name: "goal_objective", namespace: "agent", output: "Ship the parser" },
+      ],
+    });
+    assert.deepEqual(request.generation.messages.at(-1), { role: "user", content: "agent.goal_objective: Ship the parser" });
+    rejects({ input: [{ role: "user", content: "x" }, { type: "function_call_output", output: "x" }] }, "input[1].call_id", /needs the call_id/);
+  });
+
   test("bad requests name the param", () => {
     rejects({}, "input");
     rejects({ input: 3 }, "input");

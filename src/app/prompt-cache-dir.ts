@@ -1,7 +1,7 @@
 // Where kept prompts go (engine/prompt-cache.ts) when no --cache-dir names a folder: in memory, a
 // folder of this process's own on a RAM-backed tmpfs (/dev/shm) where there is one, removed when it
 // stops (and, left by a process that died, at the next start); and how much of it they may take.
-import { existsSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statfsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,9 +9,18 @@ const PREFIX = "oserve-prompts-";
 
 /** The folder a process keeps its prompts in memory: /dev/shm where it is there, else the temporary folder. */
 export function memoryCacheRoot(): string {
-  const parent = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  const parent = shmUsable() ? "/dev/shm" : tmpdir();
   removeOrphans(parent);
   return join(parent, `${PREFIX}${process.pid}`);
+}
+
+/** Whether /dev/shm is there to use (Deno refuses device paths without --allow-all). */
+function shmUsable(): boolean {
+  try {
+    return existsSync("/dev/shm") && statSync("/dev/shm").isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Folders other oserve processes left, whose process is gone. */

@@ -106,7 +106,7 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
     await server.close();
     await pool.close();
     // Each model's cache folder went with its engine; a process's own root goes too.
-    if (promptCache && !promptCache.persistent) rmSync(promptCache.root, { recursive: true, force: true });
+    if (promptCache && !promptCache.persistent) removeQuietly(promptCache.root);
   };
   hooks.onListening(stop);
   if (!LOOPBACK.test(settings.host) && settings.apiKey === null) {
@@ -162,8 +162,23 @@ function reportStartup(config: Config, pool: ModelPool<LlamaEngine>): void {
 /** Where kept prompts go and how much they may take: --cache-dir, else memory; null where --cache-ram is 0. */
 function promptCacheOptions(bytes: number, cacheDir: string | null): PromptCacheOptions | null {
   if (bytes === 0) return null;
-  const root = cacheDir ?? memoryCacheRoot();
-  return { root, persistent: cacheDir !== null, budget: new PromptCacheBudget(cacheDir === null ? cacheBudget(root, bytes) : bytes) };
+  try {
+    const root = cacheDir ?? memoryCacheRoot();
+    return { root, persistent: cacheDir !== null, budget: new PromptCacheBudget(cacheDir === null ? cacheBudget(root, bytes) : bytes) };
+  } catch (error) {
+    // A runtime that may not read the folder (Deno without --allow-all for /dev/shm) serves without it.
+    console.error(`oserve: warning: prompts are not kept beyond the sequences (--cache-ram): ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/** Removes a folder of the process's own; one it may not touch (Deno without --allow-write) was never made. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // nothing of ours is there
+  }
 }
 
 /** Written whole or not at all: a script polling for the file never reads half of it. */

@@ -18,7 +18,7 @@ import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./s
 import { SlotPool } from "./slots.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
 import type { MissingPatches } from "./patches.ts";
-import { modelCacheDir, PromptCache } from "./prompt-cache.ts";
+import { modelCacheDir, PromptCache, type PromptCacheOptions } from "./prompt-cache.ts";
 import { runOnSequence, type Sequencing } from "./run-on-sequence.ts";
 import type { LlamaEngineOptions } from "./llama-options.ts";
 import { completionTokens, runCompletion, type RawPrompt } from "./raw-completion.ts";
@@ -82,7 +82,7 @@ export class LlamaEngine implements Engine {
     this.sequences = sequences;
     this.slots = new SlotPool(sequences, options.maxQueue);
     const cache = options.promptCache;
-    this.promptCache = cache ? new PromptCache({ ...cache, dir: modelCacheDir(cache, options.modelId, options.modelPath, model.llama.llamaCppRelease.release) }) : null;
+    this.promptCache = cache ? openPromptCache(cache, options, model) : null;
     this.sequencing = { slots: this.slots, promptCache: this.promptCache };
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue });
   }
@@ -254,6 +254,16 @@ export class LlamaEngine implements Engine {
     return Math.min(asked ?? this.maxTokens ?? room, this.maxTokens ?? room, room);
   }
 
+}
+
+/** The model's kept prompts; none (with a warning) where its folder cannot be made or read: the model serves without them. */
+function openPromptCache(cache: PromptCacheOptions, options: LlamaEngineOptions, model: LlamaModel): PromptCache | null {
+  try {
+    return new PromptCache({ ...cache, dir: modelCacheDir(cache, options.modelId, options.modelPath, model.llama.llamaCppRelease.release) });
+  } catch (error) {
+    console.error(`oserve: warning: ${options.modelId}: prompts are not kept beyond the sequences: ${errorMessage(error)}`);
+    return null;
+  }
 }
 
 /** What the template or llama.cpp's schema conversion refuses is the client's 400. */

@@ -12,7 +12,6 @@
 //   4-sample-in-decode.patch        the decode's worker samples each stream's token too (C++ and JS; the JS
 //                                   falls back to a sampling job per stream with an addon that does not);
 //                                   a sampler config that cannot change is applied once, not every token
-//   5-grammars-folder.patch         a local build finds the grammar files the package ships
 //   6-checkpoint-need-once.patch    whether a sequence needs checkpoints is worked out once, not every decode
 //   7-repack-option.patch           loadModel({ repack: false }) is llama-server's --no-repack (C++ and JS; --repack off)
 //   8-greedy-argmax.patch           greedy sampling alone takes the highest logit without a candidate per vocabulary

@@ -1,4 +1,7 @@
+// Compiled grammars for response formats and tool calls, kept by schema or text: clients repeat the same few.
+import { readFile } from "node:fs/promises";
 import type { Llama, LlamaGrammar } from "node-llama-cpp";
+import { packageFile } from "./node-llama-cpp.ts";
 import type { OutputFormat } from "./types.ts";
 
 /** Compiled grammars for response formats and tool calls, kept by schema or text: clients repeat the same few. */
@@ -13,7 +16,7 @@ export class Grammars {
   /** The grammar for a format; undefined for free text. */
   async forFormat(format: OutputFormat): Promise<LlamaGrammar | undefined> {
     if (format.type === "text") return undefined;
-    if (format.type === "json") return this.cached("json", () => this.llama.getGrammarFor("json"));
+    if (format.type === "json") return this.cached("json", () => this.jsonGrammar());
     // `as never`: node-llama-cpp's generic schema types only help with literal schemas.
     return this.cached(JSON.stringify(format.schema), () => this.llama.createGrammarForJsonSchema(format.schema as never));
   }
@@ -21,6 +24,17 @@ export class Grammars {
   /** A GBNF grammar (llama.cpp's chat layer writes one for a required call or a format). */
   forGbnf(gbnf: string): Promise<LlamaGrammar> {
     return this.cached(`gbnf:${gbnf}`, () => this.llama.createGrammar({ grammar: gbnf }));
+  }
+
+  /**
+   * llama.cpp's JSON grammar (any object), from the file node-llama-cpp ships. Read here, not through
+   * `getGrammarFor("json")`: that looks for the grammars folder of a local build in a llama.cpp clone,
+   * which the engine build does not make, and failed every json_object request on it.
+   */
+  private async jsonGrammar(): Promise<LlamaGrammar> {
+    const file = packageFile("llama/grammars/json.gbnf");
+    if (file === null) return this.llama.getGrammarFor("json");
+    return this.llama.createGrammar({ grammar: await readFile(file, "utf8") });
   }
 
   private cached(key: string, make: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {

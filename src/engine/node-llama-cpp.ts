@@ -34,12 +34,30 @@ async function importOnce(): Promise<NodeLlamaCppModule> {
     const bundle = bundleBeside(import.meta.resolve("node-llama-cpp"));
     return bundle ? import(pathToFileURL(bundle).href) : import("node-llama-cpp");
   }
+  const entry = compiledPackages()
+    .flatMap((dir) => [join(dir, "dist", BUNDLE_FILE), join(dir, "dist", "index.js")])
+    .find((path) => existsSync(path));
+  if (!entry) throw new Error(`node-llama-cpp is missing beside this binary; looked in ${compiledPackages().join(" and ")}`);
+  return import(pathToFileURL(entry).href);
+}
+
+/** Where the compiled binary looks for node-llama-cpp: libexec/ beside it, or beside its bin/ (a Homebrew keg). */
+function compiledPackages(): string[] {
   // realpath: the binary is often started through a symlink (Homebrew's bin/ links into the keg).
   const binDir = dirname(realpathSync(process.execPath));
-  const packages = [join(binDir, "libexec", ...PACKAGE), join(binDir, "..", "libexec", ...PACKAGE)];
-  const entry = packages.flatMap((dir) => [join(dir, "dist", BUNDLE_FILE), join(dir, "dist", "index.js")]).find((path) => existsSync(path));
-  if (!entry) throw new Error(`node-llama-cpp is missing beside this binary; looked in ${packages.join(" and ")}`);
-  return import(pathToFileURL(entry).href);
+  return [join(binDir, "libexec", ...PACKAGE), join(binDir, "..", "libexec", ...PACKAGE)];
+}
+
+/** A file node-llama-cpp's package ships (`llama/grammars/json.gbnf`), by its path in the package; null where it is not there. */
+export function packageFile(relative: string): string | null {
+  let dirs: string[];
+  if (compiled) dirs = compiledPackages();
+  else {
+    const entry = import.meta.resolve("node-llama-cpp");
+    if (!entry.startsWith("file:")) return null;
+    dirs = [join(dirname(fileURLToPath(entry)), "..")];
+  }
+  return dirs.map((dir) => join(dir, relative)).find((path) => existsSync(path)) ?? null;
 }
 
 /** The bundle beside the package's entry (a file: URL; Deno may resolve to another kind), if it is there. */

@@ -34,11 +34,6 @@ describe("patches/node-llama-cpp", () => {
     for (const line of lines) assert.match(line, /already patched$/);
   });
 
-  test("a local build finds the grammar files the package ships (json_object with the engine build)", async () => {
-    const { getGrammarsFolder } = (await import(resolve(installed, "dist/utils/getGrammarsFolder.js"))) as { getGrammarsFolder(buildType: string): Promise<string> };
-    assert.equal(await getGrammarsFolder("localBuild"), await getGrammarsFolder("prebuilt"));
-  });
-
   test("a node-llama-cpp of another version is refused, not patched blindly", () => {
     const dir = mkdtempSync(join(tmpdir(), "oserve-nlc-"));
     try {

@@ -1,7 +1,6 @@
 // Loading a GGUF model into an engine: node-llama-cpp's Llama (one per setting), the model (with
 // llama.cpp's log captured while it loads: where the weights went, why a load failed), its context,
 // the chat wrapper's checks, and which chat layer serves it.
-import { availableParallelism } from "node:os";
 import type { Llama, LlamaContext, LlamaLogLevel, LlamaModel } from "node-llama-cpp";
 import { BatchWindow } from "./batch-window.ts";
 import { ChatLayer, queuedDecodes } from "./chat-layer/native.ts";
@@ -55,15 +54,21 @@ function captureLoadLog(lib: NodeLlamaCppModule, llama: Llama): LoadLog {
   return log;
 }
 
-/** One Llama (the native binding, its threadpool and logger) for every model loaded with the same options. */
+/**
+ * One Llama (the native binding and its logger) for every model on the same kind of binary (a GPU
+ * one, or the CPU's where a model runs wholly there); each context takes its own thread count, so a
+ * model with other --threads shares it. A second Llama's logger takes llama.cpp's logs from the
+ * first in node-llama-cpp's addon (patch 9 keeps them: a CPU-only model beside a GPU one, tests).
+ */
 const llamas = new Map<string, Promise<Llama>>();
 
-function sharedLlama(lib: NodeLlamaCppModule, options: Pick<LlamaEngineOptions, "gpuLayers" | "threads">): Promise<Llama> {
+function sharedLlama(lib: NodeLlamaCppModule, options: Pick<LlamaEngineOptions, "gpuLayers">): Promise<Llama> {
   const settings = {
     gpu: options.gpuLayers === 0 ? (false as const) : ("auto" as const),
     // Prebuilt binaries come from npm; never start a long source build behind the user's back.
     build: "never" as const,
-    maxThreads: options.threads ?? availableParallelism(),
+    // No cap of its own: each model's context asks for its threads (--threads, else the build's default).
+    maxThreads: 0,
     logLevel: lib.LlamaLogLevel.error,
   };
   const key = JSON.stringify(settings);

@@ -1,7 +1,8 @@
-// A second engine in one process (npm run bench --thread-sweep, a test file that loads twice) gets a
-// second node-llama-cpp Llama instance, whose logger replaces the first's in the addon. Without
-// patches/node-llama-cpp/9-logger-callback-replaced.patch the old logger's finalizer then switched
-// llama.cpp's logs away from JS for good: printed raw on the console, and no weights line.
+// A second engine in one process (npm run bench --thread-sweep, a test file that loads twice) with
+// other threads shares the first's node-llama-cpp Llama (no thread cap of its own); a second Llama
+// (another kind of binary, a test's own) has a logger that replaces the first's in the addon, and
+// without patches/node-llama-cpp/9-logger-callback-replaced.patch the old logger's finalizer then
+// switched llama.cpp's logs away from JS for good: printed raw on the console, and no weights line.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadLlamaEngine } from "../../../src/engine/llama-load.ts";
@@ -19,6 +20,7 @@ test("a second engine loaded in the same process still reads where llama.cpp put
   await new Promise((resolve) => setTimeout(resolve, 50));
   const second = await loadLlamaEngine({ ...options, threads: 1 });
   try {
+    assert.equal(second.threads, 1, "its own thread count on the shared Llama");
     // The prebuilt addon has node-llama-cpp's logger bug (patch 9 fixes it in the engine build).
     if (!needsEngineBuild(t, build)) return;
     assert.deepEqual(

@@ -13,6 +13,8 @@ export interface LoadOptions {
   downloadDir: string;
   /** Without --ctx-size, the least window to serve, past the model's trained length if need be (oserve launch: what the agent needs). */
   minContextSize?: number;
+  /** Asked for the bytes a model takes after its load (its embedding context), by its name: the pool's budget. */
+  reserveMemory?: (model: string, bytes: number) => Promise<void>;
   /** Prompts kept beyond the sequences (--cache-ram, --cache-dir), every model's under one budget; none: not kept. */
   promptCache?: PromptCacheOptions;
   /** Where a model's --max-tokens sets no cap, the cap for its window (oserve launch: an agent with no cap of its own); none: no cap but the context's. */
@@ -47,6 +49,7 @@ export async function loadModel(model: ModelEntry, options: LoadOptions, signal:
     maxTokens: settings.maxTokens,
     ...(options.outputCap ? { outputCap: options.outputCap } : {}),
     ...(options.promptCache ? { promptCache: options.promptCache } : {}),
+    ...(options.reserveMemory ? { reserveMemory: (bytes: number) => options.reserveMemory!(model.alias, bytes) } : {}),
     threads: settings.threads,
     gpuLayers: settings.gpuLayers,
     repack: settings.repack,

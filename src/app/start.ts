@@ -39,7 +39,7 @@ export interface StartHooks {
   announce(line: string): void;
 }
 
-export type StartOptions = Omit<LoadOptions, "downloadDir" | "promptCache">;
+export type StartOptions = Omit<LoadOptions, "downloadDir" | "promptCache" | "reserveMemory">;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -48,7 +48,13 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const entry = (name: string) => modelNamed(config, name);
   const promptCache = promptCacheOptions(settings.promptCacheBytes, settings.cacheDir);
-  const loadOptions: LoadOptions = { ...options, downloadDir: settings.downloadDir, ...(promptCache ? { promptCache } : {}) };
+  const loadOptions: LoadOptions = {
+    ...options,
+    downloadDir: settings.downloadDir,
+    ...(promptCache ? { promptCache } : {}),
+    // An embedding context, made on a model's first embedding request, counts in the memory budget as its load did.
+    reserveMemory: (name, bytes) => pool.grow(name, bytes),
+  };
   // The first preloaded model's load goes first: node-llama-cpp imported and its binding made, then
   // the load, whose weights and vocabulary llama.cpp reads on a thread of its own while this thread
   // imports the server's routes and listens (/health says 503 until the models are loaded).

@@ -14,7 +14,13 @@ export class Embedder {
 
   constructor(
     private readonly model: LlamaModel,
-    private readonly options: { contextSize: number; threads: number; maxQueue: number },
+    private readonly options: {
+      contextSize: number;
+      threads: number;
+      maxQueue: number;
+      /** Asked for the context's bytes before it is made (the memory budget's say); rejects where they cannot be had. */
+      reserve?: (bytes: number) => Promise<void>;
+    },
   ) {
     this.turn = new SlotPool(["context"], options.maxQueue);
   }
@@ -57,6 +63,15 @@ export class Embedder {
     return norm === 0 ? [...vector] : vector.map((value) => value / norm);
   }
 
+  /** What the embedding context should take in memory, from node-llama-cpp's estimate; 0 where it cannot tell. */
+  private estimate(): number {
+    try {
+      return this.model.fileInsights.estimateContextResourceRequirements({ contextSize: this.options.contextSize, modelGpuLayers: 0, sequences: 1, isEmbeddingContext: true }).cpuRam;
+    } catch {
+      return 0;
+    }
+  }
+
   async close(): Promise<void> {
     const context = this.context;
     this.context = null;
@@ -65,7 +80,10 @@ export class Embedder {
 
   private open(): Promise<LlamaEmbeddingContext> {
     if (!this.context) {
-      this.context = this.model.createEmbeddingContext({ contextSize: this.options.contextSize, threads: this.options.threads });
+      this.context = (async () => {
+        await this.options.reserve?.(this.estimate());
+        return this.model.createEmbeddingContext({ contextSize: this.options.contextSize, threads: this.options.threads });
+      })();
       // A failed creation is not kept: the next request tries again.
       this.context.catch(() => (this.context = null));
     }

@@ -40,6 +40,8 @@ export interface LlamaEngineOptions {
   templateText?: string | null;
   /** Told as each phase of the load ends (its name; `since`: a phase that ran beside others began then): the startup trace. */
   mark?: (phase: string, since?: number) => void;
+  /** Asked for the bytes a context made after the load takes (the embedding context), before it is made; rejects where the memory budget has no room. */
+  reserveMemory?: (bytes: number) => Promise<void>;
   /** Prompts kept beyond the sequences (--cache-ram, --cache-dir); none: a sequence's prompt is lost when another takes it. */
   promptCache?: PromptCacheOptions;
   /** Resolve the chat wrapper once the load has returned (startup: the ready line need not wait), not as part of it. */

@@ -84,7 +84,7 @@ export class LlamaEngine implements Engine {
     const cache = options.promptCache;
     this.promptCache = cache ? openPromptCache(cache, options, model) : null;
     this.sequencing = { slots: this.slots, promptCache: this.promptCache };
-    this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue });
+    this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue, ...(options.reserveMemory ? { reserve: options.reserveMemory } : {}) });
   }
 
   /** The model's default chat wrapper, resolved now rather than by the first request; its name. */

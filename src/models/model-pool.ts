@@ -97,6 +97,30 @@ export class ModelPool<E> {
     }
   }
 
+  /**
+   * A loaded model is about to take `bytes` more (an embedding context, made on its first use): room
+   * is made for them as for a load (the least recently used idle others unloaded), else NoRoomError;
+   * they count with the model's own until it is unloaded.
+   */
+  grow(name: string, bytes: number): Promise<void> {
+    const model = this.model(name);
+    return this.exclusive(async () => {
+      if (model.state !== "loaded") return;
+      const limit = this.options.memoryLimit;
+      for (;;) {
+        const loaded = this.loadedModels();
+        const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
+        if (limit === null ? bytes <= this.options.availableMemory() : inUse + bytes <= limit) {
+          model.bytes += bytes;
+          return;
+        }
+        const idle = loaded.filter((other) => other !== model && other.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+        if (limit === null || model.bytes + bytes > limit || !idle[0]) throw new NoRoomError(model.name, model.bytes + bytes, limit ?? this.options.availableMemory());
+        await this.unload(idle[0], "memory");
+      }
+    });
+  }
+
   /** Stops: waiting requests get PoolClosedError, a load under way is aborted, every model is unloaded. */
   async close(): Promise<void> {
     this.closing.abort(new PoolClosedError());

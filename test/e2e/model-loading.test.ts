@@ -218,6 +218,25 @@ describe("--memory-limit", { timeout: 60_000 }, () => {
   });
 });
 
+describe("--memory-limit and the embedding context", { timeout: 60_000 }, () => {
+  test("a model's embedding context, made on its first embedding request, counts in the budget: where it does not fit, a 503 that says so, and the model still chats", async () => {
+    // node-llama-cpp estimates tiny-chat at 382 MiB with a 2048-token window for 2 sequences, and
+    // its embedding context at 22 MiB more: 390 MiB holds the one, not both.
+    const server = await startServer(["--model", `chat=${TINY_CHAT}`, "--memory-limit", "390m", "--ctx-size", "2048", "--parallel", "2"]);
+    try {
+      const client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+      await assert.rejects(client.embeddings.create({ model: "chat", input: "hello" }), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 503, String(error));
+        assert.match(error.message, /The model 'chat' needs about 40\d MiB of memory with its context, but --memory-limit allows 390 MiB/);
+        return true;
+      });
+      assert.equal((await client.chat.completions.create({ model: "chat", messages: [{ role: "user", content: CAPITAL }], temperature: 0 })).choices[0]!.message.content, CAPITAL_ANSWER);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
+
 describe("--config and --models-dir", { timeout: 60_000 }, () => {
   let served: TestServer;
   before(async () => {

@@ -173,6 +173,27 @@ describe("model pool", () => {
     assert.equal(models.state("huge"), "unloaded");
   });
 
+  test("a loaded model that grows (an embedding context) unloads idle others to fit, counts the bytes from then on, and is refused where it never could fit", async () => {
+    const fake = scripted({ a: 400, b: 400 });
+    const { pool: models } = pool(["a", "b"], fake.loader, { memoryLimit: 1000 });
+    for (const name of ["a", "b"]) {
+      const lease = models.acquire(name);
+      await fake.finish(name);
+      (await lease).release();
+    }
+    assert.deepEqual([models.state("a"), models.state("b")], ["loaded", "loaded"]);
+    await models.grow("b", 300);
+    assert.equal(models.state("a"), "unloaded", "the idle one made way");
+    assert.deepEqual(fake.log, ["load a", "load b", "unload a"]);
+    // a (400) no longer fits beside b's 700: b, idle, goes for it.
+    const again = models.acquire("a");
+    await fake.finish("a");
+    (await again).release();
+    assert.equal(models.state("b"), "unloaded");
+    await assert.rejects(models.grow("a", 700), (error: unknown) => error instanceof NoRoomError && /'a' needs about 0 MiB/.test(error.message));
+    assert.equal(models.state("a"), "loaded", "a refusal unloads nothing");
+  });
+
   test("without --memory-limit, what the machine has available decides; the first model is node-llama-cpp's to judge", async () => {
     const fake = scripted({ a: 600, b: 600 });
     let available = 100;

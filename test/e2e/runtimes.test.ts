@@ -57,6 +57,9 @@ async function smoke(command: string[], cwd = ROOT, flags: string[] = []): Promi
       [0, 1, 2].map(async () => (await (await postChat(server.baseURL, { messages: [{ role: "user", content: "Hello" }], temperature: 0 })).json()).choices[0].message.content),
     );
     assert.deepEqual(answers, Array(3).fill("Hello! How can I help you today?"));
+    // How long the event loop was held, on every runtime (Bun and Deno by a timer's lateness).
+    const held = Number(/^oserve_event_loop_delay_max_seconds (\S+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+    assert.ok(Number.isFinite(held) && held > 0, `the loop-delay gauge: ${held}`);
   } finally {
     assert.equal(await server.stop(), 0, `SIGTERM exits with 0; stderr: ${server.stderr()}`);
   }

@@ -22,8 +22,7 @@
 //                                   model loading beside others does not stall their streams (JS)
 //   12-jinja-check-once.patch       a chat wrapper resolved again with other settings reuses its Jinja template checks, and
 //                                   resolveChatWrapper.warmUp runs them with the event loop turning between them (JS)
-//   13-gguf-skip-vocabulary.patch   a model's load reads its vocabulary's count, not its 150k texts and merges, and
-//                                   its token types in one pass (JS; some 0.6 s of a load)
+//   13-gguf-skip-vocabulary.patch   a model's load reads its vocabulary's count, not its 150k texts and merges (JS)
 //   14-simulate-on-gpu-only.patch   without a GPU, a load estimates its memory from the GGUF's tensor table instead of
 //                                   simulating the model and its context in llama.cpp (JS; some 0.6 s of every load)
 //   15-cpu-binaries-untested.patch  the CPU binaries oserve builds or pins (its engine build, the CPU prebuilt) load on
@@ -33,6 +32,8 @@
 //                                   (metadata, tensor table, insights) beside it (JS; the read's 0.03-0.1 s)
 //   17-oserve-natives.patch         the addon registers oserve's own native functions (native/*.cpp: llama.cpp's chat
 //                                   layer) where the engine build compiles them in (C++; -DOSERVE_NATIVES)
+//   18-gguf-number-arrays.patch     arrays of 32-bit numbers (a vocabulary's token types) read in one pass (JS;
+//                                   with 13, some 0.6 s of a load)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -3,6 +3,7 @@
 // while. A request leases its model for as long as its response lasts, so nothing is unloaded under
 // it. No node-llama-cpp and no HTTP here: the loader and the memory reading come from outside.
 import { LoadFailedError, NoRoomError, PoolClosedError } from "./errors.ts";
+import { deferred } from "./deferred.ts";
 import { Pooled, type Lease, type ModelLoader, type ModelState, type PoolEvent, type PoolOptions, type UnloadReason, type Waiter } from "./pool-types.ts";
 
 /** How often a load waiting for a place looks at the memory again. */
@@ -292,12 +293,4 @@ export class ModelPool<E> {
       if (model.waiters.size > 0) this.schedule(model);
     }
   }
-}
-
-/** Promise.withResolvers, which Node 20 lacks. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (reason: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
 }

@@ -10,8 +10,7 @@
 //   2-fair-context-lock.patch       a new request's prompt is not held back until every other stream ends
 //   3-sequence-ordered-batch.patch  a decode adds its sequences in ID order, so llama.cpp computes them in one pass
 //   4-sample-in-decode.patch        the decode's worker samples each stream's token too (C++ and JS; the JS
-//                                   falls back to a sampling job per stream with an addon that does not);
-//                                   a sampler config that cannot change is applied once, not every token
+//                                   falls back to a sampling job per stream with an addon that does not)
 //   6-checkpoint-need-once.patch    whether a sequence needs checkpoints is worked out once, not every decode
 //   7-repack-option.patch           loadModel({ repack: false }) is llama-server's --no-repack (C++ and JS; --repack off)
 //   8-greedy-argmax.patch           greedy sampling alone takes the highest logit without a candidate per vocabulary
@@ -34,10 +33,12 @@
 //                                   layer) where the engine build compiles them in (C++; -DOSERVE_NATIVES)
 //   18-gguf-number-arrays.patch     arrays of 32-bit numbers (a vocabulary's token types) read in one pass (JS;
 //                                   with 13, some 0.6 s of a load)
+//   19-sampler-config-once.patch    a sampler config that cannot change is resolved and applied once a generation, not
+//                                   every token; a clock seed is taken once a generation (JS)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { applyPatch, parsePatch, reversePatch } from "diff";
+import { applyPatch, parsePatch, reversePatch, type StructuredPatch } from "diff";
 import { bundleNodeLlamaCpp } from "./bundle-node-llama-cpp.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -54,25 +55,40 @@ export function patchNodeLlamaCpp(packageDir: string): string[] {
 /**
  * Applies each `*.patch` in `folder` (unified diffs against `root`, in file name order) to the files
  * under `root`; one already applied is left as it is; one that neither applies nor is applied throws.
- * Returns what it did, a line each.
+ * A file every patch of which is there already (they reverse, the last first, where a later patch
+ * changed an earlier one's lines) is left whole. Returns what it did, a line each.
  */
 export function applyPatches(folder: string, root: string): string[] {
   const lines: string[] = [];
+  const byFile = new Map<string, Array<{ name: string; patch: StructuredPatch }>>();
   for (const name of patchNames(folder).map((patch) => `${patch}.patch`)) {
-    for (const filePatch of parsePatch(readFileSync(join(folder, name), "utf8"))) {
-      const relative = filePatch.newFileName!.replace(/^b\//, "");
-      const file = join(root, relative);
-      const current = readFileSync(file, "utf8");
-      const patched = applyPatch(current, filePatch);
+    for (const patch of parsePatch(readFileSync(join(folder, name), "utf8"))) {
+      const relative = patch.newFileName!.replace(/^b\//, "");
+      byFile.set(relative, [...(byFile.get(relative) ?? []), { name, patch }]);
+    }
+  }
+  for (const [relative, patches] of byFile) {
+    const file = join(root, relative);
+    const current = readFileSync(file, "utf8");
+    let unpatched: string | false = current;
+    for (const { patch } of [...patches].reverse()) unpatched = unpatched === false ? false : applyPatch(unpatched, reversePatch(patch));
+    if (unpatched !== false) {
+      for (const { name } of patches) lines.push(`${name}: ${relative} already patched`);
+      continue;
+    }
+    let text = current;
+    for (const { name, patch } of patches) {
+      const patched = applyPatch(text, patch);
       if (patched !== false) {
-        writeFileSync(file, patched);
+        text = patched;
         lines.push(`${name}: patched ${relative}`);
-      } else if (applyPatch(current, reversePatch(filePatch)) !== false) {
+      } else if (applyPatch(text, reversePatch(patch)) !== false) {
         lines.push(`${name}: ${relative} already patched`);
       } else {
         throw new Error(`${name} does not apply to ${file}`);
       }
     }
+    if (text !== current) writeFileSync(file, text);
   }
   return lines;
 }

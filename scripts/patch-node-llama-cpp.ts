@@ -19,8 +19,8 @@
 //   10-trim-after-unload.patch      a model unloaded gives back what glibc kept of its and its contexts' buffers (C++)
 //   11-gguf-parse-yields.patch      the JS GGUF reader yields to the event loop within long arrays (a vocabulary), so a
 //                                   model loading beside others does not stall their streams (JS)
-//   12-jinja-check-once.patch       a chat wrapper resolved again with other settings reuses its Jinja template checks, and
-//                                   resolveChatWrapper.warmUp runs them with the event loop turning between them (JS)
+//   12-jinja-check-once.patch       a chat wrapper resolved again with other settings reuses its Jinja template checks,
+//                                   kept per model and through a store (JS)
 //   13-gguf-skip-vocabulary.patch   a model's load reads its vocabulary's count, not its 150k texts and merges (JS)
 //   14-simulate-on-gpu-only.patch   without a GPU, a load estimates its memory from the GGUF's tensor table instead of
 //                                   simulating the model and its context in llama.cpp (JS; some 0.6 s of every load)
@@ -35,6 +35,8 @@
 //                                   with 13, some 0.6 s of a load)
 //   19-sampler-config-once.patch    a sampler config that cannot change is resolved and applied once a generation, not
 //                                   every token; a clock seed is taken once a generation (JS)
+//   20-jinja-checks-stepwise.patch  resolveChatWrapper.warmUp runs the template checks with the event loop turning
+//                                   between them; an unload stops them (JS)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

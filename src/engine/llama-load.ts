@@ -12,7 +12,8 @@ import { LlamaEngine } from "./llama.ts";
 import { missingPatches } from "./patches.ts";
 import type { LlamaEngineOptions } from "./llama-options.ts";
 import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts";
-import { cacheDir, TemplateChecks, type CheckStore } from "./template-checks.ts";
+import { cacheDir, TemplateChecks } from "./template-checks.ts";
+import { bundledPatches, chatWrapperWarmUp } from "./patched-api.ts";
 import { defaultThreads } from "./threads.ts";
 import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 
@@ -161,10 +162,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   options.mark?.("create context");
   // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
-  // them (patch 12), so that the streams of other models go on while this one loads; part of the
+  // them (patch 20), so that the streams of other models go on while this one loads; part of the
   // load, or, at startup, just after it, while the ready line goes out.
   // Their answers from an earlier run of this model are kept on disk (template-checks.ts).
-  const warmUp = (lib.resolveChatWrapper as { warmUp?: (model: LlamaModel, options: object, signal?: AbortSignal, store?: CheckStore) => Promise<number> }).warmUp;
+  const warmUp = chatWrapperWarmUp(lib);
   const checks = new TemplateChecks(cacheDir(), options.modelPath, await lib.getModuleVersion());
   // An unload (oserve run's exit, a shutdown) stops the checks between two of them, not after all.
   const unloading = new AbortController();
@@ -184,7 +185,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const chatLayer = openChatLayer(llama, model, options);
   const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer, chatLayer.markers) : null;
   // The bundle of patched node-llama-cpp names the patches it carries; the engine build's metadata, llama.cpp's.
-  const patches = missingPatches((lib as { oservePatches?: readonly string[] }).oservePatches, llama.cmakeOptions, build === "persistent-threads");
+  const patches = missingPatches(bundledPatches(lib), llama.cmakeOptions, build === "persistent-threads");
   const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});

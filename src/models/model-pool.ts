@@ -109,15 +109,16 @@ export class ModelPool<E> {
       if (model.state !== "loaded") return;
       const limit = this.options.memoryLimit;
       for (;;) {
-        const loaded = this.loadedModels();
-        const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
-        if (limit === null ? bytes <= this.options.availableMemory() : inUse + bytes <= limit) {
+        const fits = limit === null ? bytes <= this.options.availableMemory() : this.bytesInUse() + bytes <= limit;
+        // Without a limit, what still does not fit once no idle model is left is node-llama-cpp's to
+        // judge, as a model's own load is; under one, it is refused.
+        const idle = fits ? undefined : this.oldestIdle(model);
+        if (fits || (limit === null && !idle)) {
           model.bytes += bytes;
           return;
         }
-        const idle = loaded.filter((other) => other !== model && other.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed);
-        if (limit === null || model.bytes + bytes > limit || !idle[0]) throw new NoRoomError(model.name, model.bytes + bytes, limit ?? this.options.availableMemory());
-        await this.unload(idle[0], "memory");
+        if (limit !== null && (model.bytes + bytes > limit || !idle)) throw new NoRoomError(model.name, model.bytes + bytes, limit);
+        await this.unload(idle!, "memory");
       }
     });
   }
@@ -256,16 +257,16 @@ export class ModelPool<E> {
       const loaded = this.loadedModels();
       const countFits = loaded.length < this.options.maxModels;
       const limit = this.options.memoryLimit;
-      const inUse = loaded.reduce((sum, other) => sum + other.bytes, 0);
+      const inUse = this.bytesInUse();
       // Without a limit, the first model is node-llama-cpp's to judge (its own checks refuse what cannot
       // fit); where the count does not fit, one goes anyway, and the memory is looked at after.
       const memoryFits = !countFits || (limit === null ? loaded.length === 0 || (await need()) <= this.options.availableMemory() : inUse + (await need()) <= limit);
       if (countFits && memoryFits) return true;
       // One that could never fit under the limit unloads nothing for nothing.
       if (limit !== null && (await need()) > limit) throw new NoRoomError(model.name, await need(), limit);
-      const idle = loaded.filter((other) => other.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed);
-      if (idle[0]) {
-        await this.unload(idle[0], countFits ? "memory" : "max_models");
+      const idle = this.oldestIdle();
+      if (idle) {
+        await this.unload(idle, countFits ? "memory" : "max_models");
         continue;
       }
       // Every loaded model serves a request: wait for one to finish, or for this one's requests to
@@ -274,6 +275,16 @@ export class ModelPool<E> {
       await Promise.race([this.changed.promise, new Promise((resolve) => (timer = setTimeout(resolve, RECHECK_MS)))]);
       clearTimeout(timer);
     }
+  }
+
+  /** Bytes the loaded models take together (their estimates). */
+  private bytesInUse(): number {
+    return this.loadedModels().reduce((sum, model) => sum + model.bytes, 0);
+  }
+
+  /** The least recently used loaded model (but `except`) that serves no request: the first to make way. */
+  private oldestIdle(except?: Pooled<E>): Pooled<E> | undefined {
+    return this.loadedModels().filter((model) => model !== except && model.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
   }
 
   private loadedModels(): Array<Pooled<E>> {

@@ -148,20 +148,22 @@ export class PromptCache {
   async save(sequence: LlamaContextSequence): Promise<void> {
     const tokens = [...sequence.contextTokens];
     if (tokens.length < MIN_CACHED_TOKENS) return;
-    // A kept prompt this one extends (or repeats) says nothing more: this one replaces it.
-    for (const entry of this.kept.values()) if (sharedPrefix(entry.tokens, tokens) === entry.tokens.length) this.drop(entry);
     const entry: Entry = { id: `${Date.now().toString(36)}-${process.pid}-${this.next++}`, tokens, bytes: 0, lastUsed: Date.now() };
     try {
       const { fileSize } = await sequence.saveStateToFile(this.stateFile(entry));
       entry.bytes = fileSize;
-      this.options.budget.makeRoom(fileSize);
+      // One larger than the whole budget evicts nothing for nothing.
       if (fileSize > this.options.budget.bytes) throw new Error("larger than the whole budget");
       writeFileSync(this.tokensFile(entry), Buffer.from(Uint32Array.from(tokens).buffer));
     } catch {
-      // No room (a full tmpfs, a budget smaller than one prompt): nothing is kept.
+      // No room (a full tmpfs, a budget smaller than one prompt): nothing is kept, and what was stays.
       this.remove(entry);
       return;
     }
+    // A kept prompt this one extends (or repeats) says nothing more: this one replaces it, before
+    // the budget looks for room.
+    for (const kept of this.kept.values()) if (sharedPrefix(kept.tokens, tokens) === kept.tokens.length) this.drop(kept);
+    this.options.budget.makeRoom(entry.bytes);
     this.kept.set(entry.id, entry);
     this.stats.saves++;
   }

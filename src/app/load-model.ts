@@ -1,5 +1,6 @@
 // One model of the config, found (or downloaded) and loaded with its own settings; or what it should take in memory.
 import { readFile, stat } from "node:fs/promises";
+import { unreadable } from "../config/errors.ts";
 import type { ModelEntry } from "../config/types.ts";
 import { estimateMemory, loadLlamaEngine } from "../engine/llama-load.ts";
 import type { LlamaEngine } from "../engine/llama.ts";
@@ -71,6 +72,6 @@ async function readTemplateFile(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    throw new Error(`--chat-template-file ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new Error(`--chat-template-file ${path}: ${unreadable(error)}`);
   }
 }

@@ -3,7 +3,7 @@
 import { REASONING_FORMATS, type ReasoningFormat } from "../openai/reasoning-format.ts";
 import { KEEPALIVE_MODES, type KeepaliveMode } from "../stream/keepalive-policy.ts";
 import { NO_CONFIG_FILE, parseConfigFile, type ConfigFile, type FileModel } from "./config-file.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, unreadable } from "./errors.ts";
 import { envName, FLAGS, type FlagName, type ModelSettingFlag, type RawFlags } from "./flags.ts";
 import { modelSettings } from "./model-settings.ts";
 import { checkDistinct, folderModels, modelEntries, type ModelSource } from "./model-sources.ts";
@@ -132,7 +132,7 @@ function readConfigFile(path: string, io: ConfigIO): ConfigFile {
   try {
     text = io.readFile(path);
   } catch (error) {
-    throw new ConfigError(`--config ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new ConfigError(`--config ${path}: ${unreadable(error)}`);
   }
   return parseConfigFile(path, text);
 }
@@ -141,7 +141,7 @@ function listFolder(dir: string, io: ConfigIO): string[] {
   try {
     return io.listDir(dir);
   } catch (error) {
-    throw new ConfigError(`--models-dir ${dir}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such folder" : (error as Error).message}`);
+    throw new ConfigError(`--models-dir ${dir}: ${unreadable(error, "no such folder")}`);
   }
 }
 
@@ -152,7 +152,7 @@ function apiKey(key: string | undefined, file: string | undefined, io: ConfigIO)
   try {
     text = io.readFile(file);
   } catch (error) {
-    throw new ConfigError(`--api-key-file ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new ConfigError(`--api-key-file ${file}: ${unreadable(error)}`);
   }
   const fromFile = text.trim();
   if (!fromFile) throw new ConfigError(`--api-key-file ${file}: the file is empty`);

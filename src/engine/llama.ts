@@ -169,8 +169,8 @@ export class LlamaEngine implements Engine {
   load(): EngineLoad {
     const load: EngineLoad = { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
     if (this.promptCache) {
-      const { entries, bytes, restores, restoredTokens } = this.promptCache.summary();
-      load.promptCache = { entries, bytes, restores, restoredTokens };
+      const { saves: _saves, ...counts } = this.promptCache.summary();
+      load.promptCache = counts;
     }
     return load;
   }

@@ -2,7 +2,7 @@ import type { Config } from "./config/types.ts";
 import type { Engine, EngineLoad } from "./engine/types.ts";
 import { ApiError } from "./errors/api-error.ts";
 import type { ServedModels } from "./models/model-pool.ts";
-import { Metrics } from "./telemetry/metrics.ts";
+import { Metrics, type ModelGauges } from "./telemetry/metrics.ts";
 import { ThoughtSeal } from "./thought-seal.ts";
 
 /** What the routes share: the config, and the models once the preloaded ones have loaded. */
@@ -55,10 +55,13 @@ export class ServerState {
     return sum;
   }
 
-  /** Each model's state, for /metrics. */
-  modelStates(): Array<{ name: string; loaded: boolean }> {
+  /** Each model's state, for /metrics: loaded or not, and the threads its decodes take now (null: not loaded). */
+  modelStates(): ModelGauges[] {
     const pool = this.pool;
-    return this.modelNames().map((name) => ({ name, loaded: pool !== null && pool.has(name) && pool.state(name) === "loaded" }));
+    return this.modelNames().map((name) => {
+      const engine = pool !== null && pool.has(name) ? pool.loaded(name) : null;
+      return { name, loaded: engine !== null, decodeThreads: engine?.load().decodeThreads ?? null };
+    });
   }
 
   /**

@@ -53,6 +53,8 @@ export class BatchWindow {
     private readonly queued: () => number | null,
     private readonly maxWaitMs = 5,
     private readonly safetyMs = 1000,
+    /** Called just before each decode goes (the decode threads' count is set there). */
+    private readonly beforeDispatch: () => void = () => {},
   ) {}
 
   begin(): WindowStream {
@@ -74,7 +76,10 @@ export class BatchWindow {
   /** node-llama-cpp's `batching.dispatchSchedule`. */
   readonly schedule = (dispatch: () => void): void => {
     if (this.queued() === null) {
-      setImmediate(dispatch);
+      setImmediate(() => {
+        this.beforeDispatch();
+        dispatch();
+      });
       return;
     }
     this.pending = dispatch;
@@ -120,6 +125,7 @@ export class BatchWindow {
     this.armedFor = Infinity;
     // What has asked goes into this decode and comes back when it ends.
     for (const [key, state] of this.streams) if (state === "asked") this.streams.set(key, "in-decode");
+    if (dispatch) this.beforeDispatch();
     dispatch?.();
   }
 }

@@ -3,7 +3,8 @@
 // the chat wrapper's checks, and which chat layer serves it.
 import type { Llama, LlamaContext, LlamaLogLevel, LlamaModel } from "node-llama-cpp";
 import { BatchWindow } from "./batch-window.ts";
-import { ChatLayer, queuedDecodes } from "./chat-layer/native.ts";
+import { ChatLayer, queuedDecodes, setDecodeThreads } from "./chat-layer/native.ts";
+import { DecodeThreads } from "./decode-threads.ts";
 import { NativeChat } from "./chat-layer/native-turn.ts";
 import { engineBuild } from "./engine-build.ts";
 import { errorMessage } from "./errors.ts";
@@ -144,7 +145,10 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   options.mark?.("load model", loadStarted);
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
-  const batchWindow = new BatchWindow(() => queuedDecodes(context));
+  // Decodes take the threads that did best lately, at most `threads`: fewer while other processes keep
+  // the cores busy (decode-threads.ts).
+  const decodeThreads = new DecodeThreads(threads, (count) => context && setDecodeThreads(context, count));
+  const batchWindow = new BatchWindow(() => queuedDecodes(context), undefined, undefined, decodeThreads.beforeDecode);
   try {
     options.signal?.throwIfAborted();
     context = await model.createContext({
@@ -186,7 +190,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer, chatLayer.markers) : null;
   // The bundle of patched node-llama-cpp names the patches it carries; the engine build's metadata, llama.cpp's.
   const patches = missingPatches(bundledPatches(lib), llama.cmakeOptions, build === "persistent-threads");
-  const engine = new LlamaEngine(lib, { ...options, threads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
+  const engine = new LlamaEngine(lib, { ...options, threads, decodeThreads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;

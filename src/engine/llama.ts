@@ -4,6 +4,7 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { ContextOverflowError, errorMessage, FormatGrammarError, InvalidInputError } from "./errors.ts";
 import type { BatchWindow } from "./batch-window.ts";
+import type { DecodeThreads } from "./decode-threads.ts";
 import { decodeTurn, type DecodeTurn, type Produce } from "./direct-chat.ts";
 import type { NativeChat, RenderedTurn } from "./chat-layer/native-turn.ts";
 import { ParserSink } from "./chat-layer/parser-sink.ts";
@@ -28,6 +29,8 @@ export class LlamaEngine implements Engine {
   readonly modelId: string;
   /** Decoding threads. */
   readonly threads: number;
+  /** The threads decodes take now, at most `threads` (fewer while other processes keep the cores busy); none: always `threads`. */
+  private readonly decodeThreads: DecodeThreads | null;
   readonly slots: SlotPool<LlamaContextSequence>;
   readonly embeddings: Embedder;
   /** Tokens in the model's vocabulary, from the GGUF metadata; null where it does not say. */
@@ -46,7 +49,7 @@ export class LlamaEngine implements Engine {
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
-    options: LlamaEngineOptions & { threads: number },
+    options: LlamaEngineOptions & { threads: number; decodeThreads?: DecodeThreads },
     /** Which native binary node-llama-cpp loaded. */
     readonly build: EngineBuild,
     /** The GPU backend it was built for ("cuda", "vulkan", "metal"), false for the CPU. */
@@ -70,6 +73,7 @@ export class LlamaEngine implements Engine {
   ) {
     this.modelId = options.modelId;
     this.threads = options.threads;
+    this.decodeThreads = options.decodeThreads ?? null;
     this.reasoningDefaults = options.reasoning ?? { effort: null, budget: null };
     this.samplingDefaults = { temperature: options.temperature ?? DEFAULT_TEMPERATURE };
     this.wrappers = new WrapperChat(lib, model, options.chatTemplate ?? "auto", this.reasoningDefaults, this.samplingDefaults, grammars, batchWindow);
@@ -167,7 +171,7 @@ export class LlamaEngine implements Engine {
   }
 
   load(): EngineLoad {
-    const load: EngineLoad = { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting };
+    const load: EngineLoad = { slots: this.slots.size, slotsInUse: this.slots.inUse, queued: this.slots.waiting, decodeThreads: this.decodeThreads?.current ?? this.threads };
     if (this.promptCache) {
       const { saves: _saves, ...counts } = this.promptCache.summary();
       load.promptCache = counts;

@@ -150,6 +150,8 @@ export interface EngineLoad {
   slots: number;
   slotsInUse: number;
   queued: number;
+  /** Threads the model's decodes take now (at most --threads: fewer while other processes keep the cores busy); none: an engine without threads. */
+  decodeThreads?: number;
   /** Prompts kept beyond the sequences (--cache-ram, --cache-dir): how many, their bytes, and how often one was loaded back. */
   promptCache?: { entries: number; bytes: number; restores: number; restoredTokens: number };
 }

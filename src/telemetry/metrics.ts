@@ -8,6 +8,14 @@ import type { Outcome, RequestRecord } from "./request-record.ts";
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+/** What /metrics shows of each model. */
+export interface ModelGauges {
+  name: string;
+  loaded: boolean;
+  /** Threads its decodes take now; null: not loaded. */
+  decodeThreads: number | null;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route, status and the model that served them (none: no model label)", labelNames: ["route", "status", "model"], registers: [this.registry] });
@@ -26,7 +34,7 @@ export class Metrics {
   private readonly modelLoadSeconds = new Histogram({ name: "oserve_model_load_seconds", help: "How long a model took to load (a place made for it included)", labelNames: ["model"], buckets: SECONDS, registers: [this.registry] });
   private readonly modelUnloads = new Counter({ name: "oserve_model_unloads_total", help: "Models unloaded, by reason: max_models and memory (evicted for another), idle, shutdown", labelNames: ["model", "reason"], registers: [this.registry] });
 
-  constructor(load: () => EngineLoad | null, models: () => Array<{ name: string; loaded: boolean }> = () => []) {
+  constructor(load: () => EngineLoad | null, models: () => ModelGauges[] = () => []) {
     new Gauge({
       name: "oserve_model_loaded",
       help: "1 for each model loaded now, 0 for one not loaded",
@@ -34,6 +42,16 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const model of models()) this.set({ model: model.name }, model.loaded ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "oserve_decode_threads",
+      help: "Threads each loaded model's decodes take now: at most --threads, fewer while other processes keep the cores busy",
+      labelNames: ["model"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const model of models()) if (model.decodeThreads !== null) this.set({ model: model.name }, model.decodeThreads);
       },
     });
     const loopDelay = eventLoopMonitor();

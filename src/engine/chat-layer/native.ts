@@ -58,6 +58,17 @@ export function addonModel(model: LlamaModel): AddonModel {
   return (model as unknown as { _model: AddonModel })._model;
 }
 
+/**
+ * The threads the context's next decodes take: node-llama-cpp hands its thread splitter's wanted
+ * count (made from the context's ideal, each time decoding resumes) to the addon before every decode
+ * (setThreads), and the engine build's threadpool follows it.
+ */
+export function setDecodeThreads(context: LlamaContext, threads: number): void {
+  const inner = context as unknown as { _idealThreads: number; _threadSplitterConsumer?: { _wantedThreads: number } };
+  inner._idealThreads = threads;
+  if (inner._threadSplitterConsumer) inner._threadSplitterConsumer._wantedThreads = threads;
+}
+
 /** Sequences in node-llama-cpp's decode queue now (a private set it keeps to itself); null where it has none. */
 export function queuedDecodes(context: LlamaContext | undefined): number | null {
   return (context as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds?.size ?? null;

@@ -48,6 +48,8 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const entry = (name: string) => modelNamed(config, name);
   const promptCache = promptCacheOptions(settings.promptCacheBytes, settings.cacheDir);
+  // The engine build reads it as each context makes its decode threads (patch 1).
+  process.env.NODE_LLAMA_CPP_THREADPOOL_POLL = String(settings.poll);
   const loadOptions: LoadOptions = {
     ...options,
     downloadDir: settings.downloadDir,

@@ -83,6 +83,7 @@ export function resolveConfig(flags: RawFlags, env: Env, io: ConfigIO): Config {
       keepaliveJson: onOff("keepalive-json", value("keepalive-json")),
       flushIntervalMs: number("flush-interval-ms", value("flush-interval-ms"), { min: 0, max: 1000 }),
       maxBodyBytes: byteSize("max-body", value("max-body") as string),
+      poll: integer("poll", value("poll"), { min: 0, max: 100 }),
       promptCacheBytes: integer("cache-ram", value("cache-ram"), { min: 0 }) * 2 ** 20,
       cacheDir: value("cache-dir") ?? null,
       apiKey: apiKey(value("api-key"), value("api-key-file"), io),

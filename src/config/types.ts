@@ -67,6 +67,8 @@ export interface ServerSettings {
   flushIntervalMs: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
+  /** How long idle decode threads poll before they sleep, 0-100 (--poll, llama-server's); 0: at once. */
+  poll: number;
   /** Bytes of prompts kept beyond the sequences (--cache-ram); 0: none kept. */
   promptCacheBytes: number;
   /** A folder where kept prompts outlive the process (--cache-dir); null: memory (a folder of the process's own). */

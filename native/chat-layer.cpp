@@ -223,10 +223,12 @@ class ChatParser : public Napi::ObjectWrap<ChatParser> {
 }  // namespace
 
 void oserveTokenizeInit(Napi::Object exports);  // native/tokenize.cpp
+void oserveThreadpoolPollInit(Napi::Object exports);  // native/threadpool-poll.cpp
 
 void oserveNativesInit(Napi::Object exports) {
     ChatTemplates::init(exports);
     ChatParser::init(exports);
     oserveTokenizeInit(exports);
+    oserveThreadpoolPollInit(exports);
     exports.Set("oserveChatLayer", Napi::Number::New(exports.Env(), 1));
 }

@@ -12,6 +12,8 @@ import { progress } from "./startup-report.ts";
 export interface LoadOptions {
   /** Where models given by URL are downloaded to. */
   downloadDir: string;
+  /** How long idle decode threads poll before they sleep, 0-100 (--poll, the server's). */
+  poll: number;
   /** Without --ctx-size, the least window to serve, past the model's trained length if need be (oserve launch: what the agent needs). */
   minContextSize?: number;
   /** Asked for the bytes a model takes after its load (its embedding context), by its name: the pool's budget. */
@@ -52,6 +54,7 @@ export async function loadModel(model: ModelEntry, options: LoadOptions, signal:
     ...(options.promptCache ? { promptCache: options.promptCache } : {}),
     ...(options.reserveMemory ? { reserveMemory: (bytes: number) => options.reserveMemory!(model.alias, bytes) } : {}),
     threads: settings.threads,
+    poll: options.poll,
     gpuLayers: settings.gpuLayers,
     repack: settings.repack,
     parallel: settings.parallel,

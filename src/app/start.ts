@@ -39,7 +39,7 @@ export interface StartHooks {
   announce(line: string): void;
 }
 
-export type StartOptions = Omit<LoadOptions, "downloadDir" | "promptCache" | "reserveMemory">;
+export type StartOptions = Omit<LoadOptions, "downloadDir" | "poll" | "promptCache" | "reserveMemory">;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -48,11 +48,10 @@ export async function startServer(config: Config, hooks: StartHooks, options: St
   for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
   const entry = (name: string) => modelNamed(config, name);
   const promptCache = promptCacheOptions(settings.promptCacheBytes, settings.cacheDir);
-  // The engine build reads it as each context makes its decode threads (patch 1).
-  process.env.NODE_LLAMA_CPP_THREADPOOL_POLL = String(settings.poll);
   const loadOptions: LoadOptions = {
     ...options,
     downloadDir: settings.downloadDir,
+    poll: settings.poll,
     ...(promptCache ? { promptCache } : {}),
     // An embedding context, made on a model's first embedding request, counts in the memory budget as its load did.
     reserveMemory: (name, bytes) => pool.grow(name, bytes),

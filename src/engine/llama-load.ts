@@ -16,6 +16,7 @@ import { importNodeLlamaCpp, type NodeLlamaCppModule } from "./node-llama-cpp.ts
 import { cacheDir, TemplateChecks } from "./template-checks.ts";
 import { bundledPatches, chatWrapperWarmUp } from "./patched-api.ts";
 import { defaultThreads } from "./threads.ts";
+import { setThreadpoolPoll } from "./threadpool-poll.ts";
 import { parseWeightBuffer, type WeightBuffer } from "./weights.ts";
 
 /** What llama.cpp logged while one model loaded: where its weights went, and what the quiet level lets through. */
@@ -149,6 +150,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   // the cores busy (decode-threads.ts).
   const decodeThreads = new DecodeThreads(threads, (count) => context && setDecodeThreads(context, count));
   const batchWindow = new BatchWindow(() => queuedDecodes(context), undefined, undefined, decodeThreads.beforeDecode);
+  setThreadpoolPoll(llama, options.poll ?? 0);
   try {
     options.signal?.throwIfAborted();
     context = await model.createContext({

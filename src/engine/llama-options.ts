@@ -18,6 +18,8 @@ export interface LlamaEngineOptions {
   minContextSize?: number;
   /** null: the default for the native build that loads (engine/threads.ts). */
   threads: number | null;
+  /** How long idle decode threads poll for the next decode before they sleep, 0-100 (llama-server's --poll); unset: 0, at once. */
+  poll?: number;
   /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
   gpuLayers: number | "auto";
   /** Sequences decoded side by side in one context. */

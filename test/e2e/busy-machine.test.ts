@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, setPriority } from "node:os";
+import { resolve } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { needsEngineBuild } from "../helpers/needs-engine-build.ts";
 import { metric, RANDOM, startServer, until, waitForIdle, type TestServer } from "../helpers/test-server.ts";
 
+const ROOT = resolve(import.meta.dirname, "../..");
 const CORES = availableParallelism();
 const skip = (process.platform !== "linux" && "/proc is Linux's") || (CORES < 2 && "one core has no thread count to choose");
 
@@ -76,8 +78,8 @@ describe("decode threads on a busy machine", { timeout: 120_000, skip }, () => {
 
 describe("--poll: how long idle decode threads spin before they sleep", { timeout: 60_000, skip }, () => {
   /** CPU seconds the server uses in the 400 ms after a generation ends, and the engine that loaded. */
-  async function idleCpuAfterDecode(t: TestContext, flags: string[]): Promise<number | null> {
-    const server = await startServer(["--model", RANDOM, "--parallel", "1", ...flags], { threads: "default" });
+  async function idleCpuAfterDecode(t: TestContext, flags: string[], command?: string[]): Promise<number | null> {
+    const server = await startServer(["--model", RANDOM, "--parallel", "1", ...flags], { threads: "default", ...(command ? { command } : {}) });
     try {
       if (!needsEngineBuild(t, engineBuild(server))) return null;
       assert.equal((await generate(server, 32)).usage.completion_tokens, 32);
@@ -97,5 +99,10 @@ describe("--poll: how long idle decode threads spin before they sleep", { timeou
     const spinning = await idleCpuAfterDecode(t, ["--poll", "100"]);
     assert.ok(spinning !== null && spinning >= 0.15, `--poll 100: ${spinning} s of CPU in the 400 ms after a decode`);
     assert.ok(asleep < spinning / 3, `default: ${asleep} s of CPU in those 400 ms, against ${spinning} s with --poll 100`);
+  });
+
+  test("on Bun too, whose process.env never reaches the engine (the addon sets the level)", async (t) => {
+    const spinning = await idleCpuAfterDecode(t, ["--poll", "100"], [resolve(ROOT, "node_modules/.bin/bun"), "src/cli.ts"]);
+    assert.ok(spinning === null || spinning >= 0.15, `--poll 100 on Bun: ${spinning} s of CPU in the 400 ms after a decode`);
   });
 });

@@ -58,6 +58,7 @@ export async function loadModel(model: ModelEntry, options: LoadOptions, signal:
     gpuLayers: settings.gpuLayers,
     repack: settings.repack,
     parallel: settings.parallel,
+    speculation: settings.speculation,
     maxQueue: settings.maxQueue,
     reasoning: { effort: settings.reasoningEffort, budget: settings.reasoningBudget },
     temperature: settings.temperature,

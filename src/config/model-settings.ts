@@ -6,6 +6,7 @@ import type { ModelSettings } from "./types.ts";
 import { integer, number, oneOf, onOff } from "./values.ts";
 
 export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high"] as const;
+export const SPEC_TYPES = ["none", "ngram"] as const;
 
 export function modelSettings(value: (flag: ModelSettingFlag) => string | undefined): ModelSettings {
   const ctxSize = value("ctx-size");
@@ -27,5 +28,6 @@ export function modelSettings(value: (flag: ModelSettingFlag) => string | undefi
     temperature: number("temp", value("temp"), { min: 0, max: 100 }),
     chatTemplate: oneOf("chat-template", value("chat-template"), CHAT_TEMPLATES),
     chatTemplateFile: value("chat-template-file") ?? null,
+    speculation: { type: oneOf("spec-type", value("spec-type"), SPEC_TYPES), draftMax: integer("spec-draft-n-max", value("spec-draft-n-max"), { min: 1, max: 256 }) },
   };
 }

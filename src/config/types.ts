@@ -7,6 +7,7 @@ import type { KeepalivePolicy } from "../stream/keepalive-policy.ts";
 import type { ModelSource } from "./model-sources.ts";
 
 export type { ModelSource } from "./model-sources.ts";
+import type { Speculation } from "../engine/speculation.ts";
 
 /** What may differ from one model to another (a config file's `[models.NAME]` tables); the server-wide flags otherwise. */
 export interface ModelSettings {
@@ -33,6 +34,8 @@ export interface ModelSettings {
   chatTemplate: ChatTemplate;
   /** A Jinja chat template file to use in place of the GGUF's own; null: the GGUF's. */
   chatTemplateFile: string | null;
+  /** Speculative decoding (--spec-type, --spec-draft-n-max). */
+  speculation: Speculation;
 }
 
 /** One model the server serves, with its own settings. */

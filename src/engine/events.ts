@@ -14,6 +14,8 @@ export type FinishReason =
   | { type: "length" }
   | { type: "tool_calls" };
 
+import type { DraftCounts } from "./speculation.ts";
+
 /** How a generation ended, and how many of its tokens were thought (what the engine's paths report). */
 export interface GenerationOutcome {
   finish: FinishReason;
@@ -28,6 +30,8 @@ export interface TokenUsage {
   cachedTokens?: number;
   /** Of the completion tokens, those the model spent thinking (its thought segment, markers included). */
   reasoningTokens?: number;
+  /** Tokens drafted by speculative decoding (--spec-type) and verified, and how many of them the model wrote; none: no drafter. */
+  drafts?: DraftCounts;
 }
 
 export type EngineEvent =

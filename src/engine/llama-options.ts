@@ -3,6 +3,7 @@
 import type { ChatTemplate } from "./chat-templates.ts";
 import type { PromptCacheOptions } from "./prompt-cache.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
+import type { Speculation } from "./speculation.ts";
 
 export interface LlamaEngineOptions {
   modelPath: string;
@@ -22,6 +23,8 @@ export interface LlamaEngineOptions {
   poll?: number;
   /** Layers offloaded to a GPU; "auto" lets node-llama-cpp decide, 0 keeps everything on the CPU. */
   gpuLayers: number | "auto";
+  /** Speculative decoding (--spec-type, --spec-draft-n-max); unset: plain decoding. */
+  speculation?: Speculation;
   /** Sequences decoded side by side in one context. */
   parallel: number;
   /** Requests that may wait for a free sequence. */

@@ -17,6 +17,7 @@ import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
 import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
+import { tokenPredictor } from "./speculation.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
 import type { MissingPatches } from "./patches.ts";
 import { modelCacheDir, PromptCache, type PromptCacheOptions } from "./prompt-cache.ts";
@@ -82,7 +83,10 @@ export class LlamaEngine implements Engine {
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
-    const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
+    const sequences = Array.from({ length: options.parallel }, () => {
+      const drafter = tokenPredictor(lib, options.speculation);
+      return context.getSequence(drafter ? { tokenPredictor: drafter } : undefined);
+    });
     this.sequences = sequences;
     this.slots = new SlotPool(sequences, options.maxQueue);
     const cache = options.promptCache;

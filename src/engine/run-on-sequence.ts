@@ -4,11 +4,12 @@
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import type { Produce } from "./direct-chat.ts";
 import { errorMessage } from "./errors.ts";
-import type { EngineEvent } from "./events.ts";
+import type { EngineEvent, TokenUsage } from "./events.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { PromptCache } from "./prompt-cache.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import type { SlotPool } from "./slots.ts";
+import { draftCounts, draftFrom, draftsSince, dropUnusedDrafts } from "./speculation.ts";
 
 /** Where a generation's sequence comes from. */
 export interface Sequencing<S> {
@@ -36,6 +37,8 @@ export async function* runOnSequence(
   const onAbort = () => stop.abort(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
   const outputBefore = sequence.tokenMeter.usedOutputTokens;
+  draftFrom(sequence, prompt);
+  const draftsBefore = sequence.tokenPredictor ? draftCounts(sequence) : null;
   const events = new EventQueue<EngineEvent>();
   const generation = produce(sequence, events, stop.signal)
     .then(
@@ -46,8 +49,12 @@ export async function* runOnSequence(
           return;
         }
         events.push({ type: "finish", reason: finish });
-        const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-        events.push({ type: "usage", usage: { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) } });
+        const drafts = draftsBefore && draftsSince(draftsBefore, draftCounts(sequence));
+        // The meter counts every token a decode evaluated for the output, the drafts the model did not write among them.
+        const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore - (drafts ? drafts.drafted - drafts.accepted : 0);
+        const usage: TokenUsage = { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) };
+        if (drafts) usage.drafts = drafts;
+        events.push({ type: "usage", usage });
       },
       (error: unknown) => {
         const reason = stop.signal.aborted ? `generation stopped: ${errorMessage(stop.signal.reason)}` : errorMessage(error);
@@ -61,6 +68,7 @@ export async function* runOnSequence(
     stop.abort();
     signal.removeEventListener("abort", onAbort);
     await generation;
+    if (sequence.tokenPredictor) await dropUnusedDrafts(sequence).catch(() => {});
     slots.release(sequence);
   }
 }

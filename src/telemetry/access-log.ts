@@ -23,6 +23,8 @@ export function accessLine(entry: AccessEntry, format: "text" | "json"): string 
     prompt_tokens: record.promptTokens,
     completion_tokens: record.completionTokens,
     cached_tokens: record.cachedTokens,
+    draft_tokens: record.draftTokens,
+    draft_accepted: record.acceptedDraftTokens,
     ttft_ms: record.ttftMs === null ? null : Math.round(record.ttftMs),
     duration_ms: Math.round(entry.durationMs),
     end: record.outcome,

@@ -20,6 +20,8 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({ name: "oserve_requests_total", help: "Requests by route, status and the model that served them (none: no model label)", labelNames: ["route", "status", "model"], registers: [this.registry] });
   private readonly promptTokens = new Counter({ name: "oserve_prompt_tokens_total", help: "Prompt tokens of finished generations, by route and model", labelNames: ["route", "model"], registers: [this.registry] });
+  private readonly draftTokens = new Counter({ name: "oserve_draft_tokens_total", help: "Tokens speculative decoding drafted and verified (--spec-type), by model", labelNames: ["model"], registers: [this.registry] });
+  private readonly acceptedDraftTokens = new Counter({ name: "oserve_draft_accepted_tokens_total", help: "Of the drafted tokens, those the model wrote: each one a decode saved", labelNames: ["model"], registers: [this.registry] });
   private readonly cachedTokens = new Counter({ name: "oserve_cached_prompt_tokens_total", help: "Prompt tokens reused from a sequence, not evaluated again", labelNames: ["route"], registers: [this.registry] });
   private readonly completionTokens = new Counter({ name: "oserve_completion_tokens_total", help: "Generated tokens, by route and model", labelNames: ["route", "model"], registers: [this.registry] });
   private readonly reasoningTokens = new Counter({ name: "oserve_reasoning_tokens_total", help: "Generated tokens a thinking model spent on its thought", labelNames: ["route"], registers: [this.registry] });
@@ -97,6 +99,8 @@ export class Metrics {
     if (record.cachedTokens) this.cachedTokens.inc({ route }, record.cachedTokens);
     if (record.completionTokens !== null) this.completionTokens.inc({ route, ...model }, record.completionTokens);
     if (record.reasoningTokens) this.reasoningTokens.inc({ route }, record.reasoningTokens);
+    if (record.draftTokens) this.draftTokens.inc({ ...model }, record.draftTokens);
+    if (record.acceptedDraftTokens) this.acceptedDraftTokens.inc({ ...model }, record.acceptedDraftTokens);
     if (record.outcome === ("client_gone" satisfies Outcome)) this.disconnects.inc();
   }
 

@@ -13,6 +13,9 @@ export class RequestRecord {
   cachedTokens: number | null = null;
   /** Of the completion tokens, those spent thinking. */
   reasoningTokens: number | null = null;
+  /** Tokens speculative decoding drafted and verified, and of them those the model wrote; null: no drafter. */
+  draftTokens: number | null = null;
+  acceptedDraftTokens: number | null = null;
   /** Milliseconds from the request to its first generated token. */
   ttftMs: number | null = null;
   outcome: Outcome = "done";
@@ -21,7 +24,11 @@ export class RequestRecord {
     this.ttftMs ??= performance.now() - this.startedAt;
   }
 
-  addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number; reasoningTokens?: number }): void {
+  addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number; reasoningTokens?: number; drafts?: { drafted: number; accepted: number } }): void {
+    if (usage.drafts) {
+      this.draftTokens = (this.draftTokens ?? 0) + usage.drafts.drafted;
+      this.acceptedDraftTokens = (this.acceptedDraftTokens ?? 0) + usage.drafts.accepted;
+    }
     this.promptTokens = (this.promptTokens ?? 0) + usage.promptTokens;
     this.completionTokens = (this.completionTokens ?? 0) + usage.completionTokens;
     this.cachedTokens = (this.cachedTokens ?? 0) + (usage.cachedTokens ?? 0);

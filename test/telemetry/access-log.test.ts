@@ -27,7 +27,7 @@ describe("accessLine", () => {
     const plain = { ...entry, record: new RequestRecord(), status: 404 };
     assert.deepEqual(JSON.parse(accessLine(plain, "json")), {
       time: entry.time, method: "POST", route: "/v1/messages", status: 404, request_id: "r1", model: null,
-      prompt_tokens: null, completion_tokens: null, cached_tokens: null, ttft_ms: null, duration_ms: 100, end: "done",
+      prompt_tokens: null, completion_tokens: null, cached_tokens: null, draft_tokens: null, draft_accepted: null, ttft_ms: null, duration_ms: 100, end: "done",
     });
   });
 });

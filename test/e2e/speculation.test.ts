@@ -1,0 +1,106 @@
+// Speculative decoding by prompt lookup (--spec-type ngram): tokens drafted from the prompt are
+// verified in the same decode as the next token, and only those the model would have written are
+// kept. So the answers are the plain decoding's, token for token at temperature 0, on every path
+// (completions, chat, a stream, a tool call), also where drafts were left unused in the sequence and
+// its prompt was kept and loaded back by the prompt cache; the drafts show in the access line and
+// /metrics, and the usage counts what the model wrote, not what it verified.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import { metric, RANDOM, startServer, TINY_CHAT, type TestServer } from "../helpers/test-server.ts";
+import { GET_WEATHER } from "../helpers/tiny-chat-tools.ts";
+
+/**
+ * A prompt the random model's greedy answer partly repeats (its answer falls into repeating one
+ * character, which the prompt holds runs of): drafts are made, some kept and some refuted. Over 512
+ * tokens, so that a sequence given to another prompt keeps it.
+ */
+const REPEATING = `Once upon a time${" time".repeat(20)}${"去".repeat(1200)}`;
+/** Another long prompt (over 512 tokens, so a sequence that gives it up keeps it), to alternate with. */
+const OTHER = `${"The quick brown fox jumps over the lazy dog. ".repeat(60)}去去去`;
+
+interface Completion {
+  text: string;
+  completionTokens: number;
+}
+
+async function complete(server: TestServer, prompt: string, maxTokens = 256): Promise<Completion> {
+  const response = await fetch(`${server.baseURL}/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ prompt, max_tokens: maxTokens, temperature: 0 }),
+  });
+  const body = (await response.json()) as { choices: Array<{ text: string }>; usage: { completion_tokens: number } };
+  assert.equal(response.status, 200, JSON.stringify(body));
+  return { text: body.choices[0]!.text, completionTokens: body.usage.completion_tokens };
+}
+
+describe("speculative decoding by prompt lookup (--spec-type ngram)", { timeout: 180_000 }, () => {
+  let plain: TestServer;
+  let speculative: TestServer;
+  before(async () => {
+    const flags = ["--model", RANDOM, "--parallel", "1", "--ctx-size", "4096"];
+    plain = await startServer(flags);
+    speculative = await startServer([...flags, "--spec-type", "ngram"]);
+  });
+  after(async () => {
+    await Promise.all([plain?.stop(), speculative?.stop()]);
+  });
+
+  test("completions: the same text and token count as plain decoding, with drafts verified and some kept", async () => {
+    const want = await complete(plain, REPEATING);
+    const got = await complete(speculative, REPEATING);
+    assert.equal(got.text, want.text);
+    assert.equal(got.completionTokens, want.completionTokens, "the usage counts the tokens written, not those verified");
+    const drafted = await metric(speculative, "oserve_draft_tokens_total");
+    const accepted = await metric(speculative, "oserve_draft_accepted_tokens_total");
+    assert.ok(drafted > 0 && accepted > 0 && accepted <= drafted, `drafted ${drafted}, accepted ${accepted}`);
+    assert.match(speculative.stderr(), /POST \/v1\/completions 200 .* draft_tokens=\d+ draft_accepted=\d+/);
+    assert.equal(await metric(plain, "oserve_draft_tokens_total"), 0, "no drafts without --spec-type");
+  });
+
+  test("prompts alternating on one sequence, kept and loaded back by the prompt cache after drafts were left in it: the same answers", async () => {
+    const run = async (server: TestServer) => {
+      const answers: string[] = [];
+      // 100 tokens: the answer ends while drafts are still loaded in the sequence.
+      for (const prompt of [REPEATING, OTHER, REPEATING, OTHER]) answers.push((await complete(server, prompt, 100)).text);
+      return answers;
+    };
+    assert.deepEqual(await run(speculative), await run(plain));
+    assert.ok((await metric(speculative, "oserve_prompt_cache_restores")) >= 2, "the prompts were loaded back");
+  });
+
+  test("a chat stream: the same text as plain decoding", async () => {
+    const stream = async (server: TestServer) => {
+      const client = new OpenAI({ baseURL: server.baseURL, apiKey: "none" });
+      const chunks = await client.chat.completions.create({ model: "any", messages: [{ role: "user", content: REPEATING }], max_tokens: 128, temperature: 0, stream: true });
+      let text = "";
+      for await (const chunk of chunks) text += chunk.choices[0]?.delta.content ?? "";
+      return text;
+    };
+    assert.equal(await stream(speculative), await stream(plain));
+  });
+});
+
+describe("speculative decoding on a trained model", { timeout: 120_000 }, () => {
+  test("an answer and a tool call, each the same as without drafts", async () => {
+    const flags = ["--model", TINY_CHAT, "--parallel", "1"];
+    const [plain, speculative] = [await startServer(flags), await startServer([...flags, "--spec-type", "ngram"])];
+    try {
+      const ask = async (server: TestServer, content: string) => {
+        const client = new OpenAI({ baseURL: server.baseURL, apiKey: "none" });
+        const { choices } = await client.chat.completions.create({ model: "any", messages: [{ role: "user", content }], tools: [GET_WEATHER], temperature: 0 });
+        return choices[0]!.message;
+      };
+      for (const question of ["What is the capital of France?", "What's the weather in Paris?"]) {
+        const want = await ask(plain, question);
+        const got = await ask(speculative, question);
+        const calls = (message: typeof got) => message.tool_calls?.map((call) => (call.type === "function" ? call.function : call));
+        assert.deepEqual({ content: got.content, calls: calls(got) }, { content: want.content, calls: calls(want) });
+      }
+      assert.equal((await ask(speculative, "What is the capital of France?")).content, "The capital of France is Paris.");
+    } finally {
+      await Promise.all([plain.stop(), speculative.stop()]);
+    }
+  });
+});

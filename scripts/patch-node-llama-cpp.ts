@@ -37,6 +37,8 @@
 //                                   every token; a clock seed is taken once a generation (JS)
 //   20-jinja-checks-stepwise.patch  resolveChatWrapper.warmUp runs the template checks with the event loop turning
 //                                   between them; an unload stops them (JS)
+//   21-speculation-accepts-runs.patch  a speculative decode keeps every drafted token the model would have written,
+//                                   not one at most (JS)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -12,6 +12,7 @@ import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
 import type { ThoughtBudget } from "./thought-budget.ts";
 import { sharedPrefix } from "./prompt-reuse.ts";
+import { speculativeTokens, type PromptLookup, type TokenIterator } from "./speculation.ts";
 import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./text-stream.ts";
 
 /** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
@@ -47,6 +48,8 @@ export interface DecodeTurn {
   thoughtBudget?: ThoughtBudget;
   /** A grammar that applies once a tool call begins (llama.cpp's lazy grammar): it gives the state that constrains what follows. */
   lazyGrammar?: { accept(token: Token): NonNullable<SequenceEvaluateOptions["grammarEvaluationState"]> | null };
+  /** Speculative decoding by prompt lookup (--spec-type ngram): the turn drafts while its last tokens are found in the prompt. */
+  lookup?: PromptLookup;
 }
 
 /** A turn in the chat wrapper's format: its stop strings, format tokens and leading thought. */
@@ -67,7 +70,9 @@ export interface DirectTurn extends DecodeTurn {
 /**
  * Decodes a turn on the sequence, batched with the other streams: only what the sequence does not
  * already hold of the prompt is evaluated, then each token goes to `sink` until the model ends its
- * turn, a stop token or the budget ends it, or `sink` stops it.
+ * turn, a stop token or the budget ends it, or `sink` stops it. The outcome counts the tokens the
+ * model wrote (the one that ends the turn among them) and those written for it (a spent thought's end
+ * tag): what a sequence's meter would say, but for the drafts a speculative turn evaluated.
  */
 export async function decodeTurn(
   model: LlamaModel,
@@ -77,6 +82,20 @@ export async function decodeTurn(
   stop: AbortSignal,
   /** Called when the sequence asks for its next token (engine/batch-window.ts). */
   asked: () => void,
+): Promise<GenerationOutcome> {
+  const count = { written: 0 };
+  const outcome = await decodeTokens(model, sequence, turn, sink, stop, asked, count);
+  return { ...outcome, completionTokens: count.written };
+}
+
+async function decodeTokens(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  turn: DecodeTurn,
+  sink: TokenSink,
+  stop: AbortSignal,
+  asked: () => void,
+  count: { written: number },
 ): Promise<GenerationOutcome> {
   // At least the last prompt token is evaluated: its logits give the first answer token.
   const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
@@ -93,12 +112,17 @@ export async function decodeTurn(
   // evaluateWithMetadata is node-llama-cpp's token generator itself; `evaluate` wraps it in one more
   // async generator, a layer of promises per token on the path from one decode to the next. What is
   // passed to next() is evaluated instead of the token it gave: a spent thought's end tag goes in so.
-  // A new generator, with the grammar's state in its options, takes over where a lazy grammar begins.
-  let tokens = sequence.evaluateWithMetadata(turn.prompt.slice(keep), {}, options);
+  // A new generator, with the grammar's state in its options, takes over where a lazy grammar begins,
+  // and one on the other path where drafting starts or stops (it evaluates the token the last gave).
+  let lookup = turn.lookup ?? null;
+  let drafting = false;
+  const evaluate = (input: Token[]): TokenIterator => (drafting && lookup ? speculativeTokens(sequence, input, options, lookup.drafter) : sequence.evaluateWithMetadata(input, {}, options));
+  let tokens = evaluate(turn.prompt.slice(keep));
   try {
     let next = await tokens.next();
     while (!next.done) {
       const { token } = next.value;
+      count.written++;
       if (stop.aborted) return sink.end({ type: "end" });
       if ((turn.endsTurn ? turn.endsTurn(token) : model.isEogToken(token)) || turn.stopTokens.has(token)) break;
       generated.push(token);
@@ -112,19 +136,24 @@ export async function decodeTurn(
       let input: Token[] | undefined;
       if (forced !== null && forced.length > 0) {
         input = [token];
-        for (const written of forced) {
-          generated.push(written);
-          input.push(written);
-          const ended = sink.token(written);
+        for (const tag of forced) {
+          count.written++;
+          generated.push(tag);
+          input.push(tag);
+          const ended = sink.token(tag);
           if (ended) return ended;
           if (generated.length >= turn.maxTokens) return sink.end({ type: "length" });
         }
       }
       asked();
-      if (constrained !== null) {
+      for (const each of input ?? [token]) lookup?.push(each);
+      if (constrained !== null) lookup = null;
+      const switching = (lookup?.drafting ?? false) !== drafting;
+      if (constrained !== null || switching) {
         await tokens.return(undefined);
-        options.grammarEvaluationState = constrained;
-        tokens = sequence.evaluateWithMetadata(input ?? [token], {}, options);
+        if (constrained !== null) options.grammarEvaluationState = constrained;
+        drafting = lookup?.drafting ?? false;
+        tokens = evaluate(input ?? [token]);
         next = await tokens.next();
       } else {
         next = await tokens.next(input);

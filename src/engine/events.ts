@@ -20,6 +20,8 @@ import type { DraftCounts } from "./speculation.ts";
 export interface GenerationOutcome {
   finish: FinishReason;
   reasoningTokens: number;
+  /** Tokens the turn wrote, where its path counts them (a speculative turn's meter counts its drafts too); none: the sequence's meter. */
+  completionTokens?: number;
 }
 
 /** Token counts of one generation. */

@@ -17,7 +17,7 @@ import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
 import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
-import { tokenPredictor } from "./speculation.ts";
+import { promptLookup, type Speculation } from "./speculation.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
 import type { MissingPatches } from "./patches.ts";
 import { modelCacheDir, PromptCache, type PromptCacheOptions } from "./prompt-cache.ts";
@@ -44,6 +44,8 @@ export class LlamaEngine implements Engine {
   readonly maxTokens: number | null;
   /** Prompts kept beyond the sequences; null: none. */
   readonly promptCache: PromptCache | null;
+  /** Speculative decoding (--spec-type) on the turns decoded here; none: plain decoding. */
+  private readonly speculation: Speculation | undefined;
   /** What a generation takes its sequence from. */
   private readonly sequencing: Sequencing<LlamaContextSequence>;
   private readonly sequences: readonly LlamaContextSequence[];
@@ -83,15 +85,13 @@ export class LlamaEngine implements Engine {
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
     // Sequences live as long as the server: each keeps its last conversation's tokens, so that a
     // follow-up turn whose prompt starts the same way evaluates only what is new.
-    const sequences = Array.from({ length: options.parallel }, () => {
-      const drafter = tokenPredictor(lib, options.speculation);
-      return context.getSequence(drafter ? { tokenPredictor: drafter } : undefined);
-    });
+    const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
     this.sequences = sequences;
     this.slots = new SlotPool(sequences, options.maxQueue);
     const cache = options.promptCache;
     this.promptCache = cache ? openPromptCache(cache, options, model) : null;
-    this.sequencing = { slots: this.slots, promptCache: this.promptCache };
+    this.speculation = options.speculation?.type === "none" ? undefined : options.speculation;
+    this.sequencing = { slots: this.slots, promptCache: this.promptCache, speculating: this.speculation !== undefined };
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue, ...(options.reserveMemory ? { reserve: options.reserveMemory } : {}) });
   }
 
@@ -221,12 +221,17 @@ export class LlamaEngine implements Engine {
       const turn: DecodeTurn = { prompt: rendered.prompt, maxTokens, stopTokens: new Set<Token>(), sampling, endsTurn: native.endsTurn };
       if (grammar) {
         turn.grammar = native.grammarState(grammar);
-      } else if (budget !== null || lazyGrammar !== null) {
-        // A thought budget is kept where no grammar applies from the start (that grammar would not
-        // see the end tag written for the model); a lazy grammar follows the thought.
-        const thought = native.thoughtBudget(rendered, budget ?? Infinity);
-        if (thought) turn.thoughtBudget = thought;
-        if (lazyGrammar) turn.lazyGrammar = native.lazyGrammar(lazyGrammar, rendered, thought);
+      } else {
+        if (budget !== null || lazyGrammar !== null) {
+          // A thought budget is kept where no grammar applies from the start (that grammar would not
+          // see the end tag written for the model); a lazy grammar follows the thought.
+          const thought = native.thoughtBudget(rendered, budget ?? Infinity);
+          if (thought) turn.thoughtBudget = thought;
+          if (lazyGrammar) turn.lazyGrammar = native.lazyGrammar(lazyGrammar, rendered, thought);
+        }
+        // Drafts are checked against no grammar: a constrained turn decodes plainly, a lazy grammar's call too.
+        const lookup = promptLookup(this.lib, this.speculation, rendered.prompt);
+        if (lookup) turn.lookup = lookup;
       }
       return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
     };

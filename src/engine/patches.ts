@@ -4,7 +4,7 @@
 
 /** patches/node-llama-cpp/ and patches/llama.cpp/, by file name without `.patch` (test/engine/patches.test.ts checks). */
 export const EXPECTED_PATCHES = {
-  nodeLlamaCpp: ["1-persistent-threads", "2-fair-context-lock", "3-sequence-ordered-batch", "4-sample-in-decode", "6-checkpoint-need-once", "7-repack-option", "8-greedy-argmax", "9-logger-callback-replaced", "10-trim-after-unload", "11-gguf-parse-yields", "12-jinja-check-once", "13-gguf-skip-vocabulary", "14-simulate-on-gpu-only", "15-cpu-binaries-untested", "16-load-while-reading", "17-oserve-natives", "18-gguf-number-arrays", "19-sampler-config-once", "20-jinja-checks-stepwise"],
+  nodeLlamaCpp: ["1-persistent-threads", "2-fair-context-lock", "3-sequence-ordered-batch", "4-sample-in-decode", "6-checkpoint-need-once", "7-repack-option", "8-greedy-argmax", "9-logger-callback-replaced", "10-trim-after-unload", "11-gguf-parse-yields", "12-jinja-check-once", "13-gguf-skip-vocabulary", "14-simulate-on-gpu-only", "15-cpu-binaries-untested", "16-load-while-reading", "17-oserve-natives", "18-gguf-number-arrays", "19-sampler-config-once", "20-jinja-checks-stepwise", "21-speculation-accepts-runs"],
   llamaCpp: ["1-vocab-load", "2-vocab-partition-linear"],
 } as const;
 

@@ -9,17 +9,19 @@ import { EventQueue } from "./event-queue.ts";
 import type { PromptCache } from "./prompt-cache.ts";
 import { reuseScore, sharedPrefix } from "./prompt-reuse.ts";
 import type { SlotPool } from "./slots.ts";
-import { draftCounts, draftFrom, draftsSince, dropUnusedDrafts } from "./speculation.ts";
+import { draftCounts, draftsSince, dropUnusedDrafts } from "./speculation.ts";
 
 /** Where a generation's sequence comes from. */
 export interface Sequencing<S> {
   slots: SlotPool<S>;
   promptCache: PromptCache | null;
+  /** Turns may decode speculatively (--spec-type): their drafts are counted, and dropped where unused. */
+  speculating?: boolean;
 }
 
 /** `produce` run on the sequence that holds most of `prompt`, its output and end as events. */
 export async function* runOnSequence(
-  { slots, promptCache }: Sequencing<LlamaContextSequence>,
+  { slots, promptCache, speculating = false }: Sequencing<LlamaContextSequence>,
   prompt: Token[],
   signal: AbortSignal,
   produce: Produce,
@@ -37,12 +39,11 @@ export async function* runOnSequence(
   const onAbort = () => stop.abort(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
   const outputBefore = sequence.tokenMeter.usedOutputTokens;
-  draftFrom(sequence, prompt);
-  const draftsBefore = sequence.tokenPredictor ? draftCounts(sequence) : null;
+  const draftsBefore = speculating ? draftCounts(sequence) : null;
   const events = new EventQueue<EngineEvent>();
   const generation = produce(sequence, events, stop.signal)
     .then(
-      ({ finish, reasoningTokens }) => {
+      ({ finish, reasoningTokens, completionTokens: written }) => {
         if (stop.signal.aborted) {
           // Cut short from outside: a finish reason would pass the partial answer off as whole.
           events.push({ type: "error", message: `generation stopped: ${errorMessage(stop.signal.reason)}` });
@@ -50,8 +51,8 @@ export async function* runOnSequence(
         }
         events.push({ type: "finish", reason: finish });
         const drafts = draftsBefore && draftsSince(draftsBefore, draftCounts(sequence));
-        // The meter counts every token a decode evaluated for the output, the drafts the model did not write among them.
-        const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore - (drafts ? drafts.drafted - drafts.accepted : 0);
+        // The turn's own count where it keeps one: the meter counts every token a decode evaluated, drafts too.
+        const completionTokens = written ?? sequence.tokenMeter.usedOutputTokens - outputBefore;
         const usage: TokenUsage = { promptTokens: prompt.length, completionTokens, cachedTokens, reasoningTokens: Math.min(reasoningTokens, completionTokens) };
         if (drafts) usage.drafts = drafts;
         events.push({ type: "usage", usage });
@@ -68,7 +69,7 @@ export async function* runOnSequence(
     stop.abort();
     signal.removeEventListener("abort", onAbort);
     await generation;
-    if (sequence.tokenPredictor) await dropUnusedDrafts(sequence).catch(() => {});
+    if (speculating) await dropUnusedDrafts(sequence).catch(() => {});
     slots.release(sequence);
   }
 }

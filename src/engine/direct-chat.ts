@@ -84,19 +84,11 @@ export async function decodeTurn(
   asked: () => void,
 ): Promise<GenerationOutcome> {
   const count = { written: 0 };
-  const outcome = await decodeTokens(model, sequence, turn, sink, stop, asked, count);
+  const outcome = await decodeTokens(count, model, sequence, turn, sink, stop, asked);
   return { ...outcome, completionTokens: count.written };
 }
 
-async function decodeTokens(
-  model: LlamaModel,
-  sequence: LlamaContextSequence,
-  turn: DecodeTurn,
-  sink: TokenSink,
-  stop: AbortSignal,
-  asked: () => void,
-  count: { written: number },
-): Promise<GenerationOutcome> {
+async function decodeTokens(count: { written: number }, ...[model, sequence, turn, sink, stop, asked]: Parameters<typeof decodeTurn>): Promise<GenerationOutcome> {
   // At least the last prompt token is evaluated: its logits give the first answer token.
   const keep = Math.min(sharedPrefix(sequence.contextTokens, turn.prompt), turn.prompt.length - 1);
   if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);

@@ -5,18 +5,17 @@
 // main conversation resumed. Prints each turn's latency and the prompt tokens each server evaluated
 // (prompt less cached), then the totals and their ratio. llama-server keeps prompts in RAM too (its
 // --cache-ram, 8 GiB by default); across its restart it keeps nothing without explicit slot saves.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, startServer, type TestServer } from "../test/helpers/test-server.ts";
+import { startServer, type TestServer } from "../test/helpers/test-server.ts";
+import { DEFAULT_PEER, startPeer } from "./peer.ts";
 
 const { values } = parseArgs({
   options: {
     model: { type: "string" },
-    peer: { type: "string", default: "/tmp/oserve-peer/llama.cpp/build/bin/llama-server" },
+    peer: { type: "string", default: DEFAULT_PEER },
     turns: { type: "string", default: "10" },
     "system-tokens": { type: "string", default: "2000" },
     threads: { type: "string", default: String(cpus().length) },
@@ -92,29 +91,14 @@ async function startOserve(cacheDir: string): Promise<Side> {
   return { name: "oserve", url: server.url, stop: async () => void (await server.stop()) };
 }
 
-async function startPeer(): Promise<Side> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(values.peer!, ["-m", model, "-c", String(CTX), "-np", "1", "-t", threads, "--no-repack", "--port", String(port), "--host", "127.0.0.1"], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (i > 1800 || child.exitCode !== null || child.signalCode !== null) throw new Error(`llama-server did not get ready (${child.signalCode ?? child.exitCode ?? "timeout"})`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    name: "llama-server",
-    url,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
+async function startLlamaServer(): Promise<Side> {
+  const peer = await startPeer(values.peer!, ["-m", model, "-c", String(CTX), "-np", "1", "-t", threads, "--no-repack"]);
+  return { name: "llama-server", ...peer };
 }
 
 const cacheDir = mkdtempSync(join(tmpdir(), "oserve-bench-agent-"));
 const oserve = await session(() => startOserve(cacheDir));
-const peer = await session(startPeer);
+const peer = await session(startLlamaServer);
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 console.log(`agent session: ${turns} main and ${turns} subagent turns on one sequence, ~${values["system-tokens"]}-token system prompts, then a restart; ${model}`);
 console.log(`${"turn".padEnd(24)}${pad("prompt", 8)}${pad("oserve evaluated", 18)}${pad("ms", 8)}${pad("llama-server evaluated", 24)}${pad("ms", 8)}`);

@@ -6,7 +6,7 @@ import type { ModelSettings } from "./types.ts";
 import { integer, number, oneOf, onOff } from "./values.ts";
 
 export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high"] as const;
-export const SPEC_TYPES = ["none", "ngram"] as const;
+export const SPEC_TYPES = ["ngram", "none"] as const;
 
 export function modelSettings(value: (flag: ModelSettingFlag) => string | undefined): ModelSettings {
   const ctxSize = value("ctx-size");

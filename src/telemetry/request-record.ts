@@ -13,7 +13,7 @@ export class RequestRecord {
   cachedTokens: number | null = null;
   /** Of the completion tokens, those spent thinking. */
   reasoningTokens: number | null = null;
-  /** Tokens speculative decoding drafted and verified, and of them those the model wrote; null: no drafter. */
+  /** Tokens speculative decoding drafted and verified, and of them those the model wrote; null: none drafted. */
   draftTokens: number | null = null;
   acceptedDraftTokens: number | null = null;
   /** Milliseconds from the request to its first generated token. */
@@ -25,7 +25,8 @@ export class RequestRecord {
   }
 
   addUsage(usage: { promptTokens: number; completionTokens: number; cachedTokens?: number; reasoningTokens?: number; drafts?: { drafted: number; accepted: number } }): void {
-    if (usage.drafts) {
+    // A request that drafted nothing says nothing of drafts (speculation is on by default).
+    if (usage.drafts && usage.drafts.drafted > 0) {
       this.draftTokens = (this.draftTokens ?? 0) + usage.drafts.drafted;
       this.acceptedDraftTokens = (this.acceptedDraftTokens ?? 0) + usage.drafts.accepted;
     }

@@ -1,7 +1,7 @@
 // Usage: npm run bench:edit -- --model M.gguf (--messages FILE.json | --question TEXT) [--peer PATH/llama-server]
 //          [--runs 3] [--max-tokens 512] [--threads N]
 // An answer that repeats its prompt (an agent rewriting a file it has just read), timed side by side:
-// oserve plain and with --spec-type ngram, llama-server by default and with its n-gram speculation
+// oserve plain (--spec-type none) and by default (ngram), llama-server by default and with its n-gram speculation
 // (ngram-simple, ngram-mod), one after the other on the same model, window and threads, greedy.
 // --messages: the chat to send (a JSON array of {role, content}: an edit request with the file in
 // it). --question: a chat made here instead, the question asked again after oserve's own answer to
@@ -80,7 +80,7 @@ async function timed(start: () => Promise<Server>, messages: Message[]): Promise
 }
 
 async function askedAgain(question: string): Promise<Message[]> {
-  const server = await oserve();
+  const server = await oserve(["--spec-type", "none"]);
   try {
     const { text } = await chat(server.url, [{ role: "user", content: question }]);
     return [{ role: "user", content: question }, { role: "assistant", content: text }, { role: "user", content: question }];
@@ -94,8 +94,8 @@ const sides: Array<[string, () => Promise<Server>]> = [
   ["llama-server", () => llamaServer()],
   ["llama-server --spec-type ngram-simple", () => llamaServer(["--spec-type", "ngram-simple"])],
   ["llama-server --spec-type ngram-mod", () => llamaServer(["--spec-type", "ngram-mod"])],
-  ["oserve", () => oserve()],
-  ["oserve --spec-type ngram", () => oserve(["--spec-type", "ngram"])],
+  ["oserve --spec-type none", () => oserve(["--spec-type", "none"])],
+  ["oserve (--spec-type ngram)", () => oserve(["--spec-type", "ngram"])],
 ];
 const results: Array<[string, Timed]> = [];
 for (const [name, start] of sides) results.push([name, await timed(start, messages)]);

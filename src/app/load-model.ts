@@ -34,7 +34,10 @@ export async function estimateModel(model: ModelEntry, options: LoadOptions, sig
   try {
     // An unset window: the least node-llama-cpp's own sizing may settle for, not the most.
     const contextSize = settings.ctxSize ?? options.minContextSize ?? MIN_AUTO_CONTEXT;
-    return await estimateMemory({ modelPath, contextSize, parallel: settings.parallel, gpuLayers: settings.gpuLayers, threads: settings.threads });
+    const draft = settings.speculation.draftModel;
+    // A draft model counts as its file (its context, as long as the served model's, is small beside it).
+    const draftBytes = draft === null ? 0 : (await stat(draft)).size;
+    return (await estimateMemory({ modelPath, contextSize, parallel: settings.parallel, gpuLayers: settings.gpuLayers, threads: settings.threads })) + draftBytes;
   } catch {
     return (await stat(modelPath)).size;
   }

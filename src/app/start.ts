@@ -45,7 +45,10 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export async function startServer(config: Config, hooks: StartHooks, options: StartOptions = {}): Promise<Started> {
   const { server: settings } = config;
-  for (const model of config.models) if (!isModelUri(model.path)) await checkGgufFile(model.path);
+  for (const model of config.models) {
+    if (!isModelUri(model.path)) await checkGgufFile(model.path);
+    if (model.settings.speculation.draftModel !== null) await checkGgufFile(model.settings.speculation.draftModel);
+  }
   const entry = (name: string) => modelNamed(config, name);
   const promptCache = promptCacheOptions(settings.promptCacheBytes, settings.cacheDir);
   const loadOptions: LoadOptions = {

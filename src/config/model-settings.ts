@@ -28,6 +28,6 @@ export function modelSettings(value: (flag: ModelSettingFlag) => string | undefi
     temperature: number("temp", value("temp"), { min: 0, max: 100 }),
     chatTemplate: oneOf("chat-template", value("chat-template"), CHAT_TEMPLATES),
     chatTemplateFile: value("chat-template-file") ?? null,
-    speculation: { type: oneOf("spec-type", value("spec-type"), SPEC_TYPES), draftMax: integer("spec-draft-n-max", value("spec-draft-n-max"), { min: 1, max: 256 }) },
+    speculation: { type: oneOf("spec-type", value("spec-type"), SPEC_TYPES), draftMax: integer("spec-draft-n-max", value("spec-draft-n-max"), { min: 1, max: 256 }), draftModel: value("model-draft") ?? null },
   };
 }

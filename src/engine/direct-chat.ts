@@ -12,7 +12,7 @@ import type { EngineEvent, FinishReason, GenerationOutcome } from "./events.ts";
 import type { EventQueue } from "./event-queue.ts";
 import type { ThoughtBudget } from "./thought-budget.ts";
 import { sharedPrefix } from "./prompt-reuse.ts";
-import { speculativeTokens, type PromptLookup, type TokenIterator } from "./speculation.ts";
+import { speculativeTokens, type Drafting, type TokenIterator } from "./speculation.ts";
 import { Detokenizer, LeadingThought, StopStrings, type ThoughtSplit } from "./text-stream.ts";
 
 /** Tokens of recent output that OpenAI's presence and frequency penalties look at (as LlamaChat's default). */
@@ -48,8 +48,8 @@ export interface DecodeTurn {
   thoughtBudget?: ThoughtBudget;
   /** A grammar that applies once a tool call begins (llama.cpp's lazy grammar): it gives the state that constrains what follows. */
   lazyGrammar?: { accept(token: Token): NonNullable<SequenceEvaluateOptions["grammarEvaluationState"]> | null };
-  /** Speculative decoding by prompt lookup (--spec-type ngram): the turn drafts while its last tokens are found in the prompt. */
-  lookup?: PromptLookup;
+  /** Speculative decoding (--spec-type ngram: while the turn's last tokens are found in the prompt; --model-draft: always). */
+  drafts?: Drafting;
 }
 
 /** A turn in the chat wrapper's format: its stop strings, format tokens and leading thought. */
@@ -106,9 +106,10 @@ async function decodeTokens(count: { written: number }, ...[model, sequence, tur
   // passed to next() is evaluated instead of the token it gave: a spent thought's end tag goes in so.
   // A new generator, with the grammar's state in its options, takes over where a lazy grammar begins,
   // and one on the other path where drafting starts or stops (it evaluates the token the last gave).
-  let lookup = turn.lookup ?? null;
-  let drafting = false;
-  const evaluate = (input: Token[]): TokenIterator => (drafting && lookup ? speculativeTokens(sequence, input, options, lookup.drafter) : sequence.evaluateWithMetadata(input, {}, options));
+  let drafts = turn.drafts ?? null;
+  // A draft model drafts from the first token on; the prompt lookup once the output matches the prompt.
+  let drafting = drafts?.drafting ?? false;
+  const evaluate = (input: Token[]): TokenIterator => (drafting && drafts ? speculativeTokens(sequence, input, options, drafts.drafter) : sequence.evaluateWithMetadata(input, {}, options));
   let tokens = evaluate(turn.prompt.slice(keep));
   try {
     let next = await tokens.next();
@@ -138,13 +139,13 @@ async function decodeTokens(count: { written: number }, ...[model, sequence, tur
         }
       }
       asked();
-      for (const each of input ?? [token]) lookup?.push(each);
-      if (constrained !== null) lookup = null;
-      const switching = (lookup?.drafting ?? false) !== drafting;
+      for (const each of input ?? [token]) drafts?.push(each);
+      if (constrained !== null) drafts = null;
+      const switching = (drafts?.drafting ?? false) !== drafting;
       if (constrained !== null || switching) {
         await tokens.return(undefined);
         if (constrained !== null) options.grammarEvaluationState = constrained;
-        drafting = lookup?.drafting ?? false;
+        drafting = drafts?.drafting ?? false;
         tokens = evaluate(input ?? [token]);
         next = await tokens.next();
       } else {

@@ -5,6 +5,7 @@ import type { Llama, LlamaContext, LlamaLogLevel, LlamaModel } from "node-llama-
 import { BatchWindow } from "./batch-window.ts";
 import { ChatLayer, queuedDecodes, setDecodeThreads } from "./chat-layer/native.ts";
 import { DecodeThreads } from "./decode-threads.ts";
+import { DraftModel } from "./draft-model.ts";
 import { NativeChat } from "./chat-layer/native-turn.ts";
 import { engineBuild } from "./engine-build.ts";
 import { errorMessage } from "./errors.ts";
@@ -166,6 +167,18 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     throw error;
   }
   options.mark?.("create context");
+  let draftModel: DraftModel | undefined;
+  const draftPath = options.speculation?.draftModel;
+  if (draftPath) {
+    try {
+      draftModel = await DraftModel.load(llama, { modelPath: draftPath, gpuLayers: options.gpuLayers, repack: options.repack, contextSize: context.contextSize, sequences: options.parallel, threads, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      await context.dispose();
+      await model.dispose();
+      throw new Error(`the draft model (--model-draft ${draftPath}) did not load: ${errorMessage(error)}`, { cause: error });
+    }
+    options.mark?.("load draft model");
+  }
   // node-llama-cpp picks the chat wrapper by rendering the model's Jinja template against each
   // candidate's (a few hundred milliseconds): a check at a time with the event loop turning between
   // them (patch 20), so that the streams of other models go on while this one loads; part of the
@@ -183,6 +196,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
     try {
       await warming;
     } catch (error) {
+      await draftModel?.dispose();
       await context.dispose();
       await model.dispose();
       throw error;
@@ -192,7 +206,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   const nativeChat = chatLayer.layer ? new NativeChat(lib, model, chatLayer.layer, chatLayer.markers) : null;
   // The bundle of patched node-llama-cpp names the patches it carries; the engine build's metadata, llama.cpp's.
   const patches = missingPatches(bundledPatches(lib), llama.cmakeOptions, build === "persistent-threads");
-  const engine = new LlamaEngine(lib, { ...options, threads, decodeThreads }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
+  const engine = new LlamaEngine(lib, { ...options, threads, decodeThreads, ...(draftModel ? { draftModel } : {}) }, build, llama.gpu, weights, model, context, batchWindow, new Grammars(llama), unloading, warming, nativeChat, chatLayer.note, patches);
   // Its checks done, the wrapper resolves at once; the variants reasoning efforts ask for later reuse them.
   void warming.then(() => unloading.signal.aborted || engine.resolveChatWrapper()).catch(() => {});
   return engine;

@@ -17,7 +17,8 @@ import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 import type { ReasoningDefaults } from "./reasoning.ts";
 import { DEFAULT_TEMPERATURE, samplingOptions, type SamplingDefaults } from "./sampling.ts";
 import { SlotPool } from "./slots.ts";
-import { promptLookup, type Speculation } from "./speculation.ts";
+import { draftEveryToken, promptLookup, type Speculation } from "./speculation.ts";
+import type { DraftModel } from "./draft-model.ts";
 import { WrapperChat } from "./wrapper-chat.ts";
 import type { MissingPatches } from "./patches.ts";
 import { modelCacheDir, PromptCache, type PromptCacheOptions } from "./prompt-cache.ts";
@@ -44,15 +45,17 @@ export class LlamaEngine implements Engine {
   readonly maxTokens: number | null;
   /** Prompts kept beyond the sequences; null: none. */
   readonly promptCache: PromptCache | null;
-  /** Speculative decoding (--spec-type) on the turns decoded here; none: plain decoding. */
+  /** Speculative decoding (--spec-type, --model-draft) on the turns decoded here; none: plain decoding. */
   private readonly speculation: Speculation | undefined;
+  /** The model that drafts (--model-draft); null: the prompt lookup drafts, where --spec-type says so. */
+  private readonly draftModel: DraftModel | null;
   /** What a generation takes its sequence from. */
   private readonly sequencing: Sequencing<LlamaContextSequence>;
   private readonly sequences: readonly LlamaContextSequence[];
 
   constructor(
     private readonly lib: NodeLlamaCppModule,
-    options: LlamaEngineOptions & { threads: number; decodeThreads?: DecodeThreads },
+    options: LlamaEngineOptions & { threads: number; decodeThreads?: DecodeThreads; draftModel?: DraftModel },
     /** Which native binary node-llama-cpp loaded. */
     readonly build: EngineBuild,
     /** The GPU backend it was built for ("cuda", "vulkan", "metal"), false for the CPU. */
@@ -90,7 +93,8 @@ export class LlamaEngine implements Engine {
     this.slots = new SlotPool(sequences, options.maxQueue);
     const cache = options.promptCache;
     this.promptCache = cache ? openPromptCache(cache, options, model) : null;
-    this.speculation = options.speculation?.type === "none" ? undefined : options.speculation;
+    this.draftModel = options.draftModel ?? null;
+    this.speculation = options.speculation?.type === "none" && !this.draftModel ? undefined : options.speculation;
     this.sequencing = { slots: this.slots, promptCache: this.promptCache, speculating: this.speculation !== undefined };
     this.embeddings = new Embedder(model, { contextSize: context.contextSize, threads: options.threads, maxQueue: options.maxQueue, ...(options.reserveMemory ? { reserve: options.reserveMemory } : {}) });
   }
@@ -189,6 +193,7 @@ export class LlamaEngine implements Engine {
     if (this.promptCache?.persistent) for (const sequence of this.sequences) await this.promptCache.save(sequence);
     this.promptCache?.close();
     await this.embeddings.close();
+    await this.draftModel?.dispose();
     await this.context.dispose();
     await this.model.dispose();
   }
@@ -230,8 +235,8 @@ export class LlamaEngine implements Engine {
           if (lazyGrammar) turn.lazyGrammar = native.lazyGrammar(lazyGrammar, rendered, thought);
         }
         // Drafts are checked against no grammar: a constrained turn decodes plainly, a lazy grammar's call too.
-        const lookup = promptLookup(this.lib, this.speculation, rendered.prompt);
-        if (lookup) turn.lookup = lookup;
+        const drafts = this.draftModel ? draftEveryToken(this.draftModel.drafterFor(this.lib, sequence, this.speculation!.draftMax)) : promptLookup(this.lib, this.speculation, rendered.prompt);
+        if (drafts) turn.drafts = drafts;
       }
       return decodeTurn(this.model, sequence, turn, sink, stop, stream.asked).finally(stream.end);
     };

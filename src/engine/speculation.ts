@@ -10,10 +10,25 @@ import type { LlamaContextSequence, SequenceEvaluateOptions, SequenceEvaluateOut
 import type { NodeLlamaCppModule } from "./node-llama-cpp.ts";
 
 export interface Speculation {
-  /** none: plain decoding; ngram: drafts looked up in the prompt. */
+  /** none: plain decoding; ngram: drafts looked up in the prompt (where no draft model is given). */
   type: "none" | "ngram";
   /** Most tokens drafted at a time. */
   draftMax: number;
+  /** A draft model's file (--model-draft): it drafts every token, in place of the prompt lookup; null: none. */
+  draftModel: string | null;
+}
+
+/** How a turn drafts: the drafter, and whether the turn runs on the speculative path now. */
+export interface Drafting {
+  readonly drafter: TokenPredictor;
+  readonly drafting: boolean;
+  /** A token written (or forced) after the prompt. */
+  push(token: Token): void;
+}
+
+/** A draft model drafts for every token. */
+export function draftEveryToken(drafter: TokenPredictor): Drafting {
+  return { drafter, drafting: true, push() {} };
 }
 
 /** Drafted tokens a generation verified, and how many of them the model wrote. */
@@ -31,7 +46,7 @@ const LINGER = 8;
  * One turn's prompt lookup: whether the tokens just written occur in the prompt (drafts can be found
  * now), and node-llama-cpp's drafter, which looks them up there.
  */
-export class PromptLookup {
+export class PromptLookup implements Drafting {
   /** Each PATTERN tokens of the prompt in a row, as a key. */
   private readonly windows = new Set<string>();
   private recent: Token[];
@@ -46,7 +61,6 @@ export class PromptLookup {
     drafter.updateInputTokens(prompt as Token[]);
   }
 
-  /** A token written (or forced) after the prompt. */
   push(token: Token): void {
     this.recent = [...this.recent.slice(1 - PATTERN), token];
     this.sinceMatch = this.windows.has(this.recent.join(",")) ? 0 : this.sinceMatch + 1;

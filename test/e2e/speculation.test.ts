@@ -117,3 +117,29 @@ describe("speculative decoding on a trained model", { timeout: 120_000 }, () => 
     }
   });
 });
+
+describe("a draft model (--model-draft)", { timeout: 120_000 }, () => {
+  test("drafts every token, and the answers and tool calls are the plain decoding's", async () => {
+    const flags = ["--model", TINY_CHAT, "--parallel", "2"];
+    // The model drafting for itself: what it drafts is what it writes, so the drafts are kept.
+    const [plain, drafted] = [await startServer([...flags, "--spec-type", "none"]), await startServer([...flags, "--model-draft", TINY_CHAT])];
+    try {
+      const ask = async (server: TestServer, content: string) => {
+        const client = new OpenAI({ baseURL: server.baseURL, apiKey: "none" });
+        const { choices } = await client.chat.completions.create({ model: "any", messages: [{ role: "user", content }], tools: [GET_WEATHER], temperature: 0 });
+        return choices[0]!.message;
+      };
+      const calls = (message: Awaited<ReturnType<typeof ask>>) => message.tool_calls?.map((call) => (call.type === "function" ? call.function : call));
+      for (const question of ["What is the capital of France?", "Hello", "What's the weather in Paris?"]) {
+        const want = await ask(plain, question);
+        const got = await ask(drafted, question);
+        assert.deepEqual({ content: got.content, calls: calls(got) }, { content: want.content, calls: calls(want) });
+      }
+      const draftedTokens = await metric(drafted, "oserve_draft_tokens_total");
+      const accepted = await metric(drafted, "oserve_draft_accepted_tokens_total");
+      assert.ok(accepted > 0 && accepted > draftedTokens / 2, `drafted ${draftedTokens}, accepted ${accepted}`);
+    } finally {
+      await Promise.all([plain.stop(), drafted.stop()]);
+    }
+  });
+});

@@ -90,10 +90,12 @@ function median(values: readonly number[]): number {
 
 /**
  * A context's decode threads: each decode step timed (from one decode going to the next) and the count
- * the trial picks handed to `set` where it changes. With one thread at most there is nothing to choose.
+ * the trial picks handed to `set` where it changes. With one thread at most, or a count the user gave,
+ * there is nothing to choose.
  */
 export class DecodeThreads {
   private readonly trial: ThreadTrial | null;
+  private readonly now: () => number;
   private last = -Infinity;
   private count: number;
 
@@ -102,9 +104,14 @@ export class DecodeThreads {
     max: number,
     /** Makes the context's next decodes take this many threads. */
     private readonly set: (threads: number) => void,
-    private readonly now: () => number = () => performance.now(),
+    { measured = true, now = () => performance.now() }: {
+      /** false: always `max` (a --threads the user gave). */
+      measured?: boolean;
+      now?: () => number;
+    } = {},
   ) {
-    this.trial = max > 1 ? new ThreadTrial(max) : null;
+    this.now = now;
+    this.trial = measured && max > 1 ? new ThreadTrial(max) : null;
     this.count = max;
   }
 

@@ -147,9 +147,9 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   options.mark?.("load model", loadStarted);
   // node-llama-cpp keeps its decode queue to itself; the window reads its size where it is found.
   let context: LlamaContext | undefined;
-  // Decodes take the threads that did best lately, at most `threads`: fewer while other processes keep
-  // the cores busy (decode-threads.ts).
-  const decodeThreads = new DecodeThreads(threads, (count) => context && setDecodeThreads(context, count));
+  // By default decodes take the threads that did best lately, at most every core: fewer while other
+  // processes keep the cores busy (decode-threads.ts). --threads N is N, always, as llama-server's -t.
+  const decodeThreads = new DecodeThreads(threads, (count) => context && setDecodeThreads(context, count), { measured: options.threads === null });
   const batchWindow = new BatchWindow(() => queuedDecodes(context), undefined, undefined, decodeThreads.beforeDecode);
   setThreadpoolPoll(llama, options.poll ?? 0);
   try {

@@ -79,7 +79,8 @@ describe("decode threads on a busy machine", { timeout: 120_000, skip }, () => {
 describe("--poll: how long idle decode threads spin before they sleep", { timeout: 60_000, skip }, () => {
   /** CPU seconds the server uses in the 400 ms after a generation ends, and the engine that loaded. */
   async function idleCpuAfterDecode(t: TestContext, flags: string[], command?: string[]): Promise<number | null> {
-    const server = await startServer(["--model", RANDOM, "--parallel", "1", ...flags], { threads: "default", ...(command ? { command } : {}) });
+    // Two threads given: decodes wake the pool's worker whatever else the machine runs (the default would take one thread on a busy machine).
+    const server = await startServer(["--model", RANDOM, "--parallel", "1", "--threads", "2", ...flags], { ...(command ? { command } : {}) });
     try {
       if (!needsEngineBuild(t, engineBuild(server))) return null;
       assert.equal((await generate(server, 32)).usage.completion_tokens, 32);

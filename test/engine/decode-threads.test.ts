@@ -45,7 +45,7 @@ describe("decode threads chosen by measuring them", () => {
   test("a context's threads: each decode timed by the clock, and the context told only where the count changes", () => {
     let clock = 0;
     const told: number[] = [];
-    const threads = new DecodeThreads(2, (count) => told.push(count), () => clock);
+    const threads = new DecodeThreads(2, (count) => told.push(count), { now: () => clock });
     // Beside busy processes: a step with two threads takes 12 ms, with one 2.5 ms.
     for (let i = 0; i < 400; i++) {
       threads.beforeDecode();
@@ -58,9 +58,21 @@ describe("decode threads chosen by measuring them", () => {
 
   test("one thread at most: nothing to choose, and the context is never told", () => {
     const told: number[] = [];
-    const threads = new DecodeThreads(1, (count) => told.push(count), () => 0);
+    const threads = new DecodeThreads(1, (count) => told.push(count), { now: () => 0 });
     for (let i = 0; i < 100; i++) threads.beforeDecode();
     assert.equal(threads.current, 1);
+    assert.deepEqual(told, []);
+  });
+
+  test("a count the user gave (--threads) stays, however the steps go", () => {
+    let clock = 0;
+    const told: number[] = [];
+    const threads = new DecodeThreads(2, (count) => told.push(count), { measured: false, now: () => clock });
+    for (let i = 0; i < 400; i++) {
+      threads.beforeDecode();
+      clock += 12;
+    }
+    assert.equal(threads.current, 2);
     assert.deepEqual(told, []);
   });
 });
